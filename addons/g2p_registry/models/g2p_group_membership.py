@@ -1,0 +1,84 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+MEMBERSHIP_ROLES = [
+    ("head", "Head"),
+    ("spouse", "Spouse"),
+    ("child", "Child"),
+    ("dependant", "Dependant"),
+    ("other", "Other"),
+]
+
+
+class G2pGroupMembership(models.Model):
+    _name = "g2p.group.membership"
+    _description = "Household Membership"
+    _inherit = ["mail.thread"]
+    _order = "group_id, role_sequence, id"
+    _rec_name = "individual_id"
+
+    group_id = fields.Many2one(
+        "res.partner",
+        string="Household",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        domain=[("is_registrant", "=", True), ("is_group", "=", True)],
+    )
+    individual_id = fields.Many2one(
+        "res.partner",
+        string="Member",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        domain=[("is_registrant", "=", True), ("is_group", "=", False)],
+    )
+    role = fields.Selection(MEMBERSHIP_ROLES, required=True, default="other", tracking=True)
+    role_sequence = fields.Integer(compute="_compute_role_sequence", store=True)
+    start_date = fields.Date(default=fields.Date.context_today, tracking=True)
+    end_date = fields.Date(tracking=True, help="Set when the person leaves the household.")
+    is_current = fields.Boolean(compute="_compute_is_current", store=True, index=True)
+    company_id = fields.Many2one(related="group_id.company_id", store=True)
+
+    # Related for lists and eligibility aggregates
+    birthdate = fields.Date(related="individual_id.birthdate")
+    gender = fields.Selection(related="individual_id.gender")
+    age = fields.Integer(related="individual_id.age")
+
+    _one_current_head = models.UniqueIndex(
+        "(group_id) WHERE role = 'head' AND is_current",
+        "A household has only one current head.",
+    )
+    _one_current_membership = models.UniqueIndex(
+        "(group_id, individual_id) WHERE is_current",
+        "This person is already a current member of the household.",
+    )
+    _dates_ordered = models.Constraint(
+        "CHECK (end_date IS NULL OR start_date IS NULL OR end_date >= start_date)",
+        "A membership cannot end before it starts.",
+    )
+
+    @api.depends("role")
+    def _compute_role_sequence(self):
+        order = {role: i for i, (role, _label) in enumerate(MEMBERSHIP_ROLES)}
+        for membership in self:
+            membership.role_sequence = order.get(membership.role, len(order))
+
+    @api.depends("end_date")
+    def _compute_is_current(self):
+        # An end date is a recorded departure, whether past or planned; "current" means not left.
+        for membership in self:
+            membership.is_current = not membership.end_date
+
+    @api.constrains("group_id", "individual_id")
+    def _check_parties(self):
+        for membership in self:
+            if not membership.group_id.is_group:
+                raise ValidationError(_("%s is not a household.", membership.group_id.display_name))
+            if membership.individual_id.is_group:
+                raise ValidationError(
+                    _(
+                        "%s is a household; only individuals can be members.",
+                        membership.individual_id.display_name,
+                    )
+                )

@@ -1,0 +1,165 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .g2p_payment_mechanism import ACCOUNT_TYPES
+
+# python-stdnum's IBAN module reads a data file through importlib.resources, which Odoo's import
+# hook breaks inside the server; these checks are small enough to keep here.
+BIC_PATTERN = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+IBAN_PATTERN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+
+
+def compact_iban(value):
+    """Return the IBAN without spaces in capitals, or raise ValueError saying what is wrong."""
+    iban = "".join(value.split()).upper()
+    if not IBAN_PATTERN.match(iban):
+        raise ValueError("it must be a country code, two check digits and 11 to 30 letters or digits")
+    rearranged = iban[4:] + iban[:4]
+    if int("".join(str(int(char, 36)) for char in rearranged)) % 97 != 1:
+        raise ValueError("its check digits do not match")
+    return iban
+
+
+def compact_bic(value):
+    bic = "".join(value.split()).upper()
+    if not BIC_PATTERN.match(bic):
+        raise ValueError("it must be 8 or 11 letters and digits (bank, country, location, branch)")
+    return bic
+
+
+class G2pPaymentAccount(models.Model):
+    """Where a registrant is paid: a bank account, a mobile-money wallet or a cash pay point,
+    always held with a registered PSP."""
+
+    _name = "g2p.payment.account"
+    _description = "Registrant Payment Account"
+    _inherit = ["mail.thread"]
+    _order = "partner_id, is_default desc, id"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Registrant",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        domain=[("is_registrant", "=", True)],
+    )
+    account_type = fields.Selection(ACCOUNT_TYPES, required=True, default="mobile_wallet", tracking=True)
+    provider_id = fields.Many2one(
+        "res.partner",
+        string="Payment Service Provider",
+        required=True,
+        ondelete="restrict",
+        domain=[("is_psp", "=", True)],
+        tracking=True,
+    )
+    iban = fields.Char(string="IBAN", tracking=True)
+    bic = fields.Char(string="BIC", tracking=True)
+    account_number = fields.Char(tracking=True, help="Bank account number when the bank has no IBAN.")
+    msisdn = fields.Char(string="Wallet Number (MSISDN)", tracking=True, help="Stored in E.164 form.")
+    pay_point_id = fields.Many2one("g2p.pay.point", ondelete="restrict", tracking=True)
+    holder_name = fields.Char(help="Name on the account when it differs from the registrant's.")
+    is_default = fields.Boolean(string="Default", tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(related="partner_id.company_id", store=True)
+    display_identifier = fields.Char(compute="_compute_display_identifier", string="Account")
+
+    _one_default = models.UniqueIndex(
+        "(partner_id) WHERE is_default AND active", "A registrant has only one default payment account."
+    )
+
+    @api.depends("account_type", "iban", "account_number", "msisdn", "pay_point_id")
+    def _compute_display_identifier(self):
+        for account in self:
+            account.display_identifier = {
+                "bank": account.iban or account.account_number,
+                "mobile_wallet": account.msisdn,
+                "cash": account.pay_point_id.name,
+            }.get(account.account_type) or ""
+
+    @api.depends("provider_id", "display_identifier")
+    def _compute_display_name(self):
+        for account in self:
+            account.display_name = "%s – %s" % (account.provider_id.name or "", account.display_identifier)
+
+    @api.model
+    def _normalize_vals(self, vals, current=None):
+        """Normalise IBAN/BIC/MSISDN in ``vals``; raise a clear error for malformed ones."""
+        if vals.get("iban"):
+            try:
+                vals["iban"] = compact_iban(vals["iban"])
+            except ValueError as e:
+                raise ValidationError(
+                    _("'%(iban)s' is not a valid IBAN: %(error)s", iban=vals["iban"], error=e)
+                ) from e
+        if vals.get("bic"):
+            try:
+                vals["bic"] = compact_bic(vals["bic"])
+            except ValueError as e:
+                raise ValidationError(
+                    _("'%(bic)s' is not a valid BIC: %(error)s", bic=vals["bic"], error=e)
+                ) from e
+        if vals.get("msisdn"):
+            vals["msisdn"] = self.env["g2p.phone.number"]._normalize(vals["msisdn"])
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [self._normalize_vals(dict(vals)) for vals in vals_list]
+        # The first account of a registrant becomes its default unless said otherwise.
+        partner_ids = {
+            vals["partner_id"] for vals in vals_list if vals.get("partner_id") and "is_default" not in vals
+        }
+        with_default = set(
+            self.search([("partner_id", "in", list(partner_ids)), ("is_default", "=", True)]).partner_id.ids
+        )
+        for vals in vals_list:
+            pid = vals.get("partner_id")
+            if "is_default" not in vals and pid not in with_default:
+                vals["is_default"] = True
+                with_default.add(pid)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        return super().write(self._normalize_vals(dict(vals)))
+
+    def action_set_default(self):
+        self.ensure_one()
+        (self.partner_id.payment_account_ids - self).filtered("is_default").write({"is_default": False})
+        self.is_default = True
+
+    @api.constrains("account_type", "iban", "account_number", "msisdn", "pay_point_id", "provider_id")
+    def _check_account(self):
+        for account in self:
+            provider = account.provider_id
+            if not provider.is_psp:
+                raise ValidationError(
+                    _("%s is not a registered payment service provider.", provider.display_name)
+                )
+            mechanisms = provider.psp_mechanism_ids.mapped("code")
+            if account.account_type not in mechanisms:
+                raise ValidationError(
+                    _(
+                        "%(psp)s does not offer %(type)s.",
+                        psp=provider.name,
+                        type=dict(ACCOUNT_TYPES)[account.account_type],
+                    )
+                )
+            if account.account_type == "bank" and not (account.iban or account.account_number):
+                raise ValidationError(_("A bank account needs an IBAN or an account number."))
+            if account.account_type == "mobile_wallet" and not account.msisdn:
+                raise ValidationError(_("A mobile money wallet needs its phone number (MSISDN)."))
+            if account.account_type == "cash":
+                if not account.pay_point_id:
+                    raise ValidationError(_("A cash account needs a pay point."))
+                if account.pay_point_id.psp_id != provider:
+                    raise ValidationError(
+                        _(
+                            "Pay point %(pp)s belongs to %(psp)s, not to %(provider)s.",
+                            pp=account.pay_point_id.name,
+                            psp=account.pay_point_id.psp_id.name,
+                            provider=provider.name,
+                        )
+                    )

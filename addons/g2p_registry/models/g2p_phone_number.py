@@ -1,0 +1,79 @@
+import phonenumbers
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class G2pPhoneNumber(models.Model):
+    _name = "g2p.phone.number"
+    _description = "Registrant Phone Number"
+    _order = "is_primary desc, id"
+    _rec_name = "phone_number"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Registrant",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        domain=[("is_registrant", "=", True)],
+    )
+    phone_number = fields.Char(
+        required=True,
+        index=True,
+        help="Stored in E.164 form (+254712345678). Numbers without a country prefix are read in "
+        "the country given here, else the company's country.",
+    )
+    country_id = fields.Many2one("res.country", default=lambda self: self.env.company.country_id)
+    is_primary = fields.Boolean(string="Primary")
+    disabled = fields.Boolean(default=False, help="The number no longer reaches the registrant.")
+    company_id = fields.Many2one(related="partner_id.company_id", store=True)
+
+    _partner_number_uniq = models.UniqueIndex(
+        "(partner_id, phone_number)", "This phone number is already recorded for this registrant."
+    )
+
+    @api.model
+    def _normalize(self, number, country=None):
+        """Return ``number`` in E.164, or raise a ValidationError that says why."""
+        country = country or self.env.company.country_id
+        region = country.code if country else None
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException as e:
+            raise ValidationError(
+                _("'%(number)s' is not a phone number: %(error)s", number=number, error=e)
+            ) from e
+        if not phonenumbers.is_valid_number(parsed):
+            raise ValidationError(
+                _(
+                    "'%(number)s' is not a valid phone number%(where)s. Write it with its country "
+                    "prefix, e.g. +254712345678.",
+                    number=number,
+                    where=(
+                        _(" for %s", country.name) if country and not number.strip().startswith("+") else ""
+                    ),
+                )
+            )
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            country = self.env["res.country"].browse(vals["country_id"]) if vals.get("country_id") else None
+            if vals.get("phone_number"):
+                vals["phone_number"] = self._normalize(vals["phone_number"], country)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("phone_number") or "country_id" in vals:
+            for phone in self:
+                country = (
+                    self.env["res.country"].browse(vals["country_id"])
+                    if vals.get("country_id")
+                    else phone.country_id
+                )
+                number = vals.get("phone_number") or phone.phone_number
+                super(G2pPhoneNumber, phone).write({**vals, "phone_number": self._normalize(number, country)})
+            return True
+        return super().write(vals)

@@ -1,0 +1,305 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+REGISTRANT_STATES = [("draft", "Draft"), ("active", "Active"), ("disabled", "Disabled")]
+GENDERS = [("female", "Female"), ("male", "Male"), ("other", "Other")]
+VALIDATOR_GROUP = "g2p_registry.group_g2p_registry_validator"
+ADMIN_GROUP = "g2p_registry.group_g2p_admin"
+PSP_FIELDS = {"is_psp", "psp_active", "psp_mechanism_ids"}
+
+
+class ResPartner(models.Model):
+    """Registrants are partners flagged ``is_registrant``: individuals, or groups (households)
+    when ``is_group`` is set. PSPs are company partners flagged ``is_psp``."""
+
+    _inherit = "res.partner"
+
+    is_registrant = fields.Boolean(index=True, copy=False, default=False)
+    is_group = fields.Boolean(string="Is a Household", index=True, default=False)
+    registrant_number = fields.Char(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Registry number given on creation (IND-… for individuals, HH-… for households). "
+        "Used as the external reference of the registrant, never the database id.",
+    )
+    registrant_state = fields.Selection(
+        REGISTRANT_STATES,
+        string="Registry Status",
+        default="draft",
+        required=True,
+        tracking=True,
+        index=True,
+        copy=False,
+        help="A new registrant stays in draft until a registry validator approves it. A disabled "
+        "registrant cannot be enrolled in programs or paid until re-enabled.",
+    )
+    disabled_reason = fields.Text(tracking=True, copy=False)
+    disabled_date = fields.Datetime(readonly=True, copy=False)
+    disabled_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    approved_date = fields.Datetime(readonly=True, copy=False)
+    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    registration_date = fields.Date(default=fields.Date.context_today, tracking=True)
+
+    # Individuals
+    given_name = fields.Char(tracking=True)
+    family_name = fields.Char(tracking=True)
+    addl_name = fields.Char(string="Additional Name")
+    gender = fields.Selection(GENDERS, tracking=True)
+    birthdate = fields.Date(string="Date of Birth", tracking=True)
+    birthdate_not_exact = fields.Boolean(help="The date of birth is estimated.")
+    age = fields.Integer(compute="_compute_age", search="_search_age", help="Age in whole years today.")
+    disability = fields.Boolean(string="Has a Disability", tracking=True)
+
+    duplicate_of_id = fields.Many2one(
+        "res.partner",
+        string="Duplicate Of",
+        readonly=True,
+        index="btree_not_null",
+        tracking=True,
+        copy=False,
+        help="Set when a reviewer confirms this registrant duplicates an older one. "
+        "Programs do not enrol it.",
+    )
+
+    # Households
+    group_membership_ids = fields.One2many("g2p.group.membership", "group_id", string="Members")
+    individual_membership_ids = fields.One2many("g2p.group.membership", "individual_id", string="Households")
+    household_size = fields.Integer(
+        compute="_compute_household_size",
+        store=True,
+        help="Number of current members of the household.",
+    )
+    head_id = fields.Many2one(
+        "res.partner", string="Head of Household", compute="_compute_head_id", store=True, index=True
+    )
+
+    # Identity, contact and payment
+    reg_id_ids = fields.One2many("g2p.registrant.id", "partner_id", string="Identity Documents")
+    phone_number_ids = fields.One2many("g2p.phone.number", "partner_id", string="Phone Numbers")
+    payment_account_ids = fields.One2many("g2p.payment.account", "partner_id", string="Payment Accounts")
+    default_payment_account_id = fields.Many2one(
+        "g2p.payment.account", compute="_compute_default_payment_account_id", string="Default Payment Account"
+    )
+
+    # Payment service providers
+    is_psp = fields.Boolean(string="Is a Payment Service Provider", index=True, tracking=True)
+    psp_active = fields.Boolean(
+        string="PSP Active",
+        default=True,
+        tracking=True,
+        help="Money only goes out through a registered PSP that is active.",
+    )
+    psp_mechanism_ids = fields.Many2many("g2p.payment.mechanism", string="Payment Mechanisms")
+    pay_point_ids = fields.One2many("g2p.pay.point", "psp_id", string="Pay Points")
+
+    _registrant_number_uniq = models.UniqueIndex(
+        "(registrant_number) WHERE registrant_number IS NOT NULL",
+        "Registrant numbers must be unique.",
+    )
+    _disabled_has_reason = models.Constraint(
+        "CHECK (registrant_state != 'disabled' OR disabled_reason IS NOT NULL)",
+        "A disabled registrant must have a reason.",
+    )
+
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("birthdate")
+    def _compute_age(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            partner.age = relativedelta(today, partner.birthdate).years if partner.birthdate else 0
+
+    def _search_age(self, operator, value):
+        """Translate an age condition into a birthdate condition, so it runs in SQL."""
+        if operator not in ("=", "!=", "<", "<=", ">", ">=") or not isinstance(value, int):
+            return NotImplemented
+        today = fields.Date.context_today(self)
+
+        def born_before(age):  # latest birthdate for someone at least `age` years old
+            return today - relativedelta(years=age)
+
+        # age >= n  <=>  birthdate <= today - n years;  age < n  <=>  birthdate > today - n years
+        if operator == ">=":
+            return [("birthdate", "<=", born_before(value))]
+        if operator == ">":
+            return [("birthdate", "<=", born_before(value + 1))]
+        if operator == "<":
+            return [("birthdate", ">", born_before(value))]
+        if operator == "<=":
+            return [("birthdate", ">", born_before(value + 1))]
+        in_age = ["&", ("birthdate", "<=", born_before(value)), ("birthdate", ">", born_before(value + 1))]
+        return in_age if operator == "=" else ["|", ("birthdate", "=", False), "!", *in_age]
+
+    @api.depends("group_membership_ids.is_current")
+    def _compute_household_size(self):
+        for partner in self:
+            partner.household_size = len(partner.group_membership_ids.filtered("is_current"))
+
+    @api.depends("group_membership_ids.role", "group_membership_ids.is_current")
+    def _compute_head_id(self):
+        for partner in self:
+            heads = partner.group_membership_ids.filtered(lambda m: m.is_current and m.role == "head")
+            partner.head_id = heads[:1].individual_id
+
+    @api.depends("payment_account_ids.is_default", "payment_account_ids.active")
+    def _compute_default_payment_account_id(self):
+        for partner in self:
+            accounts = partner.payment_account_ids
+            partner.default_payment_account_id = accounts.filtered("is_default")[:1] or accounts[:1]
+
+    # ------------------------------------------------------------------ CRUD
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_protected_fields(vals, creating=True)
+            if vals.get("is_registrant"):
+                if not vals.get("is_group") and not vals.get("name"):
+                    vals["name"] = self._individual_display_name(vals)
+                if not vals.get("name"):
+                    raise ValidationError(_("A household needs a name."))
+        partners = super().create(vals_list)
+        partners.filtered(lambda p: p.is_registrant and not p.registrant_number)._assign_registrant_number()
+        return partners
+
+    def write(self, vals):
+        self._check_protected_fields(vals)
+        res = super().write(vals)
+        if {"given_name", "family_name", "addl_name"} & vals.keys() and "name" not in vals:
+            for partner in self.filtered(lambda p: p.is_registrant and not p.is_group):
+                name = partner._individual_display_name(
+                    {f: partner[f] for f in ("given_name", "family_name", "addl_name")}
+                )
+                if name and name != partner.name:
+                    super(ResPartner, partner).write({"name": name})
+        if vals.get("is_registrant"):
+            self.filtered(lambda p: not p.registrant_number)._assign_registrant_number()
+        return res
+
+    @api.model
+    def _individual_display_name(self, vals):
+        parts = [vals.get("given_name"), vals.get("addl_name"), vals.get("family_name")]
+        return " ".join(p.strip() for p in parts if p and p.strip())
+
+    def _assign_registrant_number(self):
+        for partner in self:
+            code = "g2p.registrant.group" if partner.is_group else "g2p.registrant.individual"
+            partner.registrant_number = self.env["ir.sequence"].sudo().next_by_code(code)
+
+    def _check_protected_fields(self, vals, creating=False):
+        """Whatever the path (button, import, RPC write): only registry validators change the
+        registry status, and only G2P administrators register payment service providers."""
+        if self.env.su:
+            return
+        if "registrant_state" in vals and not (
+            vals["registrant_state"] == "draft" and all(p.registrant_state == "draft" for p in self)
+        ):
+            self._check_validator()
+        touches_psp = vals.get("is_psp") if creating else PSP_FIELDS & vals.keys()
+        if touches_psp and not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(_("Only G2P administrators can register or change payment service providers."))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def action_approve(self):
+        """draft → active."""
+        self._check_validator()
+        wrong = self.filtered(lambda p: not p.is_registrant or p.registrant_state != "draft")
+        if wrong:
+            raise UserError(
+                _("Only draft registrants can be approved: %s.", ", ".join(wrong.mapped("display_name")))
+            )
+        self.write(
+            {
+                "registrant_state": "active",
+                "approved_date": fields.Datetime.now(),
+                "approved_by_id": self.env.user.id,
+            }
+        )
+        return True
+
+    def action_disable(self, reason):
+        """draft/active → disabled, with the reason kept."""
+        self._check_validator()
+        if not reason or not reason.strip():
+            raise UserError(_("Give a reason to disable a registrant."))
+        wrong = self.filtered(lambda p: not p.is_registrant or p.registrant_state == "disabled")
+        if wrong:
+            raise UserError(_("Already disabled: %s.", ", ".join(wrong.mapped("display_name"))))
+        self.write(
+            {
+                "registrant_state": "disabled",
+                "disabled_reason": reason.strip(),
+                "disabled_date": fields.Datetime.now(),
+                "disabled_by_id": self.env.user.id,
+            }
+        )
+        return True
+
+    def action_enable(self):
+        """disabled → active. The last reason stays in the chatter history."""
+        self._check_validator()
+        wrong = self.filtered(lambda p: p.registrant_state != "disabled")
+        if wrong:
+            raise UserError(
+                _("Only disabled registrants can be re-enabled: %s.", ", ".join(wrong.mapped("display_name")))
+            )
+        self.write(
+            {
+                "registrant_state": "active",
+                "disabled_reason": False,
+                "disabled_date": False,
+                "disabled_by_id": False,
+            }
+        )
+        return True
+
+    def action_open_disable_wizard(self):
+        self._check_validator()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Disable Registrant"),
+            "res_model": "g2p.registrant.disable.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.ids},
+        }
+
+    def _check_validator(self):
+        if not self.env.su and not self.env.user.has_group(VALIDATOR_GROUP):
+            raise AccessError(_("Only registry validators can approve, disable or re-enable registrants."))
+
+    def _ensure_can_receive_benefits(self):
+        """Guard for enrolment and payment: every registrant must be active."""
+        blocked = self.filtered(lambda p: not p.is_registrant or p.registrant_state != "active")
+        if blocked:
+            raise UserError(
+                _(
+                    "These registrants are not active and cannot be enrolled or paid: %s.",
+                    ", ".join(blocked.mapped("display_name")),
+                )
+            )
+
+    @api.model
+    def _active_registrant_domain(self):
+        """Domain of registrants that may be enrolled or paid (used by programs in SQL)."""
+        return [("is_registrant", "=", True), ("registrant_state", "=", "active")]
+
+    # ------------------------------------------------------------------ PSPs
+
+    @api.constrains("is_psp", "is_company")
+    def _check_psp_is_company(self):
+        for partner in self.filtered("is_psp"):
+            if not partner.is_company:
+                raise ValidationError(_("A payment service provider must be a company: %s.", partner.name))
+            if partner.is_registrant:
+                raise ValidationError(_("A registrant cannot also be a payment service provider."))
+
+    @api.constrains("is_group", "is_registrant")
+    def _check_group_flags(self):
+        for partner in self:
+            if partner.is_group and not partner.is_registrant:
+                raise ValidationError(_("A household must be a registrant."))

@@ -1,0 +1,1 @@
+from . import g2p_registrant_disable_wizard
