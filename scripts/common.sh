@@ -25,28 +25,35 @@ die() { printf '\033[1;31m[g2p] error:\033[0m %s\n' "$*" >&2; exit 1; }
 # Find Odoo 19: $ODOO_PATH, then /opt/odoo/19.0, then a shallow clone of the official branch.
 find_odoo() {
     local candidate
-    for candidate in "${ODOO_PATH:-}" /opt/odoo/19.0 "$REPO_ROOT/.local/odoo"; do
-        if [ -n "$candidate" ] && [ -x "$candidate/odoo-bin" ]; then
-            if ! grep -qE "^version_info = \(19, 0" "$candidate/odoo/release.py"; then
-                die "$candidate holds an Odoo that is not 19.0; set ODOO_PATH to an Odoo 19 source tree."
-            fi
+    if [ -n "${ODOO_PATH:-}" ]; then
+        # An explicit setting is never silently replaced by another Odoo.
+        [ -x "$ODOO_PATH/odoo-bin" ] || die "ODOO_PATH=$ODOO_PATH has no odoo-bin. Set ODOO_PATH to an Odoo 19 \
+source tree (git clone -b $ODOO_BRANCH --depth 1 $ODOO_GIT_URL)."
+        check_odoo_version "$ODOO_PATH"
+        export ODOO_PATH
+        return 0
+    fi
+    for candidate in /opt/odoo/19.0 "$REPO_ROOT/.local/odoo"; do
+        if [ -x "$candidate/odoo-bin" ]; then
+            check_odoo_version "$candidate"
             ODOO_PATH="$candidate"
             export ODOO_PATH
             return 0
         fi
     done
-    if [ -n "${ODOO_PATH:-}" ]; then
-        die "ODOO_PATH=$ODOO_PATH has no odoo-bin. Set ODOO_PATH to an Odoo 19 source tree \
-(git clone -b 19.0 --depth 1 $ODOO_GIT_URL)."
-    fi
     say "Odoo 19 not found in \$ODOO_PATH or /opt/odoo/19.0: cloning the official $ODOO_BRANCH branch"
     if ! git clone --quiet --depth 1 --branch "$ODOO_BRANCH" "$ODOO_GIT_URL" "$REPO_ROOT/.local/odoo"; then
         rm -rf "$REPO_ROOT/.local/odoo"
         die "could not find or clone Odoo 19. Set ODOO_PATH to an Odoo 19 source tree \
-(for example: git clone -b 19.0 --depth 1 $ODOO_GIT_URL /opt/odoo/19.0)."
+(for example: git clone -b $ODOO_BRANCH --depth 1 $ODOO_GIT_URL /opt/odoo/19.0)."
     fi
     ODOO_PATH="$REPO_ROOT/.local/odoo"
     export ODOO_PATH
+}
+
+check_odoo_version() {
+    grep -qE "^version_info = \(19, 0" "$1/odoo/release.py" \
+        || die "$1 holds an Odoo that is not 19.0; set ODOO_PATH to an Odoo 19 source tree."
 }
 
 site_packages() { "$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }

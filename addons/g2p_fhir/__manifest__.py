@@ -1,0 +1,15 @@
+{
+    "name": "G2P FHIR",
+    "summary": "HL7 FHIR R4 exchange of registrants, households, payments and insurance",
+    "version": "19.0.1.0.0",
+    "category": "G2P",
+    "author": "G2P for Odoo",
+    "website": "https://github.com/g2p-odoo/g2p-odoo",
+    "license": "LGPL-3",
+    "depends": ["g2p_registry", "g2p_payroll", "g2p_insurance_accounting"],
+    "data": [
+        "security/g2p_security.xml",
+        "views/g2p_menus.xml",
+    ],
+    "installable": True,
+}

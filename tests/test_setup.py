@@ -1,0 +1,74 @@
+"""Setup checks: the scripts fail with one clear message when something is missing, and the
+suite installs as a whole."""
+
+import ast
+import os
+import subprocess
+from pathlib import Path
+
+from odoo.tests import TransactionCase
+
+REPO = Path(__file__).resolve().parent.parent
+ADDONS = sorted(p.parent for p in (REPO / "addons").glob("*/__manifest__.py"))
+EXPECTED_ADDONS = {
+    "g2p_registry",
+    "g2p_program",
+    "g2p_payroll",
+    "g2p_payment_hub",
+    "g2p_insurance_accounting",
+    "g2p_fhir",
+}
+
+
+def run_script(script, **env):
+    full_env = {**os.environ, **env}
+    return subprocess.run(
+        [str(REPO / "scripts" / script)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_wrong_odoo_path_says_what_to_set():
+    result = run_script("setup.sh", ODOO_PATH="/nonexistent/odoo")
+    assert result.returncode != 0
+    assert "ODOO_PATH=/nonexistent/odoo has no odoo-bin" in result.stderr
+    assert "Set ODOO_PATH" in result.stderr
+
+
+def test_postgres_not_answering_says_how_to_start_it():
+    result = run_script("test.sh", PGHOST="127.0.0.1", PGPORT="1", DB_HOST="", DB_PORT="")
+    assert result.returncode != 0
+    assert "PostgreSQL does not answer" in result.stderr
+    assert "docker compose up -d db" in result.stderr
+
+
+def test_postgres_superuser_refused():
+    result = run_script("test.sh", PGUSER="postgres", DB_USER="")
+    assert result.returncode != 0
+    assert "refuses to run as the 'postgres' database user" in result.stderr
+
+
+class TestSuite(TransactionCase):
+    # Outside odoo.addons, Odoo does not tag test classes by itself.
+    test_tags = {"standard", "at_install"}
+    test_module = "g2p_suite"
+
+    def test_every_addon_is_installed(self):
+        self.assertEqual({p.name for p in ADDONS}, EXPECTED_ADDONS)
+        modules = self.env["ir.module.module"].search([("name", "in", list(EXPECTED_ADDONS))])
+        self.assertEqual({m.name: m.state for m in modules}, dict.fromkeys(EXPECTED_ADDONS, "installed"))
+
+    def test_manifests_are_complete(self):
+        for addon in ADDONS:
+            manifest = ast.literal_eval((addon / "__manifest__.py").read_text())
+            with self.subTest(addon=addon.name):
+                self.assertTrue(manifest["version"].startswith("19.0."))
+                self.assertTrue(manifest.get("author"))
+                self.assertEqual(manifest.get("license"), "LGPL-3")
+                self.assertIn("security/g2p_security.xml", manifest["data"])
+                self.assertTrue((addon / "README.rst").exists(), "each addon documents itself")
+                self.assertTrue(list((addon / "tests").glob("test_*.py")), "each addon tests itself")
