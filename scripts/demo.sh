@@ -30,4 +30,4 @@ else
     # Odoo sets the admin password to 'admin' in new databases; say so rather than assume it.
 fi
 say "G2P back office: http://localhost:$PORT  (database $DB, login admin / password admin)"
-exec run_odoo -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --http-interface="${G2P_HTTP_INTERFACE:-127.0.0.1}"
+run_odoo -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --http-interface="${G2P_HTTP_INTERFACE:-127.0.0.1}"

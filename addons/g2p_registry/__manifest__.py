@@ -27,6 +27,9 @@
     "demo": [
         "demo/g2p_registry_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["g2p_registry/static/tests/tours/*.js"],
+    },
     "application": True,
     "installable": True,
 }

@@ -1,12 +1,10 @@
-from . import (
-    g2p_duplicate,
-    g2p_group_membership,
-    g2p_id_type,
-    g2p_pay_point,
-    g2p_payment_account,
-    g2p_payment_mechanism,
-    g2p_phone_number,
-    g2p_registrant_id,
-    g2p_registry_demo,
-    res_partner,
-)
+from . import g2p_duplicate
+from . import g2p_group_membership
+from . import g2p_id_type
+from . import g2p_pay_point
+from . import g2p_payment_account
+from . import g2p_payment_mechanism
+from . import g2p_phone_number
+from . import g2p_registrant_id
+from . import g2p_registry_demo
+from . import res_partner

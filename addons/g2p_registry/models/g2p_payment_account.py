@@ -1,6 +1,9 @@
 import re
 
-from odoo import _, api, fields, models
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
 from odoo.exceptions import ValidationError
 
 from .g2p_payment_mechanism import ACCOUNT_TYPES

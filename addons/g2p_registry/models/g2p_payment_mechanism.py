@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import fields
+from odoo import models
 
 ACCOUNT_TYPES = [
     ("bank", "Bank Account"),

@@ -1,8 +1,10 @@
 import logging
 import random
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from odoo import api, models
+from odoo import api
+from odoo import models
 
 _logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 
 from .common import RegistryCase
 
