@@ -1,5 +1,4 @@
-from odoo.tests import TransactionCase
-from odoo.tests import new_test_user
+from odoo.tests import TransactionCase, new_test_user
 
 
 class TestPayrollRoles(TransactionCase):

@@ -1,9 +1,6 @@
 import re
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .g2p_payment_mechanism import ACCOUNT_TYPES
@@ -38,17 +35,9 @@ class G2pPaymentAccount(models.Model):
 
     _name = "g2p.payment.account"
     _description = "Registrant Payment Account"
-    _inherit = ["mail.thread"]
+    _inherit = ["g2p.registrant.record.mixin", "mail.thread"]
     _order = "partner_id, is_default desc, id"
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Registrant",
-        required=True,
-        ondelete="cascade",
-        index=True,
-        domain=[("is_registrant", "=", True)],
-    )
     account_type = fields.Selection(ACCOUNT_TYPES, required=True, default="mobile_wallet", tracking=True)
     provider_id = fields.Many2one(
         "res.partner",
@@ -66,7 +55,6 @@ class G2pPaymentAccount(models.Model):
     holder_name = fields.Char(help="Name on the account when it differs from the registrant's.")
     is_default = fields.Boolean(string="Default", tracking=True)
     active = fields.Boolean(default=True, tracking=True)
-    company_id = fields.Many2one(related="partner_id.company_id", store=True)
     display_identifier = fields.Char(compute="_compute_display_identifier", string="Account")
 
     _one_default = models.UniqueIndex(

@@ -1,26 +1,16 @@
 import phonenumbers
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 
 class G2pPhoneNumber(models.Model):
     _name = "g2p.phone.number"
     _description = "Registrant Phone Number"
+    _inherit = ["g2p.registrant.record.mixin"]
     _order = "is_primary desc, id"
     _rec_name = "phone_number"
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Registrant",
-        required=True,
-        ondelete="cascade",
-        index=True,
-        domain=[("is_registrant", "=", True)],
-    )
     phone_number = fields.Char(
         required=True,
         index=True,
@@ -30,7 +20,6 @@ class G2pPhoneNumber(models.Model):
     country_id = fields.Many2one("res.country", default=lambda self: self.env.company.country_id)
     is_primary = fields.Boolean(string="Primary")
     disabled = fields.Boolean(default=False, help="The number no longer reaches the registrant.")
-    company_id = fields.Many2one(related="partner_id.company_id", store=True)
 
     _partner_number_uniq = models.UniqueIndex(
         "(partner_id, phone_number)", "This phone number is already recorded for this registrant."

@@ -1,28 +1,17 @@
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 
 class G2pRegistrantId(models.Model):
     _name = "g2p.registrant.id"
     _description = "Registrant Identity Document"
+    _inherit = ["g2p.registrant.record.mixin"]
     _order = "id_type_id, id"
     _rec_name = "value"
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Registrant",
-        required=True,
-        ondelete="cascade",
-        index=True,
-        domain=[("is_registrant", "=", True)],
-    )
     id_type_id = fields.Many2one("g2p.id.type", string="ID Type", required=True, ondelete="restrict")
     value = fields.Char(string="Number", required=True, index=True)
     expiry_date = fields.Date()
-    company_id = fields.Many2one(related="partner_id.company_id", store=True)
 
     _type_value_uniq = models.UniqueIndex(
         "(id_type_id, value)",

@@ -1,10 +1,8 @@
 import logging
 import random
-from datetime import date
-from datetime import timedelta
+from datetime import date, timedelta
 
-from odoo import api
-from odoo import models
+from odoo import api, models
 
 _logger = logging.getLogger(__name__)
 

@@ -1,12 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo.exceptions import AccessError
-from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 REGISTRANT_STATES = [("draft", "Draft"), ("active", "Active"), ("disabled", "Disabled")]
 GENDERS = [("female", "Female"), ("male", "Male"), ("other", "Other")]

@@ -1,7 +1,6 @@
 from contextlib import contextmanager
 
-from odoo.tests import TransactionCase
-from odoo.tests import new_test_user
+from odoo.tests import TransactionCase, new_test_user
 
 
 class G2PCaseMixin:

@@ -1,6 +1,4 @@
-from odoo.tests import HttpCase
-from odoo.tests import new_test_user
-from odoo.tests import tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
