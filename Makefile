@@ -1,5 +1,7 @@
 # G2P for Odoo — the commands. See README.md.
 .PHONY: help setup demo test lint format clean
+VENV ?= .venv
+export VENV
 
 help:
 	@echo "make demo   - set up, create database g2p_demo with demo data, serve http://localhost:8069"
@@ -16,12 +18,11 @@ demo:
 test:
 	scripts/test.sh $(ARGS)
 
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . || \
-	(ruff check . && ruff format --check .)
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-format:
-	ruff check --fix . ; ruff format .
+format: setup
+	$(VENV)/bin/ruff check --fix . ; $(VENV)/bin/ruff format .
 
 clean:
 	rm -rf .venv .local
