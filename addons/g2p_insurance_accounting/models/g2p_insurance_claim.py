@@ -92,6 +92,8 @@ class G2PInsuranceClaim(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            if "claimed_amount" in vals and vals["claimed_amount"] <= 0:
+                raise ValidationError(_("The claimed amount must be positive."))
             if vals.get("provider_id") and vals.get("provider_reference"):
                 duplicate = self.sudo().search_count(
                     [
@@ -110,6 +112,15 @@ class G2PInsuranceClaim(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("g2p.insurance.claim") or "/"
         return super().create(vals_list)
+
+    @api.constrains("claimed_amount", "member_paid_at_provider")
+    def _check_amounts(self):
+        for claim in self:
+            rounding = claim.currency_id.rounding or 0.01
+            if float_compare(claim.claimed_amount, 0.0, precision_rounding=rounding) <= 0:
+                raise ValidationError(_("The claimed amount must be positive."))
+            if float_compare(claim.member_paid_at_provider, 0.0, precision_rounding=rounding) < 0:
+                raise ValidationError(_("The amount paid at the provider cannot be negative."))
 
     @api.constrains("member_id", "policy_id")
     def _check_member(self):

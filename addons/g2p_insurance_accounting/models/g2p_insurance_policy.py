@@ -488,10 +488,11 @@ class G2PInsurancePolicy(models.Model):
     @api.model
     def _cron_check_covers(self, today=None):
         """Suspend active covers whose premium is unpaid after the grace period; expire ended covers."""
-        today = today or fields.Date.context_today(self)
-        ended = self.search([("state", "in", ("active", "suspended")), ("date_end", "<", today)])
+        policies = self.sudo()  # a cron: runs for every company, whoever its user is
+        today = today or fields.Date.context_today(policies)
+        ended = policies.search([("state", "in", ("active", "suspended")), ("date_end", "<", today)])
         ended._set_expired()
-        unpaid = self.search([("state", "=", "active"), ("premium_paid", "=", False)])
+        unpaid = policies.search([("state", "=", "active"), ("premium_paid", "=", False)])
         late = unpaid.filtered(lambda p: p.date_start + relativedelta(days=p.product_id.grace_days) < today)
         for policy in late:
             policy._set_suspended(today)
