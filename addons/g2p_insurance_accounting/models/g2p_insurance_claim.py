@@ -110,7 +110,12 @@ class G2PInsuranceClaim(models.Model):
                         )
                     )
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("g2p.insurance.claim") or "/"
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code(
+                        "g2p.insurance.claim", sequence_date=vals.get("date_received")
+                    )
+                    or "/"
+                )
         return super().create(vals_list)
 
     @api.constrains("claimed_amount", "member_paid_at_provider")

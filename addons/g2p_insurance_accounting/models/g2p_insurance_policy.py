@@ -221,7 +221,12 @@ class G2PInsurancePolicy(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("g2p.insurance.policy") or "/"
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code(
+                        "g2p.insurance.policy", sequence_date=vals.get("date_start")
+                    )
+                    or "/"
+                )
         policies = super().create(vals_list)
         for policy in policies.filtered(lambda p: not p.member_ids):
             holder = policy.holder_id
