@@ -341,6 +341,7 @@ class G2PInsuranceClaim(models.Model):
                         "date": date,
                         "ref": _("Claim %(claim)s rejected", claim=self.name),
                         "g2p_claim_id": self.id,
+                        "g2p_policy_id": self.policy_id.id,
                     }
                 ],
                 cancel=True,

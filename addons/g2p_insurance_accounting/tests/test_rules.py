@@ -109,6 +109,14 @@ class TestInsuranceRules(InsuranceCase):
             ],
         )
         self.assertTrue(all(receipt.sudo().line_ids.mapped("reconciled")))
+        self.assertEqual(reversal.sudo().g2p_policy_id, policy, "the reversal stays in the cover's pool")
+        pool = (
+            self.env["account.move.line"]
+            .sudo()
+            .search([("move_id.g2p_claim_id", "=", b.id), ("parent_state", "=", "posted")])
+        )
+        self.assertEqual(sum(pool.mapped("balance")), 0)
+        self.assertEqual(sum(pool.filtered(lambda line: line.account_id == payable).mapped("balance")), 0)
 
     def test_waiting_period(self):
         product = self._product(code="WAIT")
@@ -253,3 +261,24 @@ class TestInsuranceRules(InsuranceCase):
                 }
             )
         )
+
+    def test_multi_company(self):
+        policy = self._policy(pay=False)
+        other = self.setup_other_company(name="Other Insurer")["company"]
+        other_finance = self.env["res.users"].create(
+            {
+                "name": "Other finance",
+                "login": "other_fin",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+                "group_ids": [
+                    Command.set(self.env.ref("g2p_insurance_accounting.group_g2p_insurance_finance").ids)
+                ],
+            }
+        )
+        Policy = self.env["g2p.insurance.policy"].with_user(other_finance)
+        self.assertFalse(Policy.search([("id", "=", policy.id)]), "covers follow their company")
+        other_accounts = other._g2p_insurance_accounts()
+        self.assertNotEqual(other_accounts["journal"], self.acc["journal"])
+        self.assertEqual(other_accounts["g2p_ins_family_account_id"].company_ids, other)
+        self.assertTrue(other_accounts["g2p_ins_family_account_id"].reconcile)
