@@ -4,8 +4,34 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
-from .g2p_insurance_policy import CLAIMS_GROUP, FINANCE_GROUP
+from .g2p_insurance_policy import CLAIMS_GROUP, FINANCE_GROUP, _check_protected_write
 
+CLAIM_SYSTEM_FIELDS = {
+    "state",
+    "approved_amount",
+    "excess_amount",
+    "excess_collected",
+    "date_adjudicated",
+    "date_paid",
+    "receipt_move_id",
+    "approval_move_id",
+    "excess_move_id",
+    "payment_move_id",
+    "received_by_id",
+    "adjudicated_by_id",
+    "paid_by_id",
+}
+CLAIM_DRAFT_FIELDS = {
+    "policy_id",
+    "member_id",
+    "provider_id",
+    "provider_reference",
+    "category_id",
+    "date_service",
+    "date_received",
+    "claimed_amount",
+    "member_paid_at_provider",
+}
 CLAIM_STATES = [
     ("draft", "Draft"),
     ("received", "Received"),
@@ -118,6 +144,10 @@ class G2PInsuranceClaim(models.Model):
                 )
         return super().create(vals_list)
 
+    def write(self, vals):
+        _check_protected_write(self, vals, CLAIM_SYSTEM_FIELDS, CLAIM_DRAFT_FIELDS)
+        return super().write(vals)
+
     @api.constrains("claimed_amount", "member_paid_at_provider")
     def _check_amounts(self):
         for claim in self:
@@ -218,7 +248,7 @@ class G2PInsuranceClaim(models.Model):
                         new=dict(CLAIM_STATES)[new_state],
                     )
                 )
-        self.write({"state": new_state, **vals})
+        self.with_context(g2p_insurance_internal=True).write({"state": new_state, **vals})
 
     def _set_rejected(self, reason, date):
         if not reason:
@@ -371,7 +401,9 @@ class G2PInsuranceClaim(models.Model):
                 )
             ]
         )
-        self.write({"excess_move_id": move.id, "excess_collected": True})
+        self.with_context(g2p_insurance_internal=True).write(
+            {"excess_move_id": move.id, "excess_collected": True}
+        )
         self._reconcile(accounts["family"])
         return move
 

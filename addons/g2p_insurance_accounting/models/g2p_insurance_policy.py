@@ -15,6 +15,41 @@ POLICY_STATES = [
 FINANCE_GROUP = "g2p_insurance_accounting.group_g2p_insurance_finance"
 CLAIMS_GROUP = "g2p_insurance_accounting.group_g2p_claims_officer"
 CONSUMING_CLAIM_STATES = ("approved", "paid")
+# Set by the workflow only (they mirror posted entries), and fields frozen once the cover is active.
+POLICY_SYSTEM_FIELDS = {
+    "state",
+    "premium_paid",
+    "premium_move_id",
+    "suspended_date",
+    "cancel_date",
+    "refund_amount",
+    "refund_move_id",
+    "refund_payment_move_id",
+    "refund_paid",
+}
+POLICY_DRAFT_FIELDS = {
+    "product_id",
+    "holder_id",
+    "member_ids",
+    "payer_id",
+    "date_start",
+    "date_end",
+    "premium_amount",
+    "company_id",
+}
+
+
+def _check_protected_write(records, vals, system_fields, draft_fields):
+    """Workflow fields change through the actions only; the terms freeze after draft."""
+    if records.env.context.get("g2p_insurance_internal"):
+        return
+    if system := system_fields.intersection(vals):
+        raise AccessError(
+            _("%(fields)s can only change through the workflow actions.", fields=", ".join(sorted(system)))
+        )
+    frozen = draft_fields.intersection(vals)
+    if frozen and any(record.state != "draft" for record in records):
+        raise UserError(_("%(fields)s cannot change once out of draft.", fields=", ".join(sorted(frozen))))
 
 
 class G2PInsurancePolicy(models.Model):
@@ -238,6 +273,13 @@ class G2PInsurancePolicy(models.Model):
             policy.member_ids = [Command.set(members.ids)]
         return policies
 
+    def write(self, vals):
+        _check_protected_write(self, vals, POLICY_SYSTEM_FIELDS, POLICY_DRAFT_FIELDS)
+        return super().write(vals)
+
+    def _internal_write(self, vals):
+        return self.with_context(g2p_insurance_internal=True).write(vals)
+
     # ------------------------------------------------------------------ helpers
 
     def _check_finance(self):
@@ -255,7 +297,7 @@ class G2PInsurancePolicy(models.Model):
                         new=dict(POLICY_STATES)[new_state],
                     )
                 )
-        self.write({"state": new_state, **vals})
+        self._internal_write({"state": new_state, **vals})
 
     def _set_active(self):
         self._set_state("active", ("draft", "suspended"), suspended_date=False)
@@ -349,7 +391,7 @@ class G2PInsurancePolicy(models.Model):
         for policy in self:
             move = moves.filtered(lambda m, p=policy: m.g2p_policy_id == p)
             policy._set_active()
-            policy.write({"premium_move_id": move.id, "premium_paid": not move})
+            policy._internal_write({"premium_move_id": move.id, "premium_paid": not move})
             if move:
                 policy._notify(
                     "g2p_insurance_accounting.mail_template_premium_due", policy.premium_partner_id
@@ -382,7 +424,7 @@ class G2PInsurancePolicy(models.Model):
         )
         self._reconcile(accounts["receivable"], move)
         if self.currency_id.is_zero(self.premium_residual):
-            self.premium_paid = True
+            self._internal_write({"premium_paid": True})
             if self.state == "suspended":
                 self._set_active()
         return move
@@ -440,7 +482,7 @@ class G2PInsurancePolicy(models.Model):
                 self._reconcile(accounts["receivable"], move)
             refund = to_refundable
         self._set_cancelled(date)
-        self.write({"refund_amount": refund, "refund_move_id": move.id, "refund_paid": not refund})
+        self._internal_write({"refund_amount": refund, "refund_move_id": move.id, "refund_paid": not refund})
         return move
 
     def _refund_for(self, date):
@@ -475,7 +517,7 @@ class G2PInsurancePolicy(models.Model):
             ]
         )
         self._reconcile(accounts["refundable"], move)
-        self.write({"refund_paid": True, "refund_payment_move_id": move.id})
+        self._internal_write({"refund_paid": True, "refund_payment_move_id": move.id})
         self._notify("g2p_insurance_accounting.mail_template_refund_paid", partner)
         return move
 

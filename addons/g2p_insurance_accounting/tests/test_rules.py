@@ -282,3 +282,20 @@ class TestInsuranceRules(InsuranceCase):
         self.assertNotEqual(other_accounts["journal"], self.acc["journal"])
         self.assertEqual(other_accounts["g2p_ins_family_account_id"].company_ids, other)
         self.assertTrue(other_accounts["g2p_ins_family_account_id"].reconcile)
+
+    def test_workflow_fields_protected(self):
+        policy = self._policy()
+        claim = self._claim(policy, self.gertrude, "PROT", self.brian, self.inpatient, 10_000)
+        claim.action_receive()
+        with self.assertRefused(AccessError, "approved_amount.*workflow actions"):
+            claim.write({"approved_amount": 10_000})
+        with self.assertRefused(UserError, "claimed_amount cannot change once out of draft"):
+            claim.write({"claimed_amount": 20_000})
+        with self.assertRefused(AccessError, "state can only change"):
+            policy.write({"state": "draft"})
+        with self.assertRefused(UserError, "premium_amount cannot change once out of draft"):
+            policy.write({"premium_amount": 1})
+        self.assertEqual((claim.state, claim.approved_amount, claim.claimed_amount), ("received", 0, 10_000))
+        claim.write({"rejection_reason": "Forged invoice"})
+        claim.action_reject()
+        self.assertEqual(claim.rejection_reason, "Forged invoice")
