@@ -15,6 +15,7 @@
         "views/g2p_insurance_product_views.xml",
         "views/g2p_insurance_policy_views.xml",
         "views/g2p_insurance_claim_views.xml",
+        "views/g2p_insurance_pool_report_views.xml",
         "views/res_company_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",

@@ -4,6 +4,7 @@ from . import (
     g2p_insurance_claim,
     g2p_insurance_demo,
     g2p_insurance_policy,
+    g2p_insurance_pool_report,
     g2p_insurance_product,
     g2p_insurance_product_category,
     res_company,

@@ -196,6 +196,23 @@ class TestKinotiScenario(InsuranceCase):
             all(lines.filtered(lambda line: line.account_id in receivable | refundable).mapped("reconciled"))
         )
         self.assertIn("815,350", policy.limit_summary)
+        # pool view: a report over the sub-ledgers, per product and family
+        pool = self.env["g2p.insurance.pool.report"].with_user(self.finance)
+        balances = dict(
+            pool._read_group(
+                [("product_id", "=", self.product.id), ("holder_id", "=", family.id)],
+                ["account_id"],
+                ["balance:sum"],
+            )
+        )
+        self.assertEqual(balances[family_acc], 0)
+        self.assertEqual(balances[income], -27_500)
+        self.assertEqual(balances[payable], 0)
+        self.assertEqual(balances[expense], 184_650)
+        self.assertEqual(balances[receivable], 0)
+        self.assertEqual(balances[refundable], 0)
+        # bank: premium 30,000 + excess 23,753 - hospitals 208,403 - refund 2,500
+        self.assertEqual(balances[bank], 30_000 + 23_753 - 79_650 - 123_753 - 5_000 - 2_500)
         # notifications to the family
         approved_msg = first.message_ids.filtered(lambda m: m.subject == f"Claim {first.name} approved")
         self.assertEqual(len(approved_msg), 1)

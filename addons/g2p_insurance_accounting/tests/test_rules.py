@@ -299,3 +299,18 @@ class TestInsuranceRules(InsuranceCase):
         claim.write({"rejection_reason": "Forged invoice"})
         claim.action_reject()
         self.assertEqual(claim.rejection_reason, "Forged invoice")
+
+    def test_demo_loader(self):
+        policy = self.env["g2p.insurance.demo"]._load_kinoti_demo()
+        self.assertEqual(policy.state, "cancelled")
+        self.assertEqual(policy.limit_remaining, 815_350)
+        self.assertEqual(
+            sorted(policy.claim_ids.mapped("state")),
+            ["paid", "paid", "paid", "rejected"],
+            "the scenario played",
+        )
+        bare = self.env["res.company"].create({"name": "No Chart Demo Co"})
+        self.assertFalse(
+            self.env["g2p.insurance.demo"].with_company(bare)._load_kinoti_demo(),
+            "without a chart of accounts the demo is skipped, not a crash",
+        )
