@@ -91,6 +91,13 @@ class ResCompany(models.Model):
                     "company_ids": [Command.link(company.id)],
                 }
             )
+            if reconcile and not account.reconcile:
+                raise UserError(
+                    _(
+                        "The account %(account)s must allow reconciliation to be used for insurance.",
+                        account=account.display_name,
+                    )
+                )
             vals[field_name] = account.id
         Journal = self.env["account.journal"].sudo()
         if not company.g2p_ins_journal_id:
