@@ -2,7 +2,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import InsuranceCase
 
@@ -314,3 +314,27 @@ class TestInsuranceRules(InsuranceCase):
             self.env["g2p.insurance.demo"].with_company(bare)._load_kinoti_demo(),
             "without a chart of accounts the demo is skipped, not a crash",
         )
+
+    def test_forms(self):
+        with Form(self.env["g2p.insurance.policy"].with_user(self.finance)) as form:
+            form.holder_id = self.family
+            form.product_id = self.product
+            form.date_start = date(2021, 3, 1)
+            self.assertEqual(form.date_end, date(2022, 2, 28))
+            self.assertEqual(form.premium_amount, 30_000)
+        policy = form.record
+        self.assertEqual(len(policy.member_ids), 5, "the household's current members are covered")
+        self.assertEqual(policy.state, "draft")
+        self.assertIn("1,000,000", policy.limit_summary)
+        self.assertIn("100,000", policy.limit_summary, "maternity cap shown")
+        with Form(self.env["g2p.insurance.claim"].with_user(self.officer)) as form:
+            form.policy_id = policy
+            form.member_id = self.mary
+            form.provider_id = self.nairobi
+            form.provider_reference = "FORM-1"
+            form.category_id = self.maternity
+            form.date_service = date(2021, 5, 1)
+            form.claimed_amount = 1_000
+        self.assertEqual(form.record.state, "draft")
+        with self.assertRefused(ValidationError, "is not covered by"):
+            self._claim(policy, self.nairobi, "FORM-2", self.employer, self.maternity, 1_000)
