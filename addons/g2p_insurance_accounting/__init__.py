@@ -1,0 +1,8 @@
+from . import models
+
+
+def _post_init_hook(env):
+    """Create the insurance accounts for the companies that already have a chart of accounts;
+    the others get them on first use."""
+    for company in env["res.company"].search([("chart_template", "!=", False)]):
+        company._g2p_insurance_accounts()

@@ -9,7 +9,20 @@
     "depends": ["g2p_registry", "account"],
     "data": [
         "security/g2p_security.xml",
+        "security/ir.model.access.csv",
+        "data/g2p_insurance_data.xml",
+        "data/mail_template_data.xml",
+        "views/g2p_insurance_product_views.xml",
+        "views/g2p_insurance_policy_views.xml",
+        "views/g2p_insurance_claim_views.xml",
+        "views/g2p_insurance_pool_report_views.xml",
+        "views/res_company_views.xml",
         "views/g2p_menus.xml",
+        "security/g2p_record_rules.xml",
     ],
+    "demo": [
+        "demo/g2p_insurance_demo.xml",
+    ],
+    "post_init_hook": "_post_init_hook",
     "installable": True,
 }

@@ -1,0 +1,454 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare
+
+from .g2p_insurance_policy import CLAIMS_GROUP, FINANCE_GROUP, _check_protected_write
+
+CLAIM_SYSTEM_FIELDS = {
+    "state",
+    "approved_amount",
+    "excess_amount",
+    "excess_collected",
+    "date_adjudicated",
+    "date_paid",
+    "receipt_move_id",
+    "approval_move_id",
+    "excess_move_id",
+    "payment_move_id",
+    "received_by_id",
+    "adjudicated_by_id",
+    "paid_by_id",
+}
+CLAIM_DRAFT_FIELDS = {
+    "policy_id",
+    "member_id",
+    "provider_id",
+    "provider_reference",
+    "category_id",
+    "date_service",
+    "date_received",
+    "claimed_amount",
+    "member_paid_at_provider",
+}
+CLAIM_STATES = [
+    ("draft", "Draft"),
+    ("received", "Received"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("paid", "Paid"),
+]
+
+
+class G2PInsuranceClaim(models.Model):
+    _name = "g2p.insurance.claim"
+    _description = "Health Insurance Claim"
+    _inherit = ["mail.thread"]
+    _order = "date_received desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", readonly=True, copy=False, default="/")
+    policy_id = fields.Many2one(
+        "g2p.insurance.policy", string="Cover", required=True, index=True, tracking=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="policy_id.currency_id")
+    holder_id = fields.Many2one(related="policy_id.holder_id", store=True, string="Holder")
+    member_id = fields.Many2one(
+        "res.partner",
+        string="Member",
+        required=True,
+        tracking=True,
+        domain="[('id', 'in', allowed_member_ids)]",
+    )
+    allowed_member_ids = fields.Many2many(related="policy_id.member_ids")
+    provider_id = fields.Many2one(
+        "res.partner",
+        string="Provider",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('is_company', '=', True)]",
+        help="The hospital or clinic that claims the payment.",
+    )
+    provider_reference = fields.Char(
+        required=True, tracking=True, help="The provider's own claim number; unique per provider."
+    )
+    category_id = fields.Many2one("g2p.insurance.category", required=True, tracking=True)
+    date_service = fields.Date(string="Service Date", required=True, tracking=True)
+    date_received = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
+    date_adjudicated = fields.Date(readonly=True, copy=False)
+    date_paid = fields.Date(readonly=True, copy=False)
+    claimed_amount = fields.Monetary(
+        required=True, tracking=True, help="Amount the provider claims from the cover."
+    )
+    member_paid_at_provider = fields.Monetary(
+        help="Excess the member already paid directly at the provider (not claimed; no entry)."
+    )
+    approved_amount = fields.Monetary(readonly=True, copy=False, tracking=True)
+    excess_amount = fields.Monetary(
+        readonly=True, copy=False, tracking=True, help="Claimed minus approved: charged to the family."
+    )
+    excess_collected = fields.Boolean(readonly=True, copy=False, tracking=True)
+    state = fields.Selection(
+        CLAIM_STATES, default="draft", required=True, tracking=True, index=True, copy=False
+    )
+    rejection_reason = fields.Text(tracking=True, copy=False)
+    move_ids = fields.One2many("account.move", "g2p_claim_id", string="Journal Entries", readonly=True)
+    receipt_move_id = fields.Many2one("account.move", readonly=True, copy=False)
+    approval_move_id = fields.Many2one("account.move", readonly=True, copy=False)
+    excess_move_id = fields.Many2one("account.move", readonly=True, copy=False)
+    payment_move_id = fields.Many2one("account.move", readonly=True, copy=False)
+    received_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    adjudicated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    paid_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+
+    _provider_reference_uniq = models.UniqueIndex(
+        "(provider_id, provider_reference)", "This provider already submitted a claim with this reference."
+    )
+    _amounts = models.Constraint(
+        "CHECK (claimed_amount > 0 AND member_paid_at_provider >= 0)",
+        "The claimed amount must be positive and the amount paid at the provider not negative.",
+    )
+    _rejected_has_reason = models.Constraint(
+        "CHECK (state != 'rejected' OR rejection_reason IS NOT NULL)", "A rejected claim must have a reason."
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "claimed_amount" in vals and vals["claimed_amount"] <= 0:
+                raise ValidationError(_("The claimed amount must be positive."))
+            if vals.get("provider_id") and vals.get("provider_reference"):
+                duplicate = self.sudo().search_count(
+                    [
+                        ("provider_id", "=", vals["provider_id"]),
+                        ("provider_reference", "=", vals["provider_reference"]),
+                    ],
+                    limit=1,
+                )
+                if duplicate:
+                    raise ValidationError(
+                        _(
+                            "This provider already submitted claim %(reference)s: a claim is received once.",
+                            reference=vals["provider_reference"],
+                        )
+                    )
+            if vals.get("name", "/") == "/":
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code(
+                        "g2p.insurance.claim", sequence_date=vals.get("date_received")
+                    )
+                    or "/"
+                )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        _check_protected_write(self, vals, CLAIM_SYSTEM_FIELDS, CLAIM_DRAFT_FIELDS)
+        return super().write(vals)
+
+    @api.constrains("claimed_amount", "member_paid_at_provider")
+    def _check_amounts(self):
+        for claim in self:
+            rounding = claim.currency_id.rounding or 0.01
+            if float_compare(claim.claimed_amount, 0.0, precision_rounding=rounding) <= 0:
+                raise ValidationError(_("The claimed amount must be positive."))
+            if float_compare(claim.member_paid_at_provider, 0.0, precision_rounding=rounding) < 0:
+                raise ValidationError(_("The amount paid at the provider cannot be negative."))
+
+    @api.constrains("member_id", "policy_id")
+    def _check_member(self):
+        for claim in self:
+            if claim.member_id not in claim.policy_id.member_ids:
+                raise ValidationError(
+                    _(
+                        "%(member)s is not covered by %(cover)s.",
+                        member=claim.member_id.name,
+                        cover=claim.policy_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------ adjudication
+
+    def _adjudicate(self):
+        """Return (approved amount, rejection reason or False) under the rules of the product:
+        approved = min(claimed, category cap left, instance cap, total limit left)."""
+        self.ensure_one()
+        policy, product, currency = self.policy_id, self.policy_id.product_id, self.currency_id
+        claimed = currency.round(self.claimed_amount)
+        if float_compare(claimed, 0.0, precision_rounding=currency.rounding) <= 0:
+            raise ValidationError(_("The claimed amount must be positive."))
+        if policy.state != "active":
+            return 0.0, _("The cover %(cover)s is not active.", cover=policy.name)
+        if not (policy.date_start <= self.date_service <= policy.date_end):
+            return 0.0, _("The service date is outside the cover period.")
+        rule = product._rule_for(self.category_id)
+        if not rule:
+            return 0.0, _(
+                "%(category)s is not covered by %(product)s.",
+                category=self.category_id.name,
+                product=product.name,
+            )
+        if rule.excluded:
+            return 0.0, _(
+                "%(category)s is excluded from %(product)s.",
+                category=self.category_id.name,
+                product=product.name,
+            )
+        if rule.waiting_days and self.date_service < policy.date_start + relativedelta(
+            days=rule.waiting_days
+        ):
+            return 0.0, _(
+                "The service falls within the %(days)s-day waiting period of %(category)s.",
+                days=rule.waiting_days,
+                category=self.category_id.name,
+            )
+        member = self.member_id if product.limit_type == "member" else None
+        candidates = [claimed, policy._remaining_total(member)]
+        category_left = policy._remaining_category(self.category_id, member)
+        if category_left is not None:
+            candidates.append(category_left)
+        if rule.cap_instance:
+            candidates.append(rule.cap_instance)
+        approved = currency.round(min(candidates))
+        if currency.is_zero(approved):
+            return 0.0, _(
+                "The limits of the cover are exhausted for %(category)s.", category=self.category_id.name
+            )
+        return approved, False
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check_group(self, group, what):
+        if not self.env.su and not self.env.user.has_group(group):
+            raise AccessError(_("You are not allowed to %(what)s.", what=what))
+
+    def _move_vals(self, journal, date, ref, lines):
+        vals = self.policy_id._move_vals(journal, date, ref, lines)
+        vals["g2p_claim_id"] = self.id
+        return vals
+
+    def _reconcile(self, account):
+        lines = self.sudo().move_ids.line_ids.filtered(
+            lambda line: line.account_id == account and not line.reconciled and line.parent_state == "posted"
+        )
+        balance = sum(lines.mapped("amount_residual"))
+        if len(lines) > 1 and self.currency_id.is_zero(balance):
+            lines.reconcile()
+
+    def _set_state(self, new_state, allowed, **vals):
+        for claim in self:
+            if claim.state not in allowed:
+                raise UserError(
+                    _(
+                        "Claim %(claim)s is %(state)s and cannot become %(new)s.",
+                        claim=claim.name,
+                        state=dict(CLAIM_STATES)[claim.state],
+                        new=dict(CLAIM_STATES)[new_state],
+                    )
+                )
+        self.with_context(g2p_insurance_internal=True).write({"state": new_state, **vals})
+
+    def _set_rejected(self, reason, date):
+        if not reason:
+            raise UserError(_("Give the reason of the rejection."))
+        self._set_state(
+            "rejected",
+            ("draft", "received"),
+            rejection_reason=reason,
+            date_adjudicated=date,
+            adjudicated_by_id=self.env.user.id,
+        )
+        for claim in self:
+            claim.message_post_with_source(
+                "g2p_insurance_accounting.mail_template_claim_rejected",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=claim.holder_id.ids,
+            )
+
+    # ------------------------------------------------------------------ actions
+
+    def action_receive(self, date=None):
+        """Register the claim: Dr family shared account / Cr provider payable for the claimed amount.
+        A claim the cover cannot pay at all (excluded, waiting period, limit exhausted, cover not
+        active) is rejected at once with its reason, and nothing is posted."""
+        self._check_group(CLAIMS_GROUP, _("receive claims"))
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(_("Claim %(claim)s was already received.", claim=self.name))
+        date = date or self.date_received
+        approved, reason = self._adjudicate()
+        if reason:
+            self._set_rejected(reason, date)
+            return self.env["account.move"]
+        accounts = self.policy_id.product_id._get_accounts()
+        amount = self.currency_id.round(self.claimed_amount)
+        move = self.env["account.move"]._g2p_insurance_post(
+            [
+                self._move_vals(
+                    accounts["journal"],
+                    date,
+                    _("Claim %(claim)s received", claim=self.name),
+                    [
+                        (accounts["family"], self.holder_id, amount, 0.0),
+                        (accounts["payable"], self.provider_id, 0.0, amount),
+                    ],
+                )
+            ]
+        )
+        self._set_state(
+            "received",
+            ("draft",),
+            receipt_move_id=move.id,
+            date_received=date,
+            received_by_id=self.env.user.id,
+        )
+        return move
+
+    def action_approve(self, date=None):
+        """Adjudicate: Dr medical claims expense / Cr family shared account for the approved amount;
+        the rest is the excess, charged to the family."""
+        self._check_group(CLAIMS_GROUP, _("approve claims"))
+        self.ensure_one()
+        if self.state != "received":
+            raise UserError(_("Only received claims can be approved (%(claim)s).", claim=self.name))
+        date = date or fields.Date.context_today(self)
+        approved, reason = self._adjudicate()
+        if reason:
+            return self.action_reject(reason, date)
+        accounts = self.policy_id.product_id._get_accounts()
+        excess = self.currency_id.round(self.claimed_amount - approved)
+        move = self.env["account.move"]._g2p_insurance_post(
+            [
+                self._move_vals(
+                    accounts["journal"],
+                    date,
+                    _("Claim %(claim)s approved", claim=self.name),
+                    [
+                        (accounts["expense"], self.holder_id, approved, 0.0),
+                        (accounts["family"], self.holder_id, 0.0, approved),
+                    ],
+                )
+            ]
+        )
+        self._set_state(
+            "approved",
+            ("received",),
+            approval_move_id=move.id,
+            approved_amount=approved,
+            excess_amount=excess,
+            excess_collected=self.currency_id.is_zero(excess),
+            date_adjudicated=date,
+            adjudicated_by_id=self.env.user.id,
+        )
+        self._reconcile(accounts["family"])
+        for claim in self:
+            claim.message_post_with_source(
+                "g2p_insurance_accounting.mail_template_claim_approved",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=claim.holder_id.ids,
+            )
+        return move
+
+    def action_reject(self, reason=None, date=None):
+        """Reject with a reason. A received claim's receipt entry is reversed (never deleted)."""
+        self._check_group(CLAIMS_GROUP, _("reject claims"))
+        self.ensure_one()
+        reason = reason or self.rejection_reason
+        date = date or fields.Date.context_today(self)
+        reversal = self.env["account.move"]
+        if self.state == "received" and self.receipt_move_id:
+            receipt = self.receipt_move_id.sudo()
+            journal = receipt.journal_id
+            if journal.company_id._get_violated_lock_dates(date, False, journal):
+                raise UserError(
+                    _("The period of %(date)s is locked: the receipt cannot be reversed then.", date=date)
+                )
+            reversal = receipt._reverse_moves(
+                [
+                    {
+                        "date": date,
+                        "ref": _("Claim %(claim)s rejected", claim=self.name),
+                        "g2p_claim_id": self.id,
+                        "g2p_policy_id": self.policy_id.id,
+                    }
+                ],
+                cancel=True,
+            )
+        self._set_rejected(reason, date)
+        return reversal
+
+    def action_collect_excess(self, date=None):
+        """Excess collected from the family: Dr bank / Cr family shared account."""
+        self._check_group(FINANCE_GROUP, _("collect excesses"))
+        self.ensure_one()
+        if self.state not in ("approved", "paid") or self.excess_collected:
+            raise UserError(_("Claim %(claim)s has no excess to collect.", claim=self.name))
+        date = date or fields.Date.context_today(self)
+        accounts = self.policy_id.product_id._get_accounts()
+        amount = self.excess_amount
+        move = self.env["account.move"]._g2p_insurance_post(
+            [
+                self._move_vals(
+                    accounts["bank_journal"],
+                    date,
+                    _("Excess of claim %(claim)s", claim=self.name),
+                    [
+                        (accounts["bank"], self.holder_id, amount, 0.0),
+                        (accounts["family"], self.holder_id, 0.0, amount),
+                    ],
+                )
+            ]
+        )
+        self.with_context(g2p_insurance_internal=True).write(
+            {"excess_move_id": move.id, "excess_collected": True}
+        )
+        self._reconcile(accounts["family"])
+        return move
+
+    def action_pay_provider(self, date=None):
+        """Pay the provider in full: Dr provider payable / Cr bank, reconciled."""
+        self._check_group(FINANCE_GROUP, _("pay providers"))
+        self.ensure_one()
+        if self.state != "approved":
+            raise UserError(_("Only approved claims can be paid (%(claim)s).", claim=self.name))
+        date = date or fields.Date.context_today(self)
+        accounts = self.policy_id.product_id._get_accounts()
+        payable_lines = self.receipt_move_id.sudo().line_ids.filtered(
+            lambda line: line.account_id == accounts["payable"]
+        )
+        amount = self.currency_id.round(-sum(payable_lines.mapped("amount_residual")))
+        move = self.env["account.move"]._g2p_insurance_post(
+            [
+                self._move_vals(
+                    accounts["bank_journal"],
+                    date,
+                    _("Payment of claim %(claim)s", claim=self.name),
+                    [
+                        (accounts["payable"], self.provider_id, amount, 0.0),
+                        (accounts["bank"], self.provider_id, 0.0, amount),
+                    ],
+                )
+            ]
+        )
+        self._set_state(
+            "paid", ("approved",), payment_move_id=move.id, date_paid=date, paid_by_id=self.env.user.id
+        )
+        self._reconcile(accounts["payable"])
+        return move
+
+    def action_receive_button(self):
+        self.action_receive()
+
+    def action_approve_button(self):
+        self.action_approve()
+
+    def action_reject_button(self):
+        self.action_reject()
+
+    def action_collect_excess_button(self):
+        self.action_collect_excess()
+
+    def action_pay_provider_button(self):
+        self.action_pay_provider()
