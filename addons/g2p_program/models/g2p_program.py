@@ -329,6 +329,8 @@ class G2pProgram(models.Model):
                      FROM res_partner p
                      %(account_join)s
                     WHERE p.id IN %(eligible)s
+                      AND NOT EXISTS (SELECT 1 FROM g2p_program_membership pm
+                                       WHERE pm.program_id = %(program)s AND pm.partner_id = p.id)
                    ON CONFLICT (program_id, partner_id) DO NOTHING
                    RETURNING 1""",
                 program=self.id,
@@ -339,6 +341,28 @@ class G2pProgram(models.Model):
                 eligible=eligible.subselect(),
             )
         )
+        self.env.cr.execute(
+            SQL(
+                """SELECT 1 FROM g2p_program_membership
+                    WHERE program_id = %s AND state = 'not_eligible' LIMIT 1""",
+                self.id,
+            )
+        )
+        came_back = 0
+        if self.env.cr.rowcount:
+            came_back = self._reenrol_eligible_again(today)
+        count = len(inserted) + came_back
+        if count >= ANALYZE_THRESHOLD:
+            # Fresh statistics after a bulk load, so the next set-based queries (re-verification,
+            # benefit amounts, payroll) are planned with hash joins rather than nested loops.
+            self.env.cr.execute(SQL("ANALYZE g2p_program_membership"))
+        self.env["g2p.program.membership"].invalidate_model()
+        self.invalidate_recordset(["membership_ids"])
+        self.message_post(body=_("Enrolment: %(count)s registrants newly enrolled.", count=count))
+        return count
+
+    def _reenrol_eligible_again(self, today):
+        """Members marked not eligible who qualify again go back to enrolled (set-based)."""
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_program_membership pm
@@ -353,15 +377,7 @@ class G2pProgram(models.Model):
                 eligible=self._eligible_query().subselect(),
             )
         )
-        count = len(inserted) + self.env.cr.rowcount
-        if count >= ANALYZE_THRESHOLD:
-            # Fresh statistics after a bulk load, so the next set-based queries (re-verification,
-            # benefit amounts, payroll) are planned with hash joins rather than nested loops.
-            self.env.cr.execute(SQL("ANALYZE g2p_program_membership"))
-        self.env["g2p.program.membership"].invalidate_model()
-        self.invalidate_recordset(["membership_ids"])
-        self.message_post(body=_("Enrolment: %(count)s registrants newly enrolled.", count=count))
-        return count
+        return self.env.cr.rowcount
 
     def action_enrol_eligible(self):
         self._check_manager()
