@@ -286,7 +286,7 @@ class G2pProgram(models.Model):
         psp_filter = SQL("AND a.provider_id IN %s", tuple(self.psp_ids.ids)) if self.psp_ids else SQL()
         return SQL(
             """LEFT JOIN LATERAL (
-                   SELECT a.id, a.partner_id, a.provider_id, a.pay_point_id
+                   SELECT a.id, a.provider_id
                      FROM g2p_payment_account a
                      JOIN res_partner psp ON psp.id = a.provider_id
                     WHERE a.partner_id IN (%(alias)s.id, %(alias)s.head_id)
@@ -316,23 +316,20 @@ class G2pProgram(models.Model):
         self._flush_for_eligibility()
         today = fields.Date.context_today(self)
         eligible = self._eligible_query()
-        inserted = self.env.execute_query(
+        self.env.cr.execute(
             SQL(
                 """INSERT INTO g2p_program_membership
                        (program_id, partner_id, company_id, state, enrolment_date, last_verified_date,
-                        payment_account_id, recipient_id, psp_id, pay_point_id,
-                        create_uid, create_date, write_uid, write_date)
+                        payment_account_id, psp_id, create_uid, create_date, write_uid, write_date)
                    SELECT %(program)s, p.id, %(company)s, 'enrolled', %(today)s, %(today)s,
-                          acc.id, COALESCE(acc.partner_id, p.head_id, p.id),
-                          acc.provider_id, acc.pay_point_id,
+                          acc.id, acc.provider_id,
                           %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                      FROM res_partner p
                      %(account_join)s
                     WHERE p.id IN %(eligible)s
                       AND NOT EXISTS (SELECT 1 FROM g2p_program_membership pm
                                        WHERE pm.program_id = %(program)s AND pm.partner_id = p.id)
-                   ON CONFLICT (program_id, partner_id) DO NOTHING
-                   RETURNING 1""",
+                   ON CONFLICT (program_id, partner_id) DO NOTHING""",
                 program=self.id,
                 company=self.company_id.id,
                 today=today,
@@ -341,6 +338,7 @@ class G2pProgram(models.Model):
                 eligible=eligible.subselect(),
             )
         )
+        inserted = self.env.cr.rowcount
         self.env.cr.execute(
             SQL(
                 """SELECT 1 FROM g2p_program_membership
@@ -351,7 +349,7 @@ class G2pProgram(models.Model):
         came_back = 0
         if self.env.cr.rowcount:
             came_back = self._reenrol_eligible_again(today)
-        count = len(inserted) + came_back
+        count = inserted + came_back
         if count >= ANALYZE_THRESHOLD:
             # Fresh statistics after a bulk load, so the next set-based queries (re-verification,
             # benefit amounts, payroll) are planned with hash joins rather than nested loops.
@@ -444,17 +442,15 @@ class G2pProgram(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_program_membership pm
-                      SET payment_account_id = x.account_id, recipient_id = x.recipient_id,
-                          psp_id = x.provider_id, pay_point_id = x.pay_point_id
-                     FROM (SELECT p.id AS partner_id, acc.id AS account_id, acc.provider_id,
-                                  acc.pay_point_id, COALESCE(acc.partner_id, p.head_id, p.id) AS recipient_id
+                      SET payment_account_id = x.account_id, psp_id = x.provider_id
+                     FROM (SELECT p.id AS partner_id, acc.id AS account_id, acc.provider_id
                              FROM g2p_program_membership m
                              JOIN res_partner p ON p.id = m.partner_id
                              %s
                             WHERE m.program_id = %s) x
                     WHERE pm.program_id = %s AND pm.partner_id = x.partner_id
                       AND (pm.payment_account_id IS DISTINCT FROM x.account_id
-                           OR pm.recipient_id IS DISTINCT FROM x.recipient_id)""",
+                           OR pm.psp_id IS DISTINCT FROM x.provider_id)""",
                 self._payment_account_join_sql("p"),
                 self.id,
                 self.id,

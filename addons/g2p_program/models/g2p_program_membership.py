@@ -23,9 +23,8 @@ class G2pProgramMembership(models.Model):
     _rec_name = "partner_id"
     _check_company_auto = True
 
-    program_id = fields.Many2one(
-        "g2p.program", required=True, ondelete="cascade", index=True, check_company=True
-    )
+    # program_id is indexed by the (program_id, partner_id) unique index
+    program_id = fields.Many2one("g2p.program", required=True, ondelete="cascade", check_company=True)
     partner_id = fields.Many2one(
         "res.partner",
         string="Beneficiary",
@@ -34,13 +33,12 @@ class G2pProgramMembership(models.Model):
         index=True,
         domain=[("is_registrant", "=", True)],
     )
-    company_id = fields.Many2one("res.company", required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True)
     state = fields.Selection(
         MEMBERSHIP_STATES,
         default="draft",
         required=True,
         tracking=True,
-        index=True,
         help="Only enrolled members are paid. Not eligible / duplicate are set by re-verification.",
     )
     state_reason = fields.Char(
@@ -62,13 +60,13 @@ class G2pProgramMembership(models.Model):
         "head's for a household without one, held with a PSP the program allows.",
     )
     recipient_id = fields.Many2one(
-        "res.partner",
+        related="payment_account_id.partner_id",
         string="Recipient",
-        ondelete="set null",
-        help="Who receives the money (the head for a household).",
+        help="Who receives the money: the holder of the payment account (the head for a household "
+        "paid through its head's account).",
     )
-    psp_id = fields.Many2one("res.partner", string="PSP", ondelete="set null", index="btree_not_null")
-    pay_point_id = fields.Many2one("g2p.pay.point", ondelete="set null")
+    psp_id = fields.Many2one(related="payment_account_id.provider_id", store=True, string="PSP")
+    pay_point_id = fields.Many2one(related="payment_account_id.pay_point_id")
     currency_id = fields.Many2one(related="program_id.currency_id")
     benefit_amount = fields.Monetary(
         compute="_compute_benefit_amount", help="Amount per cycle from the program's benefit formula."
