@@ -307,18 +307,12 @@ class G2pProgram(models.Model):
         self.flush_recordset()
         self.eligibility_rule_ids.flush_recordset()
 
-    def _enrol_eligible(self):
-        """Enrol every eligible registrant not yet a member, in one INSERT … SELECT (idempotent:
-        existing members are left alone), and bring back members marked not eligible who qualify
-        again. Returns the number of registrants newly enrolled."""
+    def _enrolment_insert_sql(self, today):
+        """The INSERT … SELECT enrolling eligible registrants not yet members, each linked to its
+        payment account; ON CONFLICT keeps it safe against a concurrent run."""
         self.ensure_one()
-        self._ensure_active(_("enrolment"))
-        self._flush_for_eligibility()
-        today = fields.Date.context_today(self)
-        eligible = self._eligible_query()
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO g2p_program_membership
+        return SQL(
+            """INSERT INTO g2p_program_membership
                        (program_id, partner_id, company_id, state, enrolment_date, last_verified_date,
                         payment_account_id, psp_id, create_uid, create_date, write_uid, write_date)
                    SELECT %(program)s, p.id, %(company)s, 'enrolled', %(today)s, %(today)s,
@@ -330,14 +324,23 @@ class G2pProgram(models.Model):
                       AND NOT EXISTS (SELECT 1 FROM g2p_program_membership pm
                                        WHERE pm.program_id = %(program)s AND pm.partner_id = p.id)
                    ON CONFLICT (program_id, partner_id) DO NOTHING""",
-                program=self.id,
-                company=self.company_id.id,
-                today=today,
-                uid=self.env.uid,
-                account_join=self._payment_account_join_sql("p"),
-                eligible=eligible.subselect(),
-            )
+            program=self.id,
+            company=self.company_id.id,
+            today=today,
+            uid=self.env.uid,
+            account_join=self._payment_account_join_sql("p"),
+            eligible=self._eligible_query().subselect(),
         )
+
+    def _enrol_eligible(self):
+        """Enrol every eligible registrant not yet a member, in one INSERT … SELECT (idempotent:
+        existing members are left alone), and bring back members marked not eligible who qualify
+        again. Returns the number of registrants newly enrolled."""
+        self.ensure_one()
+        self._ensure_active(_("enrolment"))
+        self._flush_for_eligibility()
+        today = fields.Date.context_today(self)
+        self.env.cr.execute(self._enrolment_insert_sql(today))
         inserted = self.env.cr.rowcount
         self.env.cr.execute(
             SQL(
