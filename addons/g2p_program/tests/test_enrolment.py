@@ -141,3 +141,26 @@ class TestEnrolment(ProgramCase):
         self.assertEqual(m2.payment_account_id.provider_id, self.mobile_psp)
         self.assertEqual(m2.recipient_id, self.h2.head_id)
         self.assertFalse(m2.pay_point_id)
+
+    def test_enrolment_is_set_based(self):
+        """The number of queries does not grow with the number of registrants enrolled."""
+
+        def queries(program):
+            program.action_activate()
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            enrolled = program._enrol_eligible()
+            return enrolled, self.env.cr.sql_log_count - before
+
+        for name in ("Bulk A", "Bulk B", "Bulk C", "Bulk D"):
+            self._family(name, [30, 2])
+        one = self._program(name="One")
+        self._rule(one, [("name", "=", "Bulk A")])
+        many = self._program(name="Many")
+        self._rule(many, [("name", "like", "Bulk %")])
+        queries(self._program(name="Warm-up"))
+        enrolled_one, queries_one = queries(one)
+        enrolled_many, queries_many = queries(many)
+        self.assertEqual((enrolled_one, enrolled_many), (1, 4))
+        self.assertEqual(queries_one, queries_many)
