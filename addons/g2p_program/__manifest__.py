@@ -8,8 +8,19 @@
     "license": "LGPL-3",
     "depends": ["g2p_registry"],
     "data": [
+        # groups first: the access file and record rules refer to them
         "security/g2p_security.xml",
+        "security/ir.model.access.csv",
+        # actions before menus
+        "views/g2p_program_views.xml",
+        "views/g2p_program_membership_views.xml",
+        "views/g2p_cycle_views.xml",
         "views/g2p_menus.xml",
+        "security/g2p_record_rules.xml",
+    ],
+    "demo": [
+        # loaded after g2p_registry's demo (a dependency), which generates the households
+        "demo/g2p_program_demo.xml",
     ],
     "installable": True,
 }

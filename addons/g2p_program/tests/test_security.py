@@ -5,7 +5,10 @@ class TestProgramSecurity(TransactionCase):
     def test_group_and_menu(self):
         group = self.env.ref("g2p_program.group_g2p_program_manager")
         menu = self.env.ref("g2p_program.menu_g2p_programs")
-        self.assertEqual(menu.group_ids, group, "the menu is restricted to the group")
+        registrar_group = self.env.ref("g2p_registry.group_g2p_registrar")
+        self.assertEqual(
+            menu.group_ids, group | registrar_group, "program managers and registrars (read) see the menu"
+        )
         self.assertEqual(menu.parent_id, self.env.ref("g2p_registry.menu_g2p_root"))
         admin = new_test_user(self.env, "g2p_admin_t", groups="g2p_registry.group_g2p_admin")
         plain = new_test_user(self.env, "plain_t", groups="base.group_user")
