@@ -1,7 +1,7 @@
 {
     "name": "G2P Payroll",
     "summary": "Payroll per cycle with maker-checker approval, funds and journal entries in Odoo Accounting",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "G2P",
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",
@@ -9,7 +9,17 @@
     "depends": ["g2p_program", "account"],
     "data": [
         "security/g2p_security.xml",
+        "security/ir.model.access.csv",
+        "data/g2p_payroll_data.xml",
+        # reconciliation actions are used by buttons on the payroll form
+        "views/g2p_payroll_reconciliation_views.xml",
+        "views/g2p_payroll_views.xml",
+        "views/g2p_payroll_line_views.xml",
+        "views/g2p_program_fund_views.xml",
+        "views/g2p_program_views.xml",
         "views/g2p_menus.xml",
+        "security/g2p_record_rules.xml",
     ],
+    "post_init_hook": "_post_init_hook",
     "installable": True,
 }

@@ -17,5 +17,6 @@ class TestPayrollRoles(TransactionCase):
         self.assertEqual(
             menu.group_ids,
             self.env.ref("g2p_payroll.group_g2p_finance_officer")
-            | self.env.ref("g2p_payroll.group_g2p_payroll_approver"),
+            | self.env.ref("g2p_payroll.group_g2p_payroll_approver")
+            | self.env.ref("g2p_program.group_g2p_program_manager"),
         )

@@ -1,0 +1,659 @@
+from collections import defaultdict
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .g2p_payroll_line import FINAL_LINE_STATES
+
+PAYROLL_STATES = [
+    ("draft", "Draft"),
+    ("to_approve", "To Approve"),
+    ("approved", "Approved"),
+    ("in_payment", "In Payment"),
+    ("reconciled", "Reconciled"),
+    ("closed", "Closed"),
+    ("cancelled", "Cancelled"),
+]
+APPROVER_GROUP = "g2p_payroll.group_g2p_payroll_approver"
+FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
+MANAGER_GROUP = "g2p_program.group_g2p_program_manager"
+
+
+class G2pPayroll(models.Model):
+    """The payments of one cycle. Generated set-based from the enrolled members and the benefit
+    formula, approved by someone other than its maker, then paid and reconciled; every money
+    event posts a balanced entry in the program's benefits journal."""
+
+    _name = "g2p.payroll"
+    _description = "Payroll"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    cycle_id = fields.Many2one(
+        "g2p.cycle", required=True, ondelete="restrict", index=True, check_company=True, tracking=True
+    )
+    program_id = fields.Many2one(related="cycle_id.program_id", store=True, index=True)
+    company_id = fields.Many2one(related="cycle_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="program_id.currency_id", store=True)
+    payroll_type = fields.Selection(
+        [("regular", "Regular"), ("supplementary", "Supplementary")],
+        default="regular",
+        required=True,
+        tracking=True,
+        help="Regular: every enrolled member due for the cycle (and failed payments to re-pay). "
+        "Supplementary: only re-payments of failed lines.",
+    )
+    include_repayments = fields.Boolean(
+        string="Re-pay Failed Payments",
+        default=True,
+        help="Add a new payment for each failed payment of earlier payrolls of the program whose "
+        "reason allows a retry and that is not re-paid yet.",
+    )
+    state = fields.Selection(
+        PAYROLL_STATES, default="draft", required=True, tracking=True, copy=False, index=True, readonly=True
+    )
+    date = fields.Date(
+        string="Accounting Date",
+        default=fields.Date.context_today,
+        required=True,
+        tracking=True,
+        help="Date of the approval entry.",
+    )
+    line_ids = fields.One2many("g2p.payroll.line", "payroll_id", string="Payments", readonly=True)
+    generated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    generated_date = fields.Datetime(readonly=True, copy=False)
+    submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    approved_date = fields.Datetime(readonly=True, copy=False)
+    skipped_count = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Enrolled members left out at generation: no payment account, or not active.",
+    )
+    move_ids = fields.One2many("account.move", "g2p_payroll_id", string="Journal Entries", readonly=True)
+    move_count = fields.Integer(compute="_compute_move_count")
+    psp_summary_ids = fields.One2many(
+        "g2p.payroll.psp.summary", "payroll_id", string="Totals by PSP", readonly=True
+    )
+
+    line_count = fields.Integer(compute="_compute_totals", string="Payments")
+    total_amount = fields.Monetary(compute="_compute_totals", string="Total")
+    paid_count = fields.Integer(compute="_compute_totals", string="Paid")
+    paid_amount = fields.Monetary(compute="_compute_totals")
+    failed_count = fields.Integer(compute="_compute_totals", string="Failed")
+    failed_amount = fields.Monetary(compute="_compute_totals")
+    open_count = fields.Integer(compute="_compute_totals", string="Awaiting Outcome")
+    cancelled_count = fields.Integer(compute="_compute_totals", string="Cancelled")
+    progress = fields.Float(compute="_compute_totals", help="Share of payments with a final outcome.")
+
+    _name_uniq = models.UniqueIndex("(name)", "Payroll references are unique.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("g2p.payroll") or _("New")
+        return super().create(vals_list)
+
+    def _compute_move_count(self):
+        # A count only, visible to program managers who cannot read journal entries.
+        counts = dict(
+            self.env["account.move"]
+            .sudo()
+            ._read_group([("g2p_payroll_id", "in", self.ids)], ["g2p_payroll_id"], ["__count"])
+        )
+        for payroll in self:
+            payroll.move_count = counts.get(payroll, 0)
+
+    @api.depends("line_ids.state", "line_ids.amount")
+    def _compute_totals(self):
+        figures = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
+        groups = self.env["g2p.payroll.line"]._read_group(
+            [("payroll_id", "in", self.ids)], ["payroll_id", "state"], ["__count", "amount:sum"]
+        )
+        for payroll, state, count, amount in groups:
+            figures[payroll.id][state] = [count, amount]
+        for payroll in self:
+            fig = figures[payroll.id]
+            live = [s for s in fig if s != "cancelled"]
+            payroll.line_count = sum(fig[s][0] for s in live)
+            payroll.total_amount = sum(fig[s][1] for s in live)
+            payroll.paid_count, payroll.paid_amount = fig["paid"]
+            payroll.failed_count, payroll.failed_amount = fig["failed"]
+            payroll.open_count = sum(fig[s][0] for s in ("pending", "approved", "sent"))
+            payroll.cancelled_count = fig["cancelled"][0]
+            done = payroll.paid_count + payroll.failed_count
+            payroll.progress = 100.0 * done / payroll.line_count if payroll.line_count else 0.0
+
+    # ------------------------------------------------------------------ guards
+
+    def _set_state(self, state, allowed_from, extra=None):
+        """Move to ``state`` from ``allowed_from``: a repeat is a no-op, anything else is refused."""
+        todo = self.filtered(lambda p: p.state != state)
+        for payroll in todo:
+            if payroll.state not in allowed_from:
+                raise UserError(
+                    _(
+                        "Payroll %(payroll)s is %(current)s: it cannot become %(target)s.",
+                        payroll=payroll.name,
+                        current=dict(PAYROLL_STATES)[payroll.state],
+                        target=dict(PAYROLL_STATES)[state],
+                    )
+                )
+        todo.write({"state": state, **(extra or {})})
+        return todo
+
+    def _check_maker(self):
+        """Program managers and finance officers prepare payrolls."""
+        if self.env.su:
+            return
+        user = self.env.user
+        if not (user.has_group(MANAGER_GROUP) or user.has_group(FINANCE_GROUP)):
+            raise UserError(_("Only program managers and finance officers prepare payrolls."))
+
+    def _check_can_cancel_lines(self):
+        self._check_maker()
+        for payroll in self:
+            if payroll.state in ("reconciled", "closed", "cancelled"):
+                raise UserError(
+                    _("Payroll %s is finished: its payments can no longer be cancelled.", payroll.name)
+                )
+
+    def _check_finance(self):
+        if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
+            raise UserError(_("Only finance officers record transfers, fees and payment outcomes."))
+
+    # ------------------------------------------------------------------ generation
+
+    def action_generate(self):
+        """(Re)build the payments of a draft payroll in set-based SQL."""
+        self._check_maker()
+        for payroll in self:
+            if payroll.state != "draft":
+                raise UserError(_("Payroll %s is not a draft: its payments are fixed.", payroll.name))
+            payroll.cycle_id._ensure_payroll_allowed()
+            payroll._generate_lines()
+        return True
+
+    def _generate_lines(self):
+        self.ensure_one()
+        program = self.program_id
+        program._refresh_payment_accounts()
+        self.env["g2p.payroll.line"].flush_model()
+        self.env.cr.execute(SQL("DELETE FROM g2p_payroll_line WHERE payroll_id = %s", self.id))
+        inserted, skipped = 0, 0
+        if self.payroll_type == "regular":
+            inserted, skipped = self._insert_regular_lines()
+        if self.include_repayments or self.payroll_type == "supplementary":
+            added, missed = self._insert_repayment_lines()
+            inserted, skipped = inserted + added, skipped + missed
+        if inserted > 5000:
+            self.env.cr.execute(SQL("ANALYZE g2p_payroll_line"))
+        self.env["g2p.payroll.line"].invalidate_model()
+        self.invalidate_recordset()
+        self.write(
+            {
+                "generated_by_id": self.env.uid,
+                "generated_date": fields.Datetime.now(),
+                "skipped_count": skipped,
+            }
+        )
+        body = _("%(count)s payments generated.", count=inserted)
+        if skipped:
+            body += " " + _(
+                "%(count)s enrolled members left out: no payment account with an allowed PSP, or not "
+                "active in the registry. Fix them and add them with a supplementary payroll.",
+                count=skipped,
+            )
+        self.message_post(body=body)
+        return inserted
+
+    def _line_insert_sql(self, select_sql):
+        """INSERT of payroll lines from ``select_sql`` (one row per payment); ON CONFLICT keeps
+        the unique indexes (one payment per beneficiary and cycle) authoritative under concurrency."""
+        return SQL(
+            """INSERT INTO g2p_payroll_line
+                       (payroll_id, program_id, cycle_id, entitlement_cycle_id, company_id, currency_id,
+                        payment_number, beneficiary_id, recipient_id, payment_account_id, psp_id,
+                        account_type, account_identifier, account_bic, amount, repay_of_line_id, state,
+                        create_uid, create_date, write_uid, write_date)
+                   %s
+                   ON CONFLICT DO NOTHING""",
+            select_sql,
+        )
+
+    def _account_columns_sql(self):
+        return SQL(
+            """a.partner_id, a.id, a.provider_id, a.account_type,
+               COALESCE(a.iban, a.msisdn, a.account_number, pp.code), a.bic"""
+        )
+
+    def _already_due_sql(self):
+        """Beneficiary ``b`` already has a payment for this cycle: any line, even failed or
+        cancelled one by one (those are re-paid or were stopped on purpose), except the lines of
+        a payroll cancelled as a whole before approval."""
+        return SQL(
+            """SELECT 1 FROM g2p_payroll_line l JOIN g2p_payroll pr ON pr.id = l.payroll_id
+                WHERE l.entitlement_cycle_id = %s AND l.beneficiary_id = b.beneficiary_id
+                  AND l.repay_of_line_id IS NULL AND pr.state != 'cancelled'""",
+            self.cycle_id.id,
+        )
+
+    def _insert_regular_lines(self):
+        """One payment per enrolled member with a positive benefit, an active registration and a
+        payment account, unless already paid (or in payment) for this cycle."""
+        program, cycle = self.program_id, self.cycle_id
+        select = SQL(
+            """SELECT %(payroll)s, %(program)s, %(cycle)s, %(cycle)s, %(company)s, %(currency)s,
+                      %(prefix)s || COALESCE(p.registrant_number, 'R' || p.id::text),
+                      b.beneficiary_id, %(account_columns)s, b.amount, NULL, 'pending',
+                      %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                 FROM (%(amounts)s) b
+                 JOIN g2p_program_membership pm
+                      ON pm.program_id = %(program)s AND pm.partner_id = b.beneficiary_id
+                 JOIN res_partner p ON p.id = b.beneficiary_id
+                 JOIN g2p_payment_account a ON a.id = pm.payment_account_id
+            LEFT JOIN g2p_pay_point pp ON pp.id = a.pay_point_id
+                WHERE b.amount > 0 AND p.registrant_state = 'active'
+                  AND NOT EXISTS (%(already)s)""",
+            payroll=self.id,
+            program=program.id,
+            cycle=cycle.id,
+            company=self.company_id.id,
+            currency=self.currency_id.id,
+            prefix=self.name + "-",
+            account_columns=self._account_columns_sql(),
+            amounts=program._benefit_amounts_sql(),
+            already=self._already_due_sql(),
+            uid=self.env.uid,
+        )
+        self.env.cr.execute(self._line_insert_sql(select))
+        inserted = self.env.cr.rowcount
+        # Left out: due a positive amount, not yet paid for the cycle, but no account or inactive.
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FROM (%(amounts)s) b
+                     JOIN g2p_program_membership pm
+                      ON pm.program_id = %(program)s AND pm.partner_id = b.beneficiary_id
+                     JOIN res_partner p ON p.id = b.beneficiary_id
+                    WHERE b.amount > 0
+                      AND (pm.payment_account_id IS NULL OR p.registrant_state IS DISTINCT FROM 'active')
+                      AND NOT EXISTS (%(already)s)""",
+                amounts=program._benefit_amounts_sql(),
+                program=program.id,
+                already=self._already_due_sql(),
+            )
+        )
+        return inserted, self.env.cr.fetchone()[0]
+
+    def _insert_repayment_lines(self):
+        """A new payment, to the member's current account, for each failed payment of the program
+        whose reason allows a retry and that has no live re-payment yet."""
+        select = SQL(
+            """SELECT %(payroll)s, f.program_id, %(cycle)s, f.entitlement_cycle_id, f.company_id,
+                      f.currency_id,
+                      %(prefix)s || COALESCE(p.registrant_number, 'R' || p.id::text) || '-R' || f.id::text,
+                      f.beneficiary_id, %(account_columns)s, f.amount, f.id, 'pending',
+                      %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                 FROM g2p_payroll_line f
+                 JOIN g2p_payment_failure_reason r ON r.id = f.failure_reason_id AND r.retryable IS TRUE
+                 JOIN g2p_program_membership pm
+                      ON pm.program_id = f.program_id AND pm.partner_id = f.beneficiary_id
+                      AND pm.state = 'enrolled'
+                 JOIN res_partner p ON p.id = f.beneficiary_id AND p.registrant_state = 'active'
+                 JOIN g2p_payment_account a ON a.id = pm.payment_account_id
+            LEFT JOIN g2p_pay_point pp ON pp.id = a.pay_point_id
+                WHERE f.program_id = %(program)s AND f.state = 'failed' AND f.payroll_id != %(payroll)s
+                  AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line r2
+                                   WHERE r2.repay_of_line_id = f.id AND r2.state != 'cancelled')
+                  AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line paid
+                                   WHERE paid.entitlement_cycle_id = f.entitlement_cycle_id
+                                     AND paid.beneficiary_id = f.beneficiary_id AND paid.state = 'paid')""",
+            payroll=self.id,
+            program=self.program_id.id,
+            cycle=self.cycle_id.id,
+            prefix=self.name + "-",
+            account_columns=self._account_columns_sql(),
+            uid=self.env.uid,
+        )
+        self.env.cr.execute(self._line_insert_sql(select))
+        inserted = self.env.cr.rowcount
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FROM g2p_payroll_line f
+                     JOIN g2p_payment_failure_reason r ON r.id = f.failure_reason_id AND r.retryable IS TRUE
+                    WHERE f.program_id = %s AND f.state = 'failed' AND f.payroll_id != %s
+                      AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line r2
+                                       WHERE r2.repay_of_line_id = f.id AND r2.state != 'cancelled')""",
+                self.program_id.id,
+                self.id,
+            )
+        )
+        return inserted, self.env.cr.fetchone()[0]
+
+    # ------------------------------------------------------------------ approval (maker-checker)
+
+    def action_submit(self):
+        self._check_maker()
+        for payroll in self:
+            if not payroll.line_ids.filtered(lambda line: line.state == "pending"):
+                raise UserError(_("Payroll %s has no payments: generate it first.", payroll.name))
+        self._set_state("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
+        return True
+
+    def action_reset_draft(self):
+        self._check_maker()
+        self._set_state("draft", {"to_approve"}, {"submitted_by_id": False})
+        return True
+
+    def _check_approver(self):
+        if self.env.su:
+            return
+        user = self.env.user
+        if not user.has_group(APPROVER_GROUP):
+            raise UserError(_("Only payroll approvers can approve a payroll."))
+        for payroll in self:
+            if user in (payroll.generated_by_id | payroll.submitted_by_id):
+                raise UserError(
+                    _(
+                        "Maker-checker: you generated or submitted payroll %s, so someone else must "
+                        "approve it.",
+                        payroll.name,
+                    )
+                )
+
+    def action_approve(self):
+        """Approve: check funds once under a lock on the program, post Dr benefit expense /
+        Cr beneficiary payable, and mark the payments approved."""
+        self._check_approver()
+        for payroll in self:
+            if payroll.state != "to_approve":
+                raise UserError(_("Payroll %s is not waiting for approval.", payroll.name))
+            payroll.cycle_id._ensure_payroll_allowed()
+            program = payroll.program_id._g2p_accounting()
+            lines = payroll.line_ids.filtered(lambda line: line.state == "pending")
+            amount = sum(lines.mapped("amount"))
+            program._lock_and_check_funds(amount)
+            lines._write_states([(line.id, "approved", None, None, None, None) for line in lines])
+            payroll._post_approval(lines)
+            payroll.sudo()._set_state(
+                "approved",
+                {"to_approve"},
+                {"approved_by_id": self.env.uid, "approved_date": fields.Datetime.now()},
+            )
+        return True
+
+    # ------------------------------------------------------------------ journal entries
+
+    def _payable_groups(self, lines):
+        """[(group key, partner, psp, amount, line)] per the program's posting granularity."""
+        granularity = self.program_id.posting_granularity
+        groups = defaultdict(float)
+        for line in lines:
+            if granularity == "beneficiary":
+                key = (line.id, line.beneficiary_id.id, line.psp_id.id)
+            elif granularity == "psp":
+                key = (False, line.psp_id.id, line.psp_id.id)
+            else:
+                key = (False, False, False)
+            groups[key] += line.amount
+        return groups
+
+    def _balance(self, amount, date):
+        company = self.company_id
+        return self.currency_id._convert(amount, company.currency_id, company, date)
+
+    def _move_line(self, account, amount, date, name, partner_id=False, **extra):
+        """Line vals for a signed ``amount`` in the program's currency (positive = debit)."""
+        return {
+            "account_id": account.id,
+            "name": name,
+            "partner_id": partner_id,
+            "amount_currency": amount,
+            "currency_id": self.currency_id.id,
+            "balance": self._balance(amount, date),
+            **extra,
+        }
+
+    def _payable_lines(self, lines, sign, date, label):
+        """Payable move lines per granularity, with links used later to match payments."""
+        program = self.program_id.sudo()
+        vals = []
+        for (line_id, partner_id, psp_id), amount in self._payable_groups(lines).items():
+            line = self.env["g2p.payroll.line"].browse(line_id) if line_id else None
+            vals.append(
+                self._move_line(
+                    program.beneficiary_payable_account_id,
+                    sign * amount,
+                    date,
+                    line.payment_number if line else label,
+                    partner_id,
+                    g2p_payroll_line_id=line_id,
+                    g2p_psp_id=psp_id,
+                )
+            )
+        return vals
+
+    def _balancing_line(self, vals, account, date, name, **extra):
+        """The counterpart that makes ``vals`` balance exactly in both currencies."""
+        return {
+            "account_id": account.id,
+            "name": name,
+            "amount_currency": -sum(v["amount_currency"] for v in vals),
+            "currency_id": self.currency_id.id,
+            "balance": -sum(v["balance"] for v in vals),
+            **extra,
+        }
+
+    def _post_approval(self, lines):
+        self.ensure_one()
+        program = self.program_id.sudo()
+        date = self.date
+        label = _("%(payroll)s – %(cycle)s", payroll=self.name, cycle=self.cycle_id.name)
+        payable = self._payable_lines(lines, -1, date, label)
+        expense = self._balancing_line(
+            payable,
+            program.benefit_expense_account_id,
+            date,
+            label,
+            analytic_distribution=program._analytic_distribution(self.cycle_id),
+        )
+        move = self._create_moves(date, "approval", [expense, *payable], label)
+        self._link_move_lines(lines, move, "approval_move_line_id")
+        return move
+
+    def _post_settlement(self, lines, event, date):
+        """Clear the payable of ``lines``: paid (Cr PSP clearing), failed or cancelled (Cr benefit
+        expense, a reversal of their approval). Reconciles each payable item with its approval."""
+        self.ensure_one()
+        program = self.program_id.sudo()
+        labels = {
+            "payment": _("%s – payments confirmed", self.name),
+            "failure": _("%s – payments failed", self.name),
+            "cancellation": _("%s – payments cancelled", self.name),
+        }
+        label = labels[event]
+        payable = self._payable_lines(lines, 1, date, label)
+        if event == "payment":
+            per_psp = defaultdict(float)
+            for line in lines:
+                per_psp[line.psp_id] += line.amount
+            counterparts = []
+            for psp, amount in per_psp.items():
+                vals = self._move_line(
+                    psp._g2p_psp_clearing_account(self.company_id),
+                    -amount,
+                    date,
+                    label,
+                    psp.id,
+                    g2p_psp_id=psp.id,
+                )
+                counterparts.append(vals)
+            # Absorb conversion rounding in the last counterpart so the entry balances exactly.
+            counterparts[-1]["balance"] -= sum(v["balance"] for v in payable + counterparts)
+        else:
+            counterparts = [
+                self._balancing_line(
+                    payable,
+                    program.benefit_expense_account_id,
+                    date,
+                    label,
+                    analytic_distribution=program._analytic_distribution(self.cycle_id),
+                )
+            ]
+        move = self._create_moves(date, event, payable + counterparts, label)
+        self._link_move_lines(lines, move, "settlement_move_line_id")
+        self._reconcile_payables(lines)
+        return move
+
+    def _create_moves(self, date, event, line_vals, label):
+        program = self.program_id.sudo()
+        return self.env["account.move"]._g2p_payroll_post(
+            [
+                {
+                    "journal_id": program.benefits_journal_id.id,
+                    "date": date,
+                    "ref": label,
+                    "g2p_payroll_id": self.id,
+                    "g2p_event": event,
+                    "line_ids": [Command.create(vals) for vals in line_vals],
+                }
+            ]
+        )
+
+    def _link_move_lines(self, lines, move, field_name):
+        """Point each payroll line at its payable item in ``move`` (set-based)."""
+        payable = self.program_id.sudo().beneficiary_payable_account_id
+        granularity = self.program_id.posting_granularity
+        match = {
+            "beneficiary": SQL("aml.g2p_payroll_line_id = l.id"),
+            "psp": SQL("aml.g2p_psp_id = l.psp_id"),
+            "total": SQL("TRUE"),
+        }[granularity]
+        move.line_ids.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE g2p_payroll_line l SET %(field)s = aml.id
+                     FROM account_move_line aml
+                    WHERE aml.move_id = %(move)s AND aml.account_id = %(payable)s AND l.id IN %(lines)s
+                      AND %(match)s""",
+                field=SQL.identifier(field_name),
+                move=move.id,
+                payable=payable.id,
+                lines=tuple(lines.ids),
+                match=match,
+            )
+        )
+        lines.invalidate_recordset([field_name])
+
+    def _reconcile_payables(self, lines):
+        """Reconcile each settlement item with the approval items of the same payments."""
+        plan = defaultdict(lambda: self.env["account.move.line"])
+        for line in lines:
+            plan[line.settlement_move_line_id] |= line.approval_move_line_id
+        self.env["account.move.line"].sudo()._reconcile_plan(
+            [(settlement | approvals).sudo() for settlement, approvals in plan.items()]
+        )
+
+    def _update_payment_state(self):
+        """approved → in payment once any payment left; → reconciled when all have an outcome."""
+        for payroll in self:
+            states = set(payroll.line_ids.mapped("state"))
+            if payroll.state in ("approved", "in_payment") and states and states <= set(FINAL_LINE_STATES):
+                payroll._set_state("reconciled", {"approved", "in_payment"})
+            elif payroll.state == "approved" and states & {"sent", "paid", "failed", "cancelled"}:
+                payroll._set_state("in_payment", {"approved"})
+
+    # ------------------------------------------------------------------ other money events
+
+    def action_transfer_to_psp(self):
+        """Prefund the PSPs: Dr PSP clearing / Cr bank for the approved payments not yet sent."""
+        self._check_finance()
+        for payroll in self:
+            if payroll.state not in ("approved", "in_payment"):
+                raise UserError(_("Payroll %s must be approved before funds are transferred.", payroll.name))
+            if payroll.move_ids.filtered(lambda m: m.g2p_event == "prefunding"):
+                raise UserError(_("Funds for payroll %s were already transferred to the PSPs.", payroll.name))
+            program = payroll.program_id._g2p_accounting()
+            lines = payroll.line_ids.filtered(lambda line: line.state in ("approved", "sent"))
+            date = fields.Date.context_today(payroll)
+            label = _("%s – transfer to PSPs", payroll.name)
+            vals = []
+            for psp in lines.psp_id:
+                amount = sum(lines.filtered(lambda line, p=psp: line.psp_id == p).mapped("amount"))
+                vals.append(
+                    payroll._move_line(
+                        psp._g2p_psp_clearing_account(payroll.company_id),
+                        amount,
+                        date,
+                        label,
+                        psp.id,
+                        g2p_psp_id=psp.id,
+                    )
+                )
+            bank = program.funding_journal_id.default_account_id
+            vals.append(payroll._balancing_line(vals, bank, date, label))
+            payroll._create_moves(date, "prefunding", vals, label)
+            payroll._update_payment_state()
+        return True
+
+    def _post_psp_fee(self, psp, amount, date, reference=None):
+        """PSP fee: Dr fee expense / Cr PSP clearing."""
+        self.ensure_one()
+        self._check_finance()
+        program = self.program_id._g2p_accounting()
+        if not program.fee_expense_account_id:
+            raise UserError(_("Program %s has no fee expense account.", program.name))
+        if self.currency_id.compare_amounts(amount, 0) <= 0:
+            raise UserError(_("A fee must be a positive amount."))
+        label = reference or _("%(payroll)s – fee %(psp)s", payroll=self.name, psp=psp.name)
+        fee = self._move_line(program.fee_expense_account_id, amount, date, label, psp.id)
+        clearing = self._balancing_line(
+            [fee], psp._g2p_psp_clearing_account(self.company_id), date, label, partner_id=psp.id
+        )
+        return self._create_moves(date, "fee", [fee, clearing], label)
+
+    # ------------------------------------------------------------------ end of life
+
+    def action_cancel(self):
+        """Cancel a payroll before approval (no entry was posted)."""
+        self._check_maker()
+        for payroll in self:
+            payroll._set_state("cancelled", {"draft", "to_approve"})
+            lines = payroll.line_ids.filtered(lambda line: line.state == "pending")
+            lines._write_states([(line.id, "cancelled", None, None, None, None) for line in lines])
+        return True
+
+    def action_close(self):
+        self._check_finance()
+        self._set_state("closed", {"reconciled"})
+        return True
+
+    def unlink(self):
+        if any(payroll.state not in ("draft", "cancelled") or payroll.move_ids for payroll in self):
+            raise UserError(_("Only draft payrolls without entries can be deleted; cancel the others."))
+        return super().unlink()
+
+    def action_view_moves(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Entries of %s", self.name),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [("g2p_payroll_id", "=", self.id)],
+        }
+
+    def action_view_lines(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Payments of %s", self.name),
+            "res_model": "g2p.payroll.line",
+            "view_mode": "list,pivot,form",
+            "domain": [("payroll_id", "=", self.id)],
+            "context": {"search_default_group_state": 1},
+        }

@@ -1,0 +1,22 @@
+from odoo import fields, models
+
+
+class G2pPayrollReconciliationRow(models.Model):
+    _name = "g2p.payroll.reconciliation.row"
+    _description = "PSP Report Row"
+    _order = "reconciliation_id, row_number"
+
+    reconciliation_id = fields.Many2one(
+        "g2p.payroll.reconciliation", required=True, ondelete="cascade", index=True
+    )
+    row_number = fields.Integer(string="Row")
+    payment_number = fields.Char()
+    line_id = fields.Many2one("g2p.payroll.line", string="Payment", ondelete="set null")
+    status = fields.Selection([("paid", "Paid"), ("failed", "Failed")])
+    date = fields.Char()
+    psp_reference = fields.Char(string="PSP Reference")
+    reason = fields.Char()
+    result = fields.Selection(
+        [("ok", "To apply"), ("skipped", "Already applied"), ("error", "Error")], required=True
+    )
+    message = fields.Char()
