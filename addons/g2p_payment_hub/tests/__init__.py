@@ -1,2 +1,3 @@
 from . import test_security
 from . import test_tools_phee
+from . import test_tools_jws
