@@ -1,3 +1,4 @@
 from . import test_security
 from . import test_tools_phee
 from . import test_tools_jws
+from . import test_tools_pain001
