@@ -1,1 +1,5 @@
 from . import test_security
+from . import test_tools_phee
+from . import test_tools_jws
+from . import test_tools_pain001
+from . import test_tools_bank_csv

@@ -1,0 +1,53 @@
+"""Pure-Python payment-instruction formatters (PH-EE CSV/JSON, JWS, pain.001, bank CSV).
+
+Nothing here touches the ORM: the connector models pass plain values in and get text back, so the
+wire formats can be tested without a database. Import a module by path, e.g.
+``from odoo.addons.g2p_payment_hub.tools import phee``.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+# ISO 4217 currencies whose minor unit is not 2 (the common case); used when the caller does not
+# give the currency's decimals itself (Odoo's ``res.currency.decimal_places`` is the better source).
+# fmt: off
+_MINOR_UNITS = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                     "VND", "VUV", "XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    "CLF": 4,
+    "UYW": 4,
+}
+# fmt: on
+
+
+class FormatError(ValueError):
+    """An input that cannot be rendered into the wire format; the message says which and why."""
+
+
+def currency_decimals(currency):
+    """Number of decimals of an ISO 4217 currency code (2 unless listed otherwise)."""
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def format_amount(amount, decimals, where):
+    """Render a strictly positive amount with exactly ``decimals`` decimals.
+
+    Refuses, rather than rounds, an amount that has more precision than allowed: rounding money
+    silently would pay a beneficiary something else than what was approved. Floats (Odoo monetary
+    fields) go through ``str`` so 10.1 stays 10.1. ``where`` prefixes the error message.
+    """
+    if isinstance(amount, float):
+        amount = str(amount)
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise FormatError(f"{where}: amount {amount!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise FormatError(f"{where}: amount {amount!r} must be a positive number")
+    try:
+        rounded = value.quantize(Decimal(1).scaleb(-decimals))
+    except InvalidOperation:
+        raise FormatError(f"{where}: amount {amount!r} is too large") from None
+    if rounded != value:
+        raise FormatError(f"{where}: amount {amount!r} has more than {decimals} decimal(s)")
+    return f"{rounded:f}"
