@@ -443,12 +443,13 @@ class Handler(BaseHTTPRequestHandler):
             if correlation_id:
                 state.correlations[correlation_id] = batch_id
             delay = state.config["processing_delay"]
+            accepted = dict(request_state)  # copied before processing can complete it
         job = threading.Timer(
             delay, self.process, (state, batch_id, server_correlation_id, correlation_id, callback)
         )
         job.daemon = True
         job.start()
-        return 202, dict(request_state), {}
+        return 202, accepted, {}
 
     @staticmethod
     def payee_msisdn(txn):
