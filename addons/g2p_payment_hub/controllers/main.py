@@ -1,0 +1,1 @@
+"""Inbound callbacks from payment processors (connector types add their routes here)."""

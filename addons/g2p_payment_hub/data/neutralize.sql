@@ -1,0 +1,3 @@
+-- a copied database must not talk to real processors nor accept their callbacks
+UPDATE g2p_payment_connector SET state = 'disabled';
+UPDATE g2p_payment_batch SET callback_token = NULL;

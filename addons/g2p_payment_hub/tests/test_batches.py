@@ -1,0 +1,60 @@
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+
+from .common import PaymentHubCase
+
+
+def _fake_build(connector, batch):
+    batch.payload = "test"
+
+
+class TestPaymentBatches(PaymentHubCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Connector = cls.env["g2p.payment.connector"]
+        cls.mobile_connector = Connector.create(
+            {"name": "Mobile", "psp_id": cls.mobile_psp.id, "state": "test", "batch_max_rows": 4}
+        )
+        cls.bank_connector = Connector.create({"name": "Bank", "psp_id": cls.bank_psp.id, "state": "test"})
+
+    def test_create_batches_split_per_psp_and_limit(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batches = payroll.batch_ids
+        mobile = batches.filtered(lambda b: b.connector_id == self.mobile_connector)
+        self.assertEqual(sorted(mobile.mapped("total_count")), [1, 4, 4])
+        self.assertEqual(batches.filtered(lambda b: b.connector_id == self.bank_connector).total_count, 3)
+        self.assertEqual(set(batches.mapped("state")), {"queued"})
+        self.assertEqual(len(batches.attempt_ids), 12)
+        self.assertEqual(len(set(batches.attempt_ids.mapped("request_id"))), 12)
+        types = set(batches.attempt_ids.mapped("payee_identifier_type"))
+        self.assertEqual(types, {"msisdn", "accountNumber"})
+        self.assertEqual(sum(batches.mapped("total_amount")), sum(payroll.line_ids.mapped("amount")))
+        # Nothing left to batch: every approved line has a live attempt.
+        with self.assertRaises(UserError):
+            payroll.with_user(self.finance).action_create_batches()
+
+    def test_psp_without_connector(self):
+        self.bank_connector.state = "disabled"
+        payroll = self._approved_payroll()
+        with self.assertRaisesRegex(UserError, "no enabled payment connector"):
+            payroll.with_user(self.finance).action_create_batches()
+
+    def test_transitions(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids[0]
+        batch._set_queued()  # repeat: no-op
+        with self.assertRaises(UserError):
+            batch._set_completed()
+        batch._set_cancelled()
+        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"cancelled"})
+        self.assertEqual(batch.total_count, 0)
+        # The lines are free again: a new batch takes them with new attempts.
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            new = payroll._create_payment_batches()
+        self.assertEqual(new.attempt_ids.payroll_line_id, batch.attempt_ids.payroll_line_id)
