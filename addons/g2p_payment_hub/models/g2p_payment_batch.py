@@ -272,7 +272,8 @@ class G2pPaymentBatch(models.Model):
     def _lock_for_send(self):
         """The batches of ``self`` that are queued (or left sending by an interrupted run) and not
         locked by another worker, locked until the end of the transaction: two workers never send
-        the same batch."""
+        the same batch. (FOR NO KEY UPDATE: exclusive between workers like FOR UPDATE, but it lets
+        the submission marker, written from another cursor, reference the row.)"""
         if not self:
             return self
         self.flush_recordset()
@@ -280,7 +281,7 @@ class G2pPaymentBatch(models.Model):
             SQL(
                 """SELECT id FROM g2p_payment_batch
                     WHERE id IN %s AND state IN ('queued', 'sending')
-                    ORDER BY id FOR UPDATE SKIP LOCKED""",
+                    ORDER BY id FOR NO KEY UPDATE SKIP LOCKED""",
                 tuple(self.ids),
             )
         )
@@ -316,6 +317,44 @@ class G2pPaymentBatch(models.Model):
         )
         return batches._send_batches()
 
+    def _previous_submissions(self):
+        """Submissions of this batch started by earlier (committed) runs: when there is one, the
+        processor may hold the batch already and must be asked before any new submission."""
+        self.ensure_one()
+        self.env["g2p.payment.batch.log"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT max(timestamp), count(*) FROM g2p_payment_batch_log "
+                "WHERE batch_id = %s AND is_submission IS TRUE",
+                self.id,
+            )
+        )
+        return rows[0][1], rows[0][0]
+
+    def _note_submission(self):
+        """Record, in a transaction of its own committed at once, that the batch is being submitted.
+
+        If this worker dies after the processor accepted the batch but before our transaction
+        commits, the marker survives and the next send looks the batch up instead of submitting it
+        again. The batch row is only read (FK), so its lock does not block this insert. A batch
+        created in the same, uncommitted transaction is not visible here and gets no marker: it would
+        vanish with a rollback anyway (send batches only after their creation is committed)."""
+        self.ensure_one()
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """INSERT INTO g2p_payment_batch_log
+                              (batch_id, company_id, timestamp, kind, note, is_submission,
+                               create_uid, create_date, write_uid, write_date)
+                       SELECT id, company_id, now() AT TIME ZONE 'UTC', 'info', %(note)s, TRUE,
+                              %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                         FROM g2p_payment_batch WHERE id = %(batch)s""",
+                    note=_("Submission started"),
+                    uid=self.env.uid,
+                    batch=self.id,
+                )
+            )
+
     # ------------------------------------------------------------------ status
 
     def action_fetch_status(self):
@@ -325,7 +364,7 @@ class G2pPaymentBatch(models.Model):
 
     def _enqueue_status_fetch(self):
         """Fetch the status of ``self`` in a job (one waiting job per batch)."""
-        for batch in self:
+        for batch in self.sudo():
             batch.with_delay(
                 channel="root.g2p_payment_hub",
                 identity_key="g2p_payment_batch_status_%s" % batch.id,
@@ -335,15 +374,25 @@ class G2pPaymentBatch(models.Model):
     def _fetch_and_apply(self):
         """Fetch the authoritative status of the batches from their processors and apply it:
         attempts, payroll lines (with their journal entries, once per payroll), counts, states."""
-        batches = self.filtered(lambda b: b.state in OPEN_BATCH_STATES).sudo()
-        results = []
-        for batch in batches:
-            try:
-                results.extend(batch.connector_id._fetch_status(batch))
-            except G2pTransportError as error:
-                batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
-                batch.last_error = str(error)
-        return batches._apply_results(results)
+        # Sudo: also run from callbacks (public user) and reads connector secrets; entries are
+        # posted in each batch's company.
+        batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)
+        summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
+        for company in batches.company_id:
+            part = batches.filtered(lambda b, c=company: b.company_id == c).with_company(company)
+            results = []
+            for batch in part:
+                try:
+                    results.extend(batch.connector_id._fetch_status(batch))
+                except G2pTransportError as error:
+                    batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
+                    batch.last_error = str(error)
+            applied = part._apply_results(results)
+            for key in ("paid", "failed", "skipped"):
+                summary[key] += applied[key]
+            summary["errors"] += applied["errors"]
+            summary["line_ids"] += applied["line_ids"]
+        return summary
 
     def _results_from_outcomes(self, outcomes):
         """Result dicts from ``outcomes`` (dicts with ``request_id``, ``status`` paid | failed |
