@@ -794,6 +794,23 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "PheeSimulator/1.0"
 
+    # (method, path) -> handler method name; the two path-parameter routes are matched in _route.
+    ROUTES = {
+        ("POST", "/batchtransactions"): "submit",
+        ("POST", "/oauth/token"): "oauth_token",
+        ("GET", "/api/v1/batch"): "ops_batch",
+        ("GET", "/api/v1/batches"): "ops_batches",
+        ("GET", "/api/v1/batch/detail"): "ops_batch_detail",
+        ("GET", "/api/v1/batch/transactions"): "ops_batch_transactions",
+        ("POST", "/simulator/config"): "control_config",
+        ("GET", "/simulator/config"): "control_config",
+        ("POST", "/simulator/faults"): "control_faults",
+        ("GET", "/simulator/received"): "control_received",
+        ("GET", "/simulator/callbacks"): "control_callbacks",
+        ("POST", "/simulator/reset"): "control_reset",
+        ("POST", "/simulator/complete"): "control_complete",
+    }
+
     # The server object carries state and processor (see PheeSimulator).
     @property
     def state(self):
@@ -819,37 +836,27 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
         try:
-            route = self._route(method)
-            status, body = route()
-            self._send(status, body)
-        except HttpError as error:
-            self._send(error.status, error.body, error.content_type)
-        except _DropConnection:
+            try:
+                status, body = self._route(method)()
+            except HttpError as error:
+                status, body = error.status, error.body
+                self._send(status, body, error.content_type)
+            except _DropConnection:
+                self.close_connection = True
+            except Exception:
+                _logger.exception("error handling %s %s", method, self.path)
+                self._send(500, {"errorInformation": "Internal error", "errorCode": 500})
+            else:
+                self._send(status, body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away (it timed out on an injected delay): nobody to answer.
             self.close_connection = True
-        except Exception:
-            _logger.exception("error handling %s %s", method, self.path)
-            self._send(500, {"errorInformation": "Internal error", "errorCode": 500})
 
     def _route(self, method):
         path = self.url_path
-        routes = {
-            ("POST", "/batchtransactions"): self.submit,
-            ("POST", "/oauth/token"): self.oauth_token,
-            ("GET", "/api/v1/batch"): self.ops_batch,
-            ("GET", "/api/v1/batches"): self.ops_batches,
-            ("GET", "/api/v1/batch/detail"): self.ops_batch_detail,
-            ("GET", "/api/v1/batch/transactions"): self.ops_batch_transactions,
-            ("POST", "/simulator/config"): self.control_config,
-            ("GET", "/simulator/config"): self.control_config,
-            ("POST", "/simulator/faults"): self.control_faults,
-            ("GET", "/simulator/received"): self.control_received,
-            ("GET", "/simulator/callbacks"): self.control_callbacks,
-            ("POST", "/simulator/reset"): self.control_reset,
-            ("POST", "/simulator/complete"): self.control_complete,
-        }
-        route = routes.get((method, path))
-        if route:
-            return route
+        name = self.ROUTES.get((method, path))
+        if name:
+            return getattr(self, name)
         if method == "GET" and path.startswith("/api/v1/batches/") and path.count("/") == 4:
             return lambda: self.ops_batch_summary(path.rsplit("/", 1)[1])
         if method == "GET" and path.startswith("/api/v1/batch/") and path.count("/") == 4:
