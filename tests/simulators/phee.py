@@ -19,6 +19,7 @@ import copy
 import datetime
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import math
@@ -223,7 +224,7 @@ def parse_multipart(content_type, body):
         if chunk.startswith(b"--"):
             break
         head, _, data = chunk.partition(b"\r\n\r\n")
-        name = re.search(rb'name="([^"]*)"', head)
+        name = re.search(rb'(?<!\w)name="([^"]*)"', head)
         if name:
             # The part's data ends with the CRLF that precedes the next delimiter.
             parts[name.group(1).decode()] = data[:-2] if data.endswith(b"\r\n") else data
@@ -292,6 +293,8 @@ class Batch:
     rows: list
     well_formed: bool
     created_at: int = field(default_factory=_now_ms)
+    # Arrival order, which breaks ties between batches created within the same millisecond.
+    seq: int = 0
     completed_at: int | None = None
     processed: bool = False
     note: str | None = None
@@ -319,6 +322,7 @@ class State:
             self.batches = {}
             self.batches_by_correlation = {}
             self.received = []
+            self.arrivals = itertools.count(1)
             self.callbacks = []
             self.tokens = set()
             self._public_numbers = None
@@ -998,6 +1002,7 @@ class Handler(BaseHTTPRequestHandler):
                 payee_dfsp_header=self.headers.get("X-PayeeDFSP-ID") or "",
                 rows=rows,
                 well_formed=well_formed,
+                seq=next(self.state.arrivals),
             )
             self.state.batches[batch.batch_id] = batch
             self.state.batches_by_correlation.setdefault(correlation_id, []).append(batch)
@@ -1127,7 +1132,10 @@ class Handler(BaseHTTPRequestHandler):
                 and (date_from is None or batch.created_at >= date_from)
                 and (date_to is None or batch.created_at <= date_to)
             ]
-            found.sort(key=lambda batch: batch.created_at, reverse=not q.get("sort", "-").startswith("+"))
+            found.sort(
+                key=lambda batch: (batch.created_at, batch.seq),
+                reverse=not q.get("sort", "-").startswith("+"),
+            )
             # Spring's PageRequest: page = offset // limit.
             page = found[(offset // limit) * limit : (offset // limit + 1) * limit]
             totals = [batch_entity(batch) for batch in found]
