@@ -190,7 +190,7 @@ def test_accepted_batch_is_reported_row_by_row(sim):
     assert expected_fields <= set(dto)
     assert dto["requestId"] == dto["correlationId"] == correlation_id
     assert (dto["total"], dto["successful"], dto["failed"], dto["ongoing"]) == (3, 3, 0, 0)
-    assert dto["totalAmount"] == 300 and dto["status"] == "COMPLETED" and dto["successPercentage"] == "100.0"
+    assert dto["totalAmount"] == 300 and dto["status"] == "COMPLETED" and dto["successPercentage"] == "100"
 
     statuses = ops(sim, "/batch/transactions", batchId=batch_id).json()
     assert sorted(statuses) == sorted(t["transactionId"] for t in rows)
@@ -329,7 +329,13 @@ def test_account_lookup_miss_and_unknown_payment_mode(sim):
         "Payment mode not configured"
     }
     dto = ops(sim, "/batch", batchId=batch_id).json()
-    assert (dto["failed"], dto["status"], dto["failPercentage"]) == (3, "Failed", "100.0")
+    assert (dto["failed"], dto["status"], dto["failPercentage"]) == (3, "UNKNOWN", "100")
+    aggregate = ops(sim, f"/batch/{batch_id}").json()
+    assert (aggregate["status"], aggregate["failPercentage"], aggregate["modes"]) == (
+        "Failed",
+        "100.0",
+        "swift",
+    )
 
 
 def test_outcome_rule(sim):
@@ -354,7 +360,9 @@ def test_outcome_rule(sim):
         5100,
         1000,
     )
-    assert dto["successPercentage"] == "33.33333333333333"
+    assert (dto["successPercentage"], dto["failPercentage"], dto["status"]) == ("33.33", "66.66", "UNKNOWN")
+    aggregate = ops(sim, f"/batch/{batch_id}").json()
+    assert (aggregate["successPercentage"], aggregate["status"]) == ("33.33333333333333", "Failed")
 
 
 def test_in_progress_rows_settle_on_a_later_poll_or_on_complete(sim, listener):

@@ -34,7 +34,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -165,6 +165,14 @@ def _java_date(ms):
 def _java_double(value):
     """``Double.toString``: 100.0, 66.66666666666667, NaN."""
     return "NaN" if math.isnan(value) else repr(float(value))
+
+
+def _java_percent(value):
+    """``new DecimalFormat("#.##")`` rounding FLOOR: 100, 33.33, 66.66, NaN."""
+    if math.isnan(value):
+        return "NaN"
+    floored = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    return f"{floored:f}".rstrip("0").rstrip(".")
 
 
 def _num(value):
@@ -424,13 +432,17 @@ class Processor:
 
         rule = OutcomeRule(config)
         transfers, pending = [], []
-        for index, row in enumerate(kept):
+        reached = 0  # rows that reached a payment connector so far
+        for row in kept:
             transfer, final = self._transfer(batch, row, config, rule)
-            if final is not None and rule.stays_in_progress(index, len(kept)):
-                pending.append((transfer, final))
-            elif final is not None:
-                transfer.update(final)
             transfers.append(transfer)
+            if final is None:
+                continue
+            if rule.stays_in_progress(reached):
+                pending.append((transfer, final))
+            else:
+                transfer.update(final)
+            reached += 1
 
         sub_batches = {}
         by_dfsp = {}
@@ -487,14 +499,14 @@ class Processor:
             "clientCorrelationId": row.get("request_id") or None,
             "paymentMode": row.get("payment_mode") or None,
         }
-        if row.get("payment_mode") not in config["known_payment_modes"]:
-            transfer.update(_failed(404, "Payment mode not configured"))
-            return transfer, None
         if config["account_lookup"]:
             if _payee_unknown(payee, config):
                 transfer.update(_failed(404, "Payee Identifier not found"))
                 return transfer, None
             transfer["payeeDfspId"] = transfer["payeeDfspId"] or config["lookup_dfsp"]
+        if row.get("payment_mode") not in config["known_payment_modes"]:
+            transfer.update(_failed(404, "Payment mode not configured"))
+            return transfer, None
         return transfer, rule.outcome(payee, amount)
 
     def settle(self, batch):
@@ -593,8 +605,8 @@ class OutcomeRule:
             return _failed(500, self.reason)
         return {"status": "COMPLETED", "statusDetail": None, "completedAt": _now_ms()}
 
-    def stays_in_progress(self, index, count):
-        """Exactly floor(count * fraction) rows, spread evenly, so tests can count on the number."""
+    def stays_in_progress(self, index):
+        """Of n rows, exactly floor(n * fraction), spread evenly, so tests can count on the number."""
         return math.floor((index + 1) * self.fraction) > math.floor(index * self.fraction)
 
 
@@ -644,18 +656,25 @@ def batch_counts(batch, transfers=None):
     return len(items), counts, amounts
 
 
-def batch_status(total, counts, completed_at):
-    """BatchApi.generateDetails: note that a batch with no transfers is "COMPLETED" and that the
-    "Failed" branch is reached by any finished batch that is not wholly successful."""
+def batch_status(total, counts, completed_at, otherwise="Failed"):
+    """BatchApi's status: a batch with no transfers is "COMPLETED"; a finished batch that is not wholly
+    successful is "Failed" (generateDetails) or "UNKNOWN" (generateBatchSummaryResponse)."""
     if counts["completed"] == total:
         return "COMPLETED"
     if counts["ongoing"] and completed_at is None:
         return "Pending"
-    return "Failed"
+    return otherwise
 
 
-def batch_dto(batch):
+def batch_dto(batch, aggregate=False):
+    """BatchDTO as ``GET /batch?batchId=`` (generateBatchSummaryResponse) or, with ``aggregate``, as
+    ``GET /batch/{batchId}`` (generateDetails) builds it. PH-EE's two builders differ and a client
+    must accept both: percentages "33.33" vs "33.33333333333333", a finished partial batch "UNKNOWN"
+    vs "Failed", and only the latter fills createdAt, modes and purpose (always "Unknown purpose")."""
     total, counts, amounts = batch_counts(batch)
+    failed_share = counts["failed"] / total * 100 if total else math.nan
+    success_share = counts["completed"] / total * 100 if total else math.nan
+    percent = _java_double if aggregate else _java_percent
     return {
         "batchId": batch.batch_id,
         "requestId": batch.correlation_id,
@@ -669,16 +688,20 @@ def batch_dto(batch):
         "failedAmount": _num(amounts["failed"]),
         "file": None,
         "notes": batch.note,
-        "createdAt": _java_date(batch.created_at),
-        "status": batch_status(total, counts, batch.completed_at),
-        "modes": ",".join(sorted({row.get("payment_mode") or "" for row in batch.rows} - {""})),
-        "purpose": batch.purpose,
-        "failPercentage": _java_double(counts["failed"] / total * 100 if total else math.nan),
-        "successPercentage": _java_double(counts["completed"] / total * 100 if total else math.nan),
+        "createdAt": _java_date(batch.created_at) if aggregate else None,
+        "status": batch_status(total, counts, batch.completed_at, "Failed" if aggregate else "UNKNOWN"),
+        "modes": _modes(batch) if aggregate else None,
+        "purpose": "Unknown purpose" if aggregate else None,
+        "failPercentage": percent(failed_share),
+        "successPercentage": percent(success_share),
         "registeringInstitutionId": batch.registering_institution_id or None,
         "payerFsp": batch.tenant,
         "correlationId": batch.correlation_id,
     }
+
+
+def _modes(batch):
+    return ",".join(sorted({row.get("payment_mode") or "" for row in batch.rows} - {""}))
 
 
 def batch_entity(batch, sub_batch_id=None, transfers=None):
@@ -705,7 +728,7 @@ def batch_entity(batch, sub_batch_id=None, transfers=None):
         "workflowInstanceKey": None,
         "startedAt": batch.created_at,
         "completedAt": batch.completed_at,
-        "paymentMode": ",".join(sorted({row.get("payment_mode") or "" for row in batch.rows} - {""})),
+        "paymentMode": _modes(batch),
         "registeringInstitutionId": batch.registering_institution_id or None,
         "payerFsp": batch.tenant,
         "correlationId": batch.correlation_id,
@@ -1103,7 +1126,7 @@ class Handler(BaseHTTPRequestHandler):
         if batch is None:
             raise HttpError(404, f"Batch corresponding to batchId: {batch_id} does not exist.", "text/plain")
         with self.state.lock:
-            return 200, batch_dto(batch)
+            return 200, batch_dto(batch, aggregate=True)
 
     def ops_batches(self):
         """GET /api/v1/batches: the listing, PH-EE's only search. Filters: batchId,
