@@ -276,7 +276,7 @@ def rows_from_raw(items):
                 "payer_identifier": debit.get("value") or "",
                 "payee_identifier_type": credit.get("key") or "",
                 "payee_identifier": credit.get("value") or "",
-                "amount": str(item.get("amount") or ""),
+                "amount": str(item.get("amount", "")),
                 "currency": item.get("currency") or "",
                 "note": item.get("descriptionText") or "",
             }
@@ -315,8 +315,8 @@ class Batch:
 
 
 class State:
-    """Everything the simulator holds, behind one lock. Lookups are dicts: by batch id, by
-    correlation id."""
+    """Everything the simulator holds, behind one lock. Batches are found by id in a dict; the
+    correlation ids seen so far are a set."""
 
     def __init__(self, config):
         self.lock = threading.RLock()
@@ -328,7 +328,7 @@ class State:
             self.config = copy.deepcopy(self.base_config)
             self.faults = []
             self.batches = {}
-            self.batches_by_correlation = {}
+            self.correlation_ids = set()
             self.received = []
             self.arrivals = itertools.count(1)
             self.callbacks = []
@@ -985,16 +985,16 @@ class Handler(BaseHTTPRequestHandler):
                 raise phee_error(
                     400, "File too big", "The file uploaded is too big. Please upload a file and try again."
                 )
-            text = data.decode("utf-8")
+            text = _utf8(data)
             rows, well_formed = parse_csv(text)
             signed_payload = "\n".join(text.splitlines()).strip()
         else:
-            text = self.body.decode("utf-8")
+            text = _utf8(self.body)
             try:
                 items = json.loads(text)
             except ValueError as exc:
                 raise phee_error(400, "Invalid JSON", str(exc)) from exc
-            if not isinstance(items, list):
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise phee_error(400, "Invalid JSON", "The body must be a JSON array of transactions")
             rows, well_formed = rows_from_raw(items), True
             signed_payload = text.strip()
@@ -1003,8 +1003,7 @@ class Handler(BaseHTTPRequestHandler):
             self._check_signature(signed_payload)
 
         with self.state.lock:
-            known = self.state.batches_by_correlation.get(correlation_id)
-            if known and config["duplicate_correlation"] == "conflict":
+            if correlation_id in self.state.correlation_ids and config["duplicate_correlation"] == "conflict":
                 raise HttpError(
                     409,
                     {
@@ -1028,7 +1027,7 @@ class Handler(BaseHTTPRequestHandler):
                 seq=next(self.state.arrivals),
             )
             self.state.batches[batch.batch_id] = batch
-            self.state.batches_by_correlation.setdefault(correlation_id, []).append(batch)
+            self.state.correlation_ids.add(correlation_id)
         return batch, text.endswith(("\n", "\r"))
 
     def _check_signature(self, payload):
@@ -1137,7 +1136,7 @@ class Handler(BaseHTTPRequestHandler):
         tenant = self._ops_guard()
         q = self.query
         try:
-            offset, limit = int(q.get("offset", 0)), int(q.get("limit", 10))
+            offset, limit = _window(q, "offset", 0, "limit", 10)
             date_from, date_to = _parse_ops_date(q.get("dateFrom")), _parse_ops_date(q.get("dateTo"))
         except ValueError as exc:
             raise HttpError(400, None) from exc
@@ -1198,7 +1197,10 @@ class Handler(BaseHTTPRequestHandler):
             ]
             approved = sum(sub["total"] for sub in subs)
             if self.query.get("associations") == "all":
-                offset, limit = int(self.query.get("offset", 0)), int(self.query.get("limit", 10))
+                try:
+                    offset, limit = _window(self.query, "offset", 0, "limit", 10)
+                except ValueError as exc:
+                    raise HttpError(400, None) from exc
                 fields = summary_fields(parent, batch.purpose)
                 return 200, {
                     "batchId": batch.batch_id,
@@ -1244,11 +1246,9 @@ class Handler(BaseHTTPRequestHandler):
             )
         status = self.query.get("status", "ALL").upper()
         try:
-            page_no, page_size = int(self.query.get("pageNo", 0)), int(self.query.get("pageSize", 10))
+            page_no, page_size = _window(self.query, "pageNo", 0, "pageSize", 10)
         except ValueError as exc:
-            raise HttpError(400, None) from exc
-        if page_size < 1 or page_no < 0:
-            raise spring_error(400, "Bad Request", "Page index/size out of range", self.url_path)
+            raise spring_error(400, "Bad Request", str(exc), self.url_path) from exc
         batch = self._batch(tenant, self.query["batchId"])
         with self.state.lock:
             transfers = batch.transfers if batch else []
@@ -1314,12 +1314,29 @@ class Handler(BaseHTTPRequestHandler):
         """Settle IN_PROGRESS transfers now: of one batch ({"batchId": ...}) or of all."""
         batch_id = self._json_body().get("batchId")
         with self.state.lock:
+            if batch_id and batch_id not in self.state.batches:
+                raise HttpError(404, {"error": f"no batch {batch_id}"})
             batches = [self.state.batches[batch_id]] if batch_id else list(self.state.batches.values())
         return 200, {"settled": sum(self.processor.settle(batch) for batch in batches)}
 
 
 class _DropConnection(Exception):
     """Close the socket without an answer (accept_then_fail with mode "drop")."""
+
+
+def _window(query, start_key, start_default, size_key, size_default):
+    """(start, size) query parameters; Spring refuses a negative start or a size below one."""
+    start, size = int(query.get(start_key, start_default)), int(query.get(size_key, size_default))
+    if start < 0 or size < 1:
+        raise ValueError(f"{start_key} must be >= 0 and {size_key} >= 1")
+    return start, size
+
+
+def _utf8(data):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise phee_error(400, "Invalid file structure", f"The file is not UTF-8: {exc}") from exc
 
 
 def _like(pattern):
