@@ -79,7 +79,7 @@ class G2pPayroll(models.Model):
         "g2p.payroll.psp.summary", "payroll_id", string="Totals by PSP", readonly=True
     )
 
-    line_count = fields.Integer(compute="_compute_totals", string="Payments")
+    line_count = fields.Integer(compute="_compute_totals", string="Payment Count")
     total_amount = fields.Monetary(compute="_compute_totals", string="Total")
     paid_count = fields.Integer(compute="_compute_totals", string="Paid")
     paid_amount = fields.Monetary(compute="_compute_totals")
