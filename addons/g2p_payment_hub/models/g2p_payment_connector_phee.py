@@ -194,7 +194,8 @@ class G2pPaymentConnectorPhee(models.Model):
             "Platform-TenantId": self.phee_tenant,
             "X-CallbackURL": self._phee_callback_url(batch),
         }
-        headers["Purpose"] = "".join(ch if ch.isprintable() else " " for ch in headers["Purpose"])[:200]
+        # HTTP header values are Latin-1 at best: keep printable ASCII only.
+        headers["Purpose"] = "".join(ch if " " <= ch <= "~" else "-" for ch in headers["Purpose"])[:200]
         if self.phee_request_type != "raw":
             headers["filename"] = batch.payload_filename
         optional = {
