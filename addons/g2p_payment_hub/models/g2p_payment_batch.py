@@ -161,6 +161,8 @@ class G2pPaymentBatch(models.Model):
         return changed
 
     def _mark_attempts_sent(self):
+        """Attempts become sent; their payroll lines too, unless the caller marks the lines of many
+        batches at once (``g2p_defer_lines_sent``: the payroll's state is recomputed once)."""
         if not self:
             return
         self.env["g2p.payment.attempt"].flush_model()
@@ -168,13 +170,28 @@ class G2pPaymentBatch(models.Model):
             SQL(
                 """UPDATE g2p_payment_attempt SET state = 'sent', write_uid = %s,
                           write_date = now() AT TIME ZONE 'UTC'
-                    WHERE batch_id IN %s AND state = 'queued' RETURNING payroll_line_id""",
+                    WHERE batch_id IN %s AND state = 'queued'""",
                 self.env.uid,
                 tuple(self.ids),
             )
         )
-        line_ids = [row[0] for row in self.env.cr.fetchall()]
         self.env["g2p.payment.attempt"].invalidate_model()
+        if not self.env.context.get("g2p_defer_lines_sent"):
+            self._mark_lines_sent()
+
+    def _mark_lines_sent(self):
+        """The approved payroll lines with a sent attempt in ``self`` become sent (set-based)."""
+        if not self:
+            return
+        line_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT payroll_line_id FROM g2p_payment_attempt WHERE batch_id IN %s AND state = 'sent'",
+                    tuple(self.ids),
+                )
+            )
+        ]
         self.env["g2p.payroll.line"].sudo().browse(line_ids)._mark_sent()
 
     def _close_attempts(self, state, reason):
@@ -294,7 +311,7 @@ class G2pPaymentBatch(models.Model):
 
         Sudo: finance officers cannot read the connectors' secrets, which sending needs."""
         accepted = self.browse()
-        for batch in self._lock_for_send().sudo():
+        for batch in self._lock_for_send().sudo().with_context(g2p_defer_lines_sent=True):
             try:
                 batch.connector_id._send(batch)
             except G2pTransportError as error:
@@ -307,6 +324,7 @@ class G2pPaymentBatch(models.Model):
                     batch.last_error = str(error)
             if batch.state in ("sent", "partially_completed", "completed"):
                 accepted |= batch
+        accepted.with_context(g2p_defer_lines_sent=False)._mark_lines_sent()
         return accepted.with_env(self.env)
 
     @api.model
