@@ -383,7 +383,16 @@ class G2pPayroll(models.Model):
             )
             program._lock_and_check_funds(sum(float(amount) for _id, amount in rows))
             lines = self.env["g2p.payroll.line"].browse([line_id for line_id, _amount in rows])
-            lines._write_states([(line_id, "approved", None, None, None, None) for line_id, _amount in rows])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE g2p_payroll_line SET state = 'approved', write_uid = %s,
+                              write_date = now() AT TIME ZONE 'UTC'
+                        WHERE payroll_id = %s AND state = 'pending'""",
+                    self.env.uid,
+                    payroll.id,
+                )
+            )
+            lines._invalidate_after_sql()
             payroll._post_approval(lines)
             payroll.sudo()._set_state(
                 "approved",
@@ -403,7 +412,7 @@ class G2pPayroll(models.Model):
             "psp": SQL("NULL::int, l.psp_id, l.psp_id"),
             "total": SQL("NULL::int, NULL::int, NULL::int"),
         }[granularity]
-        lines.flush_recordset()
+        self.env["g2p.payroll.line"].flush_model(["amount", "psp_id", "beneficiary_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT %s, sum(l.amount) FROM g2p_payroll_line l
@@ -415,7 +424,7 @@ class G2pPayroll(models.Model):
         return {(line_id, partner_id, psp_id): float(amount) for line_id, partner_id, psp_id, amount in rows}
 
     def _amounts_by_psp(self, lines):
-        lines.flush_recordset()
+        self.env["g2p.payroll.line"].flush_model(["amount", "psp_id", "beneficiary_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT l.psp_id, sum(l.amount) FROM g2p_payroll_line l
@@ -566,12 +575,12 @@ class G2pPayroll(models.Model):
             SQL(
                 """UPDATE g2p_payroll_line l SET %(field)s = aml.id
                      FROM account_move_line aml
-                    WHERE aml.move_id = %(move)s AND aml.account_id = %(payable)s AND l.id IN %(lines)s
+                    WHERE aml.move_id = %(move)s AND aml.account_id = %(payable)s AND l.id = ANY(%(lines)s)
                       AND %(match)s""",
                 field=SQL.identifier(field_name),
                 move=move.id,
                 payable=payable.id,
-                lines=tuple(lines.ids),
+                lines=lines.ids,
                 match=match,
             )
         )

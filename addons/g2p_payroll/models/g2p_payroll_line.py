@@ -26,7 +26,9 @@ class G2pPayrollLine(models.Model):
     _rec_name = "payment_number"
     _check_company_auto = True
 
-    payroll_id = fields.Many2one("g2p.payroll", required=True, ondelete="cascade", check_company=True)
+    payroll_id = fields.Many2one(
+        "g2p.payroll", required=True, ondelete="cascade", index=True, check_company=True
+    )
     program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict", index=True)
     cycle_id = fields.Many2one("g2p.cycle", required=True, ondelete="restrict", index=True)
     entitlement_cycle_id = fields.Many2one(
@@ -120,8 +122,12 @@ class G2pPayrollLine(models.Model):
                 notes,
             )
         )
+        self._invalidate_after_sql()
+
+    def _invalidate_after_sql(self):
+        """After a set-based UPDATE: lines, and what is computed from their states (committed
+        funds, payroll totals)."""
         self.invalidate_model()
-        # Committed funds and payroll totals are computed from line states.
         self.env["g2p.program"].invalidate_model(["funds_committed", "funds_available"])
         self.env["g2p.payroll"].invalidate_model()
 
@@ -132,9 +138,9 @@ class G2pPayrollLine(models.Model):
             SQL(
                 """UPDATE g2p_payroll_line SET state = 'sent', sent_date = now() AT TIME ZONE 'UTC',
                           write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
-                    WHERE id IN %s AND state = 'approved' RETURNING id""",
+                    WHERE id = ANY(%s) AND state = 'approved' RETURNING id""",
                 self.env.uid,
-                tuple(self.ids) or (None,),
+                self.ids,
             )
         )
         sent = self.browse([row[0] for row in self.env.cr.fetchall()])
@@ -232,10 +238,12 @@ class G2pPayrollLine(models.Model):
                 numbers,
             )
         )
-        visible = set(self.search([("id", "in", [row["id"] for row in rows])]).ids)
+        # Only lines the user may see: the multi-company rules, checked per payroll, not per line.
+        payrolls = self.env["g2p.payroll"].browse({row["payroll_id"] for row in rows})
+        visible = set(payrolls._filtered_access("read").ids)
         lines = {}
         for row in rows:
-            if row["id"] in visible:
+            if row["payroll_id"] in visible:
                 lines[row["id"]] = row
                 lines[row["payment_number"]] = row
         return lines
