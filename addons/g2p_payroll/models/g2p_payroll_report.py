@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 import xlsxwriter
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, LazyTranslate
 
 _lt = LazyTranslate(__name__)
@@ -348,3 +349,73 @@ class G2pProgramReport(models.Model):
             "returned": returned,
             "balance": balance,
         }
+
+    # ------------------------------------------------------------------ demo data
+
+    @api.model
+    def _demo_payroll_flow(self, program_id, maker_id, approver_id, finance_id):
+        """Demo data: a posted fund receipt, then a payroll for the program's approved cycle,
+        generated and submitted by ``maker``, approved by ``approver``, prefunded and partly
+        reconciled (most paid, a few failed, the rest awaiting an outcome) by ``finance``."""
+        program = self.browse(program_id).exists()
+        Users = self.env["res.users"]
+        maker, approver, finance = Users.browse(maker_id), Users.browse(approver_id), Users.browse(finance_id)
+        if not program or program.sudo().payroll_ids:
+            return False
+        program = program.sudo()
+        program._g2p_accounting()
+        cycle = program.cycle_ids.filtered(lambda c: c.state == "approved")[:1]
+        if not cycle:
+            return False
+        payroll = self.env["g2p.payroll"].with_user(maker).create({"cycle_id": cycle.id})
+        payroll.action_generate()
+        if not payroll.line_ids:
+            return False
+        # Enough for this payroll and the next one.
+        needed = payroll.total_amount * 2
+        fund = (
+            self.env["g2p.program.fund"]
+            .with_user(finance)
+            .create(
+                {
+                    "program_id": program.id,
+                    "amount": program.currency_id.round(needed + 10_000),
+                    "source_partner_id": self.env.company.partner_id.id,
+                    "note": _("Treasury release (demo)"),
+                }
+            )
+        )
+        fund.action_post()
+        payroll.action_submit()
+        payroll.with_user(approver).action_approve()
+        payroll = payroll.with_user(finance)
+        payroll.action_transfer_to_psp()
+        lines = payroll.line_ids.sorted("id")
+        sent = lines[: max(1, len(lines) * 9 // 10)]
+        sent._mark_sent()
+        failing = sent[-4:] if len(sent) > 8 else sent[-1:]
+        reasons = ["ACCOUNT_CLOSED", "NOT_COLLECTED", "ACCOUNT_NOT_FOUND", "PSP_REJECTED"]
+        today = fields.Date.context_today(payroll)
+        note = _("Reported by the PSP (demo)")
+        results = [
+            {
+                "payment_number": line.payment_number,
+                "status": "paid",
+                "date": today,
+                "psp_reference": "DEMO-%06d" % line.id,
+            }
+            for line in sent - failing
+        ] + [
+            {
+                "payment_number": line.payment_number,
+                "status": "failed",
+                "date": today,
+                "reason_code": reasons[index % len(reasons)],
+                "reason": note,
+            }
+            for index, line in enumerate(failing)
+        ]
+        summary = self.env["g2p.payroll.line"].with_user(finance)._apply_payment_results(results)
+        if summary["errors"]:
+            raise UserError(_("Demo payment results refused: %s", summary["errors"]))
+        return payroll.id
