@@ -1,3 +1,4 @@
 from . import test_security
 from . import test_golden
 from . import test_reports
+from . import test_demo

@@ -123,9 +123,13 @@ class TestPayrollReports(PayrollReportCase):
         self.assertEqual(totals["failed_amount"], sum(self.failed.mapped("amount")))
         self.assertEqual(totals["pending_amount"], self.open.amount)
         by_psp = {row["psp"]: row for row in values["by_psp"]}
-        self.assertEqual(
-            by_psp[self.bank_psp.name]["paid_count"] + by_psp[self.bank_psp.name]["pending_count"], 1
-        )
+        for psp in (self.mobile_psp, self.bank_psp):
+            row = by_psp[psp.name]
+            for state, lines in (("paid", self.paid), ("failed", self.failed), ("cancelled", self.cancelled)):
+                mine = lines.filtered(lambda line, p=psp: line.psp_id == p)
+                self.assertEqual(
+                    (row[state + "_count"], row[state + "_amount"]), (len(mine), sum(mine.mapped("amount")))
+                )
         reasons = {
             (row["outcome"], row["reason_code"]): (row["count"], row["amount"]) for row in values["by_reason"]
         }
