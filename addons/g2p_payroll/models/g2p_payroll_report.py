@@ -189,9 +189,9 @@ class G2pPayrollReport(models.Model):
         return "%s-payments.xlsx" % self.name.replace("/", "-")
 
     def _export_xlsx(self):
-        """The payments of one payroll as an XLSX file (bytes). One query, fetched in chunks and
-        written in xlsxwriter's constant-memory mode, so memory stays bounded by the chunk size
-        (plus the compressed output)."""
+        """The payments of one payroll as an XLSX file (bytes). One query read through a
+        server-side cursor in chunks and written in xlsxwriter's constant-memory mode, so memory
+        stays bounded by the chunk size (plus the compressed output)."""
         self.ensure_one()
         self._report_check_access()
         self._report_flush()
@@ -209,10 +209,16 @@ class G2pPayrollReport(models.Model):
             sheet.set_column(col, col, width)
             sheet.write(0, col, str(header), bold)
         sheet.freeze_panes(1, 0)
+        # A server-side cursor: psycopg2 would otherwise load every row into memory on execute.
         cr = self.env.cr
-        cr.execute(self._report_lines_sql())
+        cursor = SQL.identifier("g2p_payroll_xlsx_%s" % self.id)
+        cr.execute(SQL("DECLARE %s NO SCROLL CURSOR FOR %s", cursor, self._report_lines_sql()))
         row_index = 0
-        while rows := cr.dictfetchmany(XLSX_FETCH_SIZE):
+        while True:
+            cr.execute(SQL("FETCH FORWARD %s FROM %s", XLSX_FETCH_SIZE, cursor))
+            rows = cr.dictfetchall()
+            if not rows:
+                break
             for row in rows:
                 row_index += 1
                 values = [
@@ -249,6 +255,7 @@ class G2pPayrollReport(models.Model):
                     else:
                         # Strings only: identifiers such as MSISDNs must not become numbers or formulas.
                         sheet.write_string(row_index, col, str(value))
+        cr.execute(SQL("CLOSE %s", cursor))
         if row_index:
             sheet.autofilter(0, 0, row_index, len(XLSX_COLUMNS) - 1)
         workbook.close()
