@@ -258,7 +258,8 @@ class G2pPayroll(models.Model):
                  JOIN g2p_payment_account a ON a.id = pm.payment_account_id
             LEFT JOIN g2p_pay_point pp ON pp.id = a.pay_point_id
                 WHERE b.amount > 0 AND p.registrant_state = 'active'
-                  AND NOT EXISTS (%(already)s)""",
+                  AND NOT EXISTS (%(already)s)
+             ORDER BY p.registrant_number, b.beneficiary_id""",
             payroll=self.id,
             program=program.id,
             cycle=cycle.id,
