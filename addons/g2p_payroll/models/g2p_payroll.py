@@ -384,16 +384,6 @@ class G2pPayroll(models.Model):
             )
             program._lock_and_check_funds(sum(float(amount) for _id, amount in rows))
             lines = self.env["g2p.payroll.line"].browse([line_id for line_id, _amount in rows])
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE g2p_payroll_line SET state = 'approved', write_uid = %s,
-                              write_date = now() AT TIME ZONE 'UTC'
-                        WHERE payroll_id = %s AND state = 'pending'""",
-                    self.env.uid,
-                    payroll.id,
-                )
-            )
-            lines._invalidate_after_sql()
             payroll._post_approval(lines)
             payroll.sudo()._set_state(
                 "approved",
@@ -503,12 +493,17 @@ class G2pPayroll(models.Model):
             analytic_distribution=program._analytic_distribution(self.cycle_id),
         )
         move = self._create_moves(date, "approval", [expense, *payable], label)
-        self._link_move_lines(lines, move, "approval_move_line_id")
+        self._link_move_lines(
+            lines,
+            move,
+            "approval_move_line_id",
+            SQL("state = 'approved', write_uid = %s, write_date = now() AT TIME ZONE 'UTC'", self.env.uid),
+        )
         return move
 
-    def _post_settlement(self, lines, event, date):
-        """Clear the payable of ``lines``: paid (Cr PSP clearing), failed or cancelled (Cr benefit
-        expense, a reversal of their approval). Reconciles each payable item with its approval."""
+    def _post_settlement_move(self, lines, event, date):
+        """The entry clearing the payable of ``lines``: paid (Cr PSP clearing), failed or cancelled
+        (Cr benefit expense, a reversal of their approval)."""
         self.ensure_one()
         program = self.program_id.sudo()
         labels = {
@@ -542,10 +537,36 @@ class G2pPayroll(models.Model):
                     analytic_distribution=program._analytic_distribution(self.cycle_id),
                 )
             ]
-        move = self._create_moves(date, event, payable + counterparts, label)
+        return self._create_moves(date, event, payable + counterparts, label)
+
+    def _post_settlement(self, lines, event, date):
+        """Settle ``lines`` (states already written): entry, link, reconciliation."""
+        move = self._post_settlement_move(lines, event, date)
         self._link_move_lines(lines, move, "settlement_move_line_id")
         self._reconcile_payables(lines)
         return move
+
+    def _settlement_items(self, lines, move):
+        """{line id: payable item of ``move``} by the program's granularity, in one query."""
+        granularity = self.program_id.posting_granularity
+        match = {
+            "beneficiary": SQL("aml.g2p_payroll_line_id = l.id"),
+            "psp": SQL("aml.g2p_psp_id = l.psp_id"),
+            "total": SQL("TRUE"),
+        }[granularity]
+        move.line_ids.flush_recordset()
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT l.id, aml.id FROM g2p_payroll_line l, account_move_line aml
+                        WHERE aml.move_id = %s AND aml.account_id = %s AND l.id = ANY(%s) AND %s""",
+                    move.id,
+                    self.program_id.sudo().beneficiary_payable_account_id.id,
+                    lines.ids,
+                    match,
+                )
+            )
+        )
 
     def _create_moves(self, date, event, line_vals, label):
         program = self.program_id.sudo()
@@ -562,8 +583,9 @@ class G2pPayroll(models.Model):
             ]
         )
 
-    def _link_move_lines(self, lines, move, field_name):
-        """Point each payroll line at its payable item in ``move`` (set-based)."""
+    def _link_move_lines(self, lines, move, field_name, extra=None):
+        """Point each payroll line at its payable item in ``move`` (set-based), also applying the
+        ``extra`` assignment: one pass over the rows instead of two."""
         payable = self.program_id.sudo().beneficiary_payable_account_id
         granularity = self.program_id.posting_granularity
         match = {
@@ -574,7 +596,7 @@ class G2pPayroll(models.Model):
         move.line_ids.flush_recordset()
         self.env.cr.execute(
             SQL(
-                """UPDATE g2p_payroll_line l SET %(field)s = aml.id
+                """UPDATE g2p_payroll_line l SET %(field)s = aml.id %(extra)s
                      FROM account_move_line aml
                     WHERE aml.move_id = %(move)s AND aml.account_id = %(payable)s AND l.id = ANY(%(lines)s)
                       AND %(match)s""",
@@ -583,9 +605,10 @@ class G2pPayroll(models.Model):
                 payable=payable.id,
                 lines=lines.ids,
                 match=match,
+                extra=SQL(", %s", extra) if extra else SQL(),
             )
         )
-        lines.invalidate_recordset([field_name])
+        lines._invalidate_after_sql()
 
     def _reconcile_payables(self, lines):
         """Reconcile each settlement item with the approval items of the same payments."""
