@@ -310,6 +310,10 @@ class G2pPaymentBatch(models.Model):
         """Send what can be sent now; returns the batches accepted by their processor.
 
         Sudo: finance officers cannot read the connectors' secrets, which sending needs."""
+        with self.env["g2p.payment.batch.log"]._buffered():
+            return self._send_batches_logged()
+
+    def _send_batches_logged(self):
         accepted = self.browse()
         for batch in self._lock_for_send().sudo().with_context(g2p_defer_lines_sent=True):
             try:
@@ -402,6 +406,10 @@ class G2pPaymentBatch(models.Model):
     def _fetch_and_apply(self):
         """Fetch the authoritative status of the batches from their processors and apply it:
         attempts, payroll lines (with their journal entries, once per payroll), counts, states."""
+        with self.env["g2p.payment.batch.log"]._buffered():
+            return self._fetch_and_apply_logged()
+
+    def _fetch_and_apply_logged(self):
         # Sudo: also run from callbacks (public user) and reads connector secrets; entries are
         # posted in each batch's company.
         batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)

@@ -1,10 +1,13 @@
 import hashlib
+from contextlib import contextmanager
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import LOG_KINDS
 from .g2p_payment_connector import redact_headers, redact_text, redact_url
+
+_BUFFER = "g2p_payment_batch_log_buffer"
 
 
 class G2pPaymentBatchLog(models.Model):
@@ -57,7 +60,28 @@ class G2pPaymentBatchLog(models.Model):
             else False,
             **extra,
         }
+        buffer = self.env.cr.cache.get(_BUFFER)
+        if buffer is not None:
+            buffer.append(vals)
+            return self.browse()
         return self.sudo().create(vals)
+
+    @contextmanager
+    def _buffered(self):
+        """Collect the entries logged inside the block and create them at its end in one call
+        (hundreds of batches are sent or polled in a row); dropped if the block raises, like the
+        rest of the transaction."""
+        cache = self.env.cr.cache
+        if _BUFFER in cache:
+            yield
+            return
+        cache[_BUFFER] = buffer = []
+        try:
+            yield
+        finally:
+            cache.pop(_BUFFER, None)
+        if buffer:
+            self.sudo().create(buffer)
 
     @api.model
     def _record_event(self, batch, kind, body, headers=None, url=None):
