@@ -10,6 +10,7 @@ from unittest.mock import patch
 
 import requests
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase
 from odoo.tests import common as test_common
 from odoo.tools import SQL
@@ -182,6 +183,15 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertBalanced(moves)
         self.assertAlmostEqual(self._open_payables(), 0.0)
         self.assertNothingSentTwice(payroll)
+        # Every request, response, callback and poll is logged, without secrets.
+        logs = self.env["g2p.payment.batch.log"].search([("batch_id", "in", batches.ids)])
+        self.assertEqual(set(logs.mapped("kind")), {"info", "request", "response", "callback", "poll"})
+        for log in logs:
+            text = "%s %s %s" % (log.url, log.headers, log.body)
+            for batch in batches:
+                self.assertNotIn(batch.callback_token, text)
+            self.assertNotIn("password=password", text)
+            self.assertNotRegex(text, r"Bearer [A-Za-z0-9_-]{8}")
 
         # A late callback (new body) and a replayed one: accepted, harmless.
         batch = batches[0]
@@ -200,6 +210,13 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self._perform_jobs()
         self.assertEqual(self._outcome_of(payroll), {**outcome, "E2E07": "failed", "E2E05": "failed"})
         self.assertEqual(len(payroll.move_ids), len(moves))
+
+    def test_connection_test(self):
+        action = self.mobile_connector.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+        self.mobile_connector.phee_password = "wrong"
+        with self.assertRaisesRegex(UserError, "login failed"):
+            self.mobile_connector.action_test_connection()
 
     def test_forged_callbacks_are_refused(self):
         payroll = self._payroll_in_batches()
@@ -295,7 +312,8 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertEqual(first.state, "queued")
         self.assertIn("looked up again", first.last_error)
         time.sleep(3.5)
-        first._send_batches()  # now listed: found, not sent again
+        # The send cron retries batches whose submission was tried: now listed, found, not sent again.
+        self.env["g2p.payment.batch"]._cron_send_queued()
         self.assertEqual(first.state, "sent")
         self.assertTrue(first.external_id)
 

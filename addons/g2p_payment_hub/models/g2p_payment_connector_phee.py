@@ -65,6 +65,14 @@ class G2pPaymentConnectorPhee(models.Model):
         "list after this long is considered never received, and is submitted again.",
     )
 
+    def write(self, vals):
+        if any(key.startswith("phee_") for key in vals):
+            # New URL or credentials: forget the cached operations token.
+            with _TOKENS_LOCK:
+                for connector in self:
+                    _TOKENS.pop((self.env.cr.dbname, connector.id), None)
+        return super().write(vals)
+
     # ------------------------------------------------------------------ helpers
 
     def _phee_check_config(self):
@@ -458,6 +466,8 @@ class G2pPaymentConnectorPhee(models.Model):
         self._phee_check_config()
         batch = self.env["g2p.payment.batch"]
         try:
+            if self.phee_oauth:
+                self._phee_token(batch, refresh=True)
             response = self._phee_ops_get(batch, "/api/v1/batches", {"limit": 1, "offset": 0})
         except G2pTransportError as error:
             raise UserError(_("PH-EE operations API: %s", error)) from None
