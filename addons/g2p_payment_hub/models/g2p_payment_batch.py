@@ -273,18 +273,36 @@ class G2pPaymentBatch(models.Model):
             raise UserError(_("Only finance officers operate payment batches."))
 
     def action_send(self):
+        """Send the batches; the outcome is shown, not raised: raising would roll back the log of
+        what was tried (and a failed or queued batch is a normal outcome)."""
         self._check_finance()
         self._build()
         sent = self._send_batches()
-        if not sent and len(self) == 1 and self.state not in ("sent", "partially_completed", "completed"):
-            raise UserError(
-                _(
-                    "Payment batch %s was not sent: %s",
-                    self.name,
-                    self.last_error or _("it is busy or not queued."),
-                )
+        left = self - sent
+        if not left:
+            message, kind = _("%s payment batches accepted by their processor.", len(sent)), "success"
+        else:
+            message = _(
+                "%(sent)s accepted, %(left)s not sent: %(details)s",
+                sent=len(sent),
+                left=len(left),
+                details="; ".join(
+                    "%s: %s" % (batch.name, batch.last_error or dict(BATCH_STATES)[batch.state])
+                    for batch in left[:5]
+                ),
             )
-        return True
+            kind = "warning"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment batches"),
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _lock_for_send(self):
         """The batches of ``self`` that are queued (or left sending by an interrupted run) and not

@@ -79,3 +79,18 @@ class TestPheeConnector(PaymentHubCase):
         connector.read(["name", "state"])
         with self.assertRaises(Exception):
             connector.read(["phee_jws_private_key"])
+
+    def test_unreachable_processor_leaves_the_batch_queued(self):
+        self.mobile_connector.write({"max_transport_retries": 1, "retry_backoff": 0.0, "timeout": 2})
+        payroll = self._approved_payroll()
+        payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids.filtered(lambda b: b.connector_id == self.mobile_connector)[0]
+        action = batch.with_user(self.finance).action_send()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(batch.state, "queued")
+        self.assertIn("Cannot reach", batch.last_error)
+        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"queued"})
+        self.assertEqual(set(batch.attempt_ids.payroll_line_id.mapped("state")), {"approved"})
+        # Two tries (one retry: a refused connection cannot have been received), all logged.
+        self.assertEqual(len(batch.log_ids.filtered(lambda log: log.kind == "request")), 2)
+        self.assertEqual(len(batch.log_ids.filtered(lambda log: log.kind == "error")), 3)
