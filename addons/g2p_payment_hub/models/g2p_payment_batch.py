@@ -136,9 +136,9 @@ class G2pPaymentBatch(models.Model):
             {"queued", "sending"},
             {"sent_date": fields.Datetime.now(), "last_error": False},
         )
-        for batch in changed:
-            if external_id:
-                batch.external_id = external_id
+        if external_id:
+            # Also for a batch already sent whose processor id was not known yet (found later).
+            self.filtered(lambda b: not b.external_id).write({"external_id": external_id})
         changed._mark_attempts_sent()
         return changed
 
@@ -334,6 +334,9 @@ class G2pPaymentBatch(models.Model):
     def _send_batches_logged(self):
         accepted = self.browse()
         for batch in self._lock_for_send().sudo().with_context(g2p_defer_lines_sent=True):
+            if batch.connector_id.state == "disabled":
+                batch.last_error = _("Connector %s is disabled: nothing is sent.", batch.connector_id.name)
+                continue
             try:
                 batch.connector_id._send(batch)
             except G2pTransportError as error:
