@@ -129,7 +129,39 @@ def reset(env):
     env.invalidate_all()
 
 
-def bench(env, households, batch_size, granularity):
+def send_with_workers(env, batches, workers, chunk):
+    """Send ``batches`` the way queue workers would: each worker takes every chunk in the same
+    order, in its own transaction; the row locks (SKIP LOCKED) make each batch go to one worker.
+    The first chunk goes alone: it moves the payroll to "in payment", which two first chunks
+    would both try to write."""
+    import threading
+
+    from odoo import api
+
+    ids = batches.ids
+    chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
+    sent = {}
+
+    def work(name, todo):
+        count = 0
+        for chunk_ids in todo:
+            with env.registry.cursor() as cr:
+                wenv = api.Environment(cr, env.uid, {})
+                count += len(wenv["g2p.payment.batch"].browse(chunk_ids)._send_batches())
+        sent[name] = count
+
+    work("first chunk", chunks[:1])
+    threads = [
+        threading.Thread(target=work, args=("worker %s" % n, chunks[1:])) for n in range(1, workers + 1)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sent
+
+
+def bench(env, households, batch_size, granularity, workers=2, chunk=25):
     sys.path.insert(0, str(TESTS_DIR))
     sys.path.insert(0, str(TESTS_DIR.parent))
     from benchmark_enrolment import generate  # sibling script: the same registry data
@@ -195,9 +227,11 @@ def bench(env, households, batch_size, granularity):
         print("    %s batches, %s attempts" % (len(batches), sum(batches.mapped("total_count"))))
         env.cr.commit()
         accepted, t_send = timed(
-            "send every batch (lock, marker, POST)", lambda: len(batches._send_batches())
+            "send: %s workers race over every batch (chunks of %s)" % (workers, chunk),
+            lambda: send_with_workers(env, batches, workers, chunk),
         )
         env.cr.commit()
+        env.invalidate_all()
         rounds, applied = 0, {"paid": 0, "failed": 0, "errors": []}
 
         def fetch_all():
@@ -244,7 +278,7 @@ def bench(env, households, batch_size, granularity):
     total = t_create + t_send + t_fetch
     print("-" * 80)
     print(
-        "RESULT payments=%s batches=%s accepted=%s lines=%s open_payable=%s submitted_rows=%s "
+        "RESULT payments=%s batches=%s accepted by worker=%s lines=%s open_payable=%s submitted_rows=%s "
         "duplicate_request_ids=%s duplicate_batches=%s | create %.2fs, send %.2fs, fetch+reconcile %.2fs, "
         "hub total %.2fs (%.0f payments/s), re-fetch %.2fs"
         % (
@@ -264,6 +298,7 @@ def bench(env, households, batch_size, granularity):
             t_again,
         )
     )
+    assert sum(accepted.values()) == len(batches), "a batch was not sent, or sent by two workers"
     assert len(sent_ids) == len(set(sent_ids)) == generated, "a payment was sent twice or not at all"
     assert not received["duplicateCorrelationIds"] and again == 0, "something was applied twice"
     assert states.get("paid", 0) + states.get("failed", 0) == generated, "payments without an outcome"
