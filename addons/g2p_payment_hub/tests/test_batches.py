@@ -58,3 +58,29 @@ class TestPaymentBatches(PaymentHubCase):
         with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
             new = payroll._create_payment_batches()
         self.assertEqual(new.attempt_ids.payroll_line_id, batch.attempt_ids.payroll_line_id)
+
+    def test_disabled_connector_sends_nothing(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        self.mobile_connector.state = "disabled"
+        batches = payroll.batch_ids.filtered(lambda b: b.connector_id == self.mobile_connector)
+        self.assertFalse(batches._send_batches())
+        self.assertEqual(set(batches.mapped("state")), {"queued"})
+        self.assertIn("disabled", batches[0].last_error)
+
+    def test_repeated_and_illegal_transitions(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids[0]
+        batch._set_sending()
+        batch._set_sent("PHEE-1")
+        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"sent"})
+        self.assertEqual(set(batch.attempt_ids.payroll_line_id.mapped("state")), {"sent"})
+        self.assertFalse(batch._set_sent("PHEE-1"))  # a repeat changes nothing
+        with self.assertRaises(UserError):
+            batch._set_cancelled()  # sent batches cannot be cancelled
+        with self.assertRaises(UserError):
+            batch._set_failed("late refusal")
+        self.assertEqual(batch.external_id, "PHEE-1")
