@@ -1,6 +1,7 @@
 from . import controllers
 from . import models
 from . import report
+from . import wizards
 
 
 def _post_init_hook(env):

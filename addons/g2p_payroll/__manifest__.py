@@ -13,6 +13,7 @@
         "data/g2p_payroll_data.xml",
         # reconciliation actions are used by buttons on the payroll form
         "views/g2p_payroll_reconciliation_views.xml",
+        "views/g2p_payroll_fee_wizard_views.xml",
         "views/g2p_payroll_views.xml",
         "views/g2p_payroll_line_views.xml",
         "views/g2p_program_fund_views.xml",

@@ -30,7 +30,9 @@ class G2pPayrollLine(models.Model):
         "g2p.payroll", required=True, ondelete="cascade", index=True, check_company=True
     )
     program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict", index=True)
-    cycle_id = fields.Many2one("g2p.cycle", required=True, ondelete="restrict", index=True)
+    # Few distinct values per table (cycles, companies, PSPs): no index, they would only slow the
+    # bulk inserts; queries reach lines through the payroll, the program or the beneficiary.
+    cycle_id = fields.Many2one("g2p.cycle", required=True, ondelete="restrict")
     entitlement_cycle_id = fields.Many2one(
         "g2p.cycle",
         required=True,
@@ -38,7 +40,7 @@ class G2pPayrollLine(models.Model):
         help="Cycle the money is owed for: the payroll's cycle, or for a re-payment the cycle of "
         "the failed payment it replaces. At most one line per beneficiary and entitlement is paid.",
     )
-    company_id = fields.Many2one("res.company", required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True)
     currency_id = fields.Many2one("res.currency", required=True)
     payment_number = fields.Char(
         required=True, readonly=True, help="Unique reference sent to the PSP: payroll and registrant number."
@@ -49,7 +51,7 @@ class G2pPayrollLine(models.Model):
         "res.partner", ondelete="restrict", help="Holder of the payment account (the head for a household)."
     )
     payment_account_id = fields.Many2one("g2p.payment.account", ondelete="restrict")
-    psp_id = fields.Many2one("res.partner", string="PSP", ondelete="restrict", index=True)
+    psp_id = fields.Many2one("res.partner", string="PSP", ondelete="restrict")
     account_type = fields.Selection(ACCOUNT_TYPES, readonly=True)
     account_identifier = fields.Char(
         readonly=True, help="IBAN, account number, wallet MSISDN or pay point code at generation."

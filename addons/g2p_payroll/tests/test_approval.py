@@ -165,3 +165,15 @@ class TestApproval(PayrollCase):
         )
         with self.assertRefused(UserError, "Only finance officers"):
             payroll.with_user(self.manager)._post_psp_fee(self.mobile_psp, 10, self.today)
+        wizard = (
+            self.env["g2p.payroll.fee.wizard"]
+            .with_user(self.finance)
+            .create(
+                {"payroll_id": payroll.id, "psp_id": self.mobile_psp.id, "amount": 30, "reference": "INV-7"}
+            )
+        )
+        self.assertEqual(wizard.psp_ids, self.mobile_psp)
+        wizard.action_post()
+        fees = payroll.move_ids.filtered(lambda m: m.g2p_event == "fee")
+        self.assertEqual(sorted(fees.mapped("amount_total")), [30, 120])
+        self.assertIn("INV-7", fees.mapped("ref"))
