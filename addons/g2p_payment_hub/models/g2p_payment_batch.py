@@ -493,6 +493,29 @@ class G2pPaymentBatch(models.Model):
         final = [r for r in results if r["status"] in ("paid", "failed")]
         summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
         if final:
+            line_results = [
+                {
+                    key: r[key]
+                    for key in ("line_id", "status", "date", "psp_reference", "reason_code", "reason")
+                    if r.get(key)
+                }
+                for r in final
+            ]
+            summary = self.env["g2p.payroll.line"].sudo()._apply_payment_results(line_results, atomic=False)
+            # Rows are numbered from 1 in the order given: back to each result's batch. An attempt
+            # takes the reported state only when its payment did (applied now or before).
+            errors_by_batch = defaultdict(list)
+            for row, message in summary["errors"]:
+                errors_by_batch[final[row - 1].get("batch_id") or self[:1].id].append(message)
+            for batch_id, messages in errors_by_batch.items():
+                self.env["g2p.payment.batch.log"]._log(
+                    self.browse(batch_id),
+                    "error",
+                    body="\n".join(messages[:50]),
+                    note=_("%s results not applied", len(messages)),
+                )
+            refused = {row for row, __ in summary["errors"]}
+            applied = [r for row, r in enumerate(final, start=1) if row not in refused]
             Attempt = self.env["g2p.payment.attempt"]
             Attempt.flush_model()
             self.env.cr.execute(
@@ -505,33 +528,13 @@ class G2pPaymentBatch(models.Model):
                               AS v(request_id, state, ref, reason)
                         WHERE a.request_id = v.request_id AND a.state IN ('queued', 'sent')""",
                     self.env.uid,
-                    [r["request_id"] for r in final],
-                    [r["status"] for r in final],
-                    [r.get("psp_reference") or None for r in final],
-                    [(r.get("reason") or "")[:250] or None for r in final],
+                    [r["request_id"] for r in applied],
+                    [r["status"] for r in applied],
+                    [r.get("psp_reference") or None for r in applied],
+                    [(r.get("reason") or "")[:250] or None for r in applied],
                 )
             )
             Attempt.invalidate_model()
-            line_results = [
-                {
-                    key: r[key]
-                    for key in ("line_id", "status", "date", "psp_reference", "reason_code", "reason")
-                    if r.get(key)
-                }
-                for r in final
-            ]
-            summary = self.env["g2p.payroll.line"].sudo()._apply_payment_results(line_results, atomic=False)
-            errors_by_line = defaultdict(list)
-            for row, message in summary["errors"]:
-                errors_by_line[row].append(message)
-            if summary["errors"]:
-                for batch in self:
-                    self.env["g2p.payment.batch.log"]._log(
-                        batch,
-                        "error",
-                        body="\n".join(message for __, message in summary["errors"][:50]),
-                        note=_("%s results not applied", len(summary["errors"])),
-                    )
         self.write({"last_status_date": now})
         self._update_counts()
         for batch in self:

@@ -84,3 +84,33 @@ class TestPaymentBatches(PaymentHubCase):
         with self.assertRaises(UserError):
             batch._set_failed("late refusal")
         self.assertEqual(batch.external_id, "PHEE-1")
+
+    def test_results_apply_once_and_errors_are_logged_on_their_batch(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids.filtered(lambda b: b.total_count == 4)[0]
+        batch._set_sending()
+        batch._set_sent("EXT-1")
+        first, second, third, fourth = batch.attempt_ids
+        outcomes = [
+            {"request_id": first.request_id, "status": "paid", "psp_reference": "TX1"},
+            {"request_id": second.request_id, "status": "failed", "reason_code": "ACCOUNT_CLOSED"},
+            {"request_id": third.request_id, "status": "pending"},
+            {"request_id": fourth.request_id, "status": "paid", "date": "2999-01-01"},
+            {"request_id": "00000000-0000-4000-8000-000000000000", "status": "paid"},
+        ]
+        summary = batch._apply_results(batch._results_from_outcomes(outcomes))
+        self.assertEqual((summary["paid"], summary["failed"]), (1, 1))
+        self.assertEqual(first.payroll_line_id.state, "paid")
+        self.assertEqual(first.payroll_line_id.psp_reference, "TX1")
+        self.assertEqual(second.payroll_line_id.failure_reason_id.code, "ACCOUNT_CLOSED")
+        self.assertEqual(batch.state, "partially_completed")
+        self.assertEqual((batch.paid_count, batch.failed_count, batch.pending_count), (1, 1, 2))
+        errors = batch.log_ids.filtered(lambda log: log.kind == "error")
+        self.assertEqual(len(errors), 2)  # the unknown request id, the future date
+        self.assertIn("future", " ".join(errors.mapped("body")))
+        # The same outcomes again change nothing.
+        again = batch._apply_results(batch._results_from_outcomes(outcomes[:2]))
+        self.assertEqual((again["paid"], again["failed"]), (0, 0))
+        self.assertBalanced(payroll.move_ids)
