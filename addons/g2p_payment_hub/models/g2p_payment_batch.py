@@ -1,0 +1,602 @@
+import logging
+import secrets
+import uuid
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..const import BATCH_STATES, OPEN_BATCH_STATES
+from ..exceptions import G2pTransportError
+
+_logger = logging.getLogger(__name__)
+
+FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
+
+
+class G2pPaymentBatch(models.Model):
+    """A set of payments sent to a processor in one request.
+
+    ``correlation_id`` is the batch's idempotency key towards the processor, ``external_id`` the
+    processor's own batch id. State changes only through the ``_set_<state>`` methods, which list
+    their allowed source states: a repeated transition is a logged no-op (callbacks and polls are
+    idempotent by construction), an illegal one is refused."""
+
+    _name = "g2p.payment.batch"
+    _description = "Payment Batch"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    connector_id = fields.Many2one(
+        "g2p.payment.connector",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        readonly=True,
+        check_company=True,
+    )
+    connector_code = fields.Selection(related="connector_id.code")
+    psp_id = fields.Many2one(related="connector_id.psp_id")
+    payroll_id = fields.Many2one(
+        "g2p.payroll", required=True, ondelete="restrict", index=True, readonly=True, check_company=True
+    )
+    program_id = fields.Many2one(related="payroll_id.program_id")
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    state = fields.Selection(
+        BATCH_STATES, default="draft", required=True, index=True, readonly=True, copy=False, tracking=True
+    )
+    correlation_id = fields.Char(
+        string="Correlation ID",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: str(uuid.uuid4()),
+        help="Our identifier of the batch at the processor (idempotency key).",
+    )
+    external_id = fields.Char(
+        string="Processor Batch ID", readonly=True, copy=False, index="btree_not_null", tracking=True
+    )
+    callback_token = fields.Char(
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        default=lambda self: secrets.token_urlsafe(32),
+        help="Secret carried by the callback URL of this batch.",
+    )
+    payload = fields.Text(readonly=True, copy=False, help="The file or body sent to the processor.")
+    payload_filename = fields.Char(readonly=True, copy=False)
+    attempt_ids = fields.One2many("g2p.payment.attempt", "batch_id", string="Attempts", readonly=True)
+    log_ids = fields.One2many("g2p.payment.batch.log", "batch_id", string="Log", readonly=True)
+
+    total_count = fields.Integer(string="Payments", readonly=True, copy=False)
+    total_amount = fields.Monetary(string="Total", readonly=True, copy=False)
+    paid_count = fields.Integer(string="Paid", readonly=True, copy=False)
+    paid_amount = fields.Monetary(readonly=True, copy=False)
+    failed_count = fields.Integer(string="Failed", readonly=True, copy=False)
+    failed_amount = fields.Monetary(readonly=True, copy=False)
+    pending_count = fields.Integer(string="Pending", readonly=True, copy=False)
+    pending_amount = fields.Monetary(readonly=True, copy=False)
+
+    send_count = fields.Integer(
+        string="Send Tries", readonly=True, copy=False, help="Submissions tried (transport retries included)."
+    )
+    sent_date = fields.Datetime(readonly=True, copy=False)
+    last_status_date = fields.Datetime(readonly=True, copy=False, index=True)
+    last_error = fields.Text(readonly=True, copy=False)
+
+    _correlation_unique = models.UniqueIndex("(correlation_id)", "A correlation id identifies one batch.")
+    _name_unique = models.UniqueIndex("(name)", "Batch references are unique.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("g2p.payment.batch") or _("New")
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------ state machine
+
+    def _transition(self, state, allowed_from, extra=None):
+        """Move to ``state`` from ``allowed_from``; a batch already there is a logged no-op, any
+        other source state is refused. Returns the batches that changed."""
+        todo = self.browse()
+        for batch in self:
+            if batch.state == state:
+                _logger.info("Payment batch %s is already %s: nothing to do.", batch.name, state)
+            elif batch.state not in allowed_from:
+                raise UserError(
+                    _(
+                        "Payment batch %(batch)s is %(current)s: it cannot become %(target)s.",
+                        batch=batch.name,
+                        current=dict(BATCH_STATES)[batch.state],
+                        target=dict(BATCH_STATES)[state],
+                    )
+                )
+            else:
+                todo |= batch
+        if todo:
+            todo.write({"state": state, **(extra or {})})
+        return todo
+
+    def _set_queued(self, error=None):
+        """Ready to send (built), or back to the queue after a transport error."""
+        return self._transition("queued", {"draft", "sending"}, {"last_error": error or False})
+
+    def _set_sending(self):
+        return self._transition("sending", {"queued"})
+
+    def _set_sent(self, external_id=None):
+        """Accepted by the processor: attempts and payroll lines become sent."""
+        changed = self._transition(
+            "sent",
+            {"queued", "sending"},
+            {"sent_date": fields.Datetime.now(), "last_error": False},
+        )
+        if external_id:
+            # Also for a batch already sent whose processor id was not known yet (found later).
+            self.filtered(lambda b: not b.external_id).write({"external_id": external_id})
+        changed._mark_attempts_sent()
+        return changed
+
+    def _set_partially_completed(self):
+        return self._transition("partially_completed", {"sent"})
+
+    def _set_completed(self):
+        return self._transition("completed", {"sent", "partially_completed"})
+
+    def _set_failed(self, error):
+        """Refused by the processor: nothing of it will be paid. Its attempts fail and free their
+        lines (still approved), which can go in a new batch."""
+        changed = self._transition("failed", {"draft", "queued", "sending"}, {"last_error": error})
+        changed._close_attempts("failed", error)
+        return changed
+
+    def _set_cancelled(self):
+        changed = self._transition("cancelled", {"draft", "queued"})
+        changed._close_attempts("cancelled", _("Batch cancelled"))
+        return changed
+
+    def _mark_attempts_sent(self):
+        """Attempts and their payroll lines become sent, unless the caller marks those of many
+        batches at once (``g2p_defer_lines_sent``: one UPDATE each, the payroll state once)."""
+        if not self or self.env.context.get("g2p_defer_lines_sent"):
+            return
+        self.env["g2p.payment.attempt"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE g2p_payment_attempt SET state = 'sent', write_uid = %s,
+                          write_date = now() AT TIME ZONE 'UTC'
+                    WHERE batch_id = ANY(%s) AND state = 'queued'""",
+                self.env.uid,
+                self.ids,
+            )
+        )
+        self.env["g2p.payment.attempt"].invalidate_model()
+        self._mark_lines_sent()
+
+    def _mark_lines_sent(self):
+        """The approved payroll lines with a sent attempt in ``self`` become sent (set-based)."""
+        if not self:
+            return
+        line_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT payroll_line_id FROM g2p_payment_attempt "
+                    "WHERE batch_id = ANY(%s) AND state = 'sent'",
+                    self.ids,
+                )
+            )
+        ]
+        self.env["g2p.payroll.line"].sudo().browse(line_ids)._mark_sent()
+
+    def _close_attempts(self, state, reason):
+        if not self:
+            return
+        self.env["g2p.payment.attempt"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE g2p_payment_attempt SET state = %s, reason = %s, write_uid = %s,
+                          write_date = now() AT TIME ZONE 'UTC'
+                    WHERE batch_id IN %s AND state = 'queued'""",
+                state,
+                (reason or "")[:250] or None,
+                self.env.uid,
+                tuple(self.ids),
+            )
+        )
+        self.env["g2p.payment.attempt"].invalidate_model()
+        self._update_counts()
+
+    # ------------------------------------------------------------------ counts
+
+    def _update_counts(self):
+        """Recompute the stored counts and amounts from the attempts, in one statement."""
+        if not self:
+            return
+        self.env["g2p.payment.attempt"].flush_model()
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE g2p_payment_batch b
+                      SET total_count = s.total, total_amount = s.total_amount,
+                          paid_count = s.paid, paid_amount = s.paid_amount,
+                          failed_count = s.failed, failed_amount = s.failed_amount,
+                          pending_count = s.pending, pending_amount = s.pending_amount
+                     FROM (SELECT b2.id,
+                                  count(a.id) FILTER (WHERE a.state != 'cancelled') AS total,
+                                  COALESCE(sum(a.amount) FILTER (WHERE a.state != 'cancelled'), 0)
+                                      AS total_amount,
+                                  count(a.id) FILTER (WHERE a.state = 'paid') AS paid,
+                                  COALESCE(sum(a.amount) FILTER (WHERE a.state = 'paid'), 0) AS paid_amount,
+                                  count(a.id) FILTER (WHERE a.state = 'failed') AS failed,
+                                  COALESCE(sum(a.amount) FILTER (WHERE a.state = 'failed'), 0)
+                                      AS failed_amount,
+                                  count(a.id) FILTER (WHERE a.state IN ('queued', 'sent')) AS pending,
+                                  COALESCE(sum(a.amount) FILTER (WHERE a.state IN ('queued', 'sent')), 0)
+                                      AS pending_amount
+                             FROM g2p_payment_batch b2
+                        LEFT JOIN g2p_payment_attempt a ON a.batch_id = b2.id
+                            WHERE b2.id IN %s
+                         GROUP BY b2.id) s
+                    WHERE b.id = s.id""",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(
+            [
+                "total_count",
+                "total_amount",
+                "paid_count",
+                "paid_amount",
+                "failed_count",
+                "failed_amount",
+                "pending_count",
+                "pending_amount",
+            ]
+        )
+
+    # ------------------------------------------------------------------ building and sending
+
+    def _build(self):
+        """Render the payload of draft batches and queue them."""
+        for batch in self.filtered(lambda b: b.state == "draft"):
+            batch.connector_id._build_batch(batch)
+            batch._set_queued()
+
+    def _check_finance(self):
+        if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
+            raise UserError(_("Only finance officers operate payment batches."))
+
+    def action_send(self):
+        """Send the batches; the outcome is shown, not raised: raising would roll back the log of
+        what was tried (and a failed or queued batch is a normal outcome)."""
+        self._check_finance()
+        self._build()
+        sent = self._send_batches()
+        left = self - sent
+        if not left:
+            message, kind = _("%s payment batches accepted by their processor.", len(sent)), "success"
+        else:
+            message = _(
+                "%(sent)s accepted, %(left)s not sent: %(details)s",
+                sent=len(sent),
+                left=len(left),
+                details="; ".join(
+                    "%s: %s" % (batch.name, batch.last_error or dict(BATCH_STATES)[batch.state])
+                    for batch in left[:5]
+                ),
+            )
+            kind = "warning"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment batches"),
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _lock_for_send(self):
+        """The batches of ``self`` that are queued (or left sending by an interrupted run) and not
+        locked by another worker, locked until the end of the transaction: two workers never send
+        the same batch. (FOR NO KEY UPDATE: exclusive between workers like FOR UPDATE, but it lets
+        the submission marker, written from another cursor, reference the row.)"""
+        if not self:
+            return self
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM g2p_payment_batch
+                    WHERE id IN %s AND state IN ('queued', 'sending')
+                    ORDER BY id FOR NO KEY UPDATE SKIP LOCKED""",
+                tuple(self.ids),
+            )
+        )
+        locked = self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked.invalidate_recordset()
+        return locked
+
+    def _send_batches(self):
+        """Send what can be sent now; returns the batches accepted by their processor.
+
+        Sudo: finance officers cannot read the connectors' secrets, which sending needs."""
+        with self.env["g2p.payment.batch.log"]._buffered():
+            return self._send_batches_logged()
+
+    def _send_batches_logged(self):
+        accepted = self.browse()
+        for batch in self._lock_for_send().sudo().with_context(g2p_defer_lines_sent=True):
+            if batch.connector_id.state == "disabled":
+                batch.last_error = _("Connector %s is disabled: nothing is sent.", batch.connector_id.name)
+                continue
+            try:
+                batch.connector_id._send(batch)
+            except G2pTransportError as error:
+                # Left queued: a later send (button, cron) retries; the connector looks the batch up
+                # first when it may have been delivered.
+                batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
+                if batch.state == "sending":
+                    batch._set_queued(str(error))
+                else:
+                    batch.last_error = str(error)
+            if batch.state in ("sent", "partially_completed", "completed"):
+                accepted |= batch
+        accepted.with_context(g2p_defer_lines_sent=False)._mark_attempts_sent()
+        return accepted.with_env(self.env)
+
+    @api.model
+    def _cron_send_queued(self, limit=50):
+        """Send again the queued batches whose submission was tried (a transport error, a lost
+        answer, a crash): the connector looks each up first. Batches never sent wait for a user."""
+        self.env["g2p.payment.batch.log"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT b.id FROM g2p_payment_batch b
+                     JOIN g2p_payment_connector c ON c.id = b.connector_id AND c.state != 'disabled'
+                    WHERE b.state = 'queued'
+                      AND EXISTS (SELECT 1 FROM g2p_payment_batch_log l
+                                   WHERE l.batch_id = b.id AND l.is_submission IS TRUE)
+                    ORDER BY b.id LIMIT %s""",
+                limit,
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])._send_batches()
+
+    def _previous_submissions(self):
+        """Submissions of this batch started by earlier (committed) runs: when there is one, the
+        processor may hold the batch already and must be asked before any new submission."""
+        self.ensure_one()
+        self.env["g2p.payment.batch.log"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT max(timestamp), count(*) FROM g2p_payment_batch_log "
+                "WHERE batch_id = %s AND is_submission IS TRUE",
+                self.id,
+            )
+        )
+        return rows[0][1], rows[0][0]
+
+    def _note_submission(self):
+        """Record, in a transaction of its own committed at once, that the batch is being submitted.
+
+        If this worker dies after the processor accepted the batch but before our transaction
+        commits, the marker survives and the next send looks the batch up instead of submitting it
+        again. The batch row is only read (FK), so its lock does not block this insert. A batch
+        created in the same, uncommitted transaction is not visible here and gets no marker: it would
+        vanish with a rollback anyway (send batches only after their creation is committed)."""
+        self.ensure_one()
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """INSERT INTO g2p_payment_batch_log
+                              (batch_id, company_id, timestamp, kind, note, is_submission,
+                               create_uid, create_date, write_uid, write_date)
+                       SELECT id, company_id, now() AT TIME ZONE 'UTC', 'info', %(note)s, TRUE,
+                              %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                         FROM g2p_payment_batch WHERE id = %(batch)s""",
+                    note=_("Submission started"),
+                    uid=self.env.uid,
+                    batch=self.id,
+                )
+            )
+
+    # ------------------------------------------------------------------ status
+
+    def action_fetch_status(self):
+        self._check_finance()
+        self._fetch_and_apply()
+        return True
+
+    def _enqueue_status_fetch(self):
+        """Fetch the status of ``self`` in a job (one waiting job per batch)."""
+        for batch in self.sudo():
+            batch.with_delay(
+                channel="root.g2p_payment_hub",
+                identity_key="g2p_payment_batch_status_%s" % batch.id,
+                description=_("Fetch status of payment batch %s", batch.name),
+            )._fetch_and_apply()
+
+    def _fetch_and_apply(self):
+        """Fetch the authoritative status of the batches from their processors and apply it:
+        attempts, payroll lines (with their journal entries, once per payroll), counts, states."""
+        with self.env["g2p.payment.batch.log"]._buffered():
+            return self._fetch_and_apply_logged()
+
+    def _fetch_and_apply_logged(self):
+        # Sudo: also run from callbacks (public user) and reads connector secrets; entries are
+        # posted in each batch's company.
+        batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)
+        summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
+        for company in batches.company_id:
+            part = batches.filtered(lambda b, c=company: b.company_id == c).with_company(company)
+            results = []
+            for batch in part:
+                try:
+                    results.extend(batch.connector_id._fetch_status(batch))
+                except UserError as error:
+                    # Unreachable processor or refused login: logged on the batch, the others go on,
+                    # and the next poll tries again.
+                    batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
+                    batch.last_error = str(error)
+            applied = part._apply_results(results)
+            for key in ("paid", "failed", "skipped"):
+                summary[key] += applied[key]
+            summary["errors"] += applied["errors"]
+            summary["line_ids"] += applied["line_ids"]
+        return summary
+
+    def _results_from_outcomes(self, outcomes):
+        """Result dicts from ``outcomes`` (dicts with ``request_id``, ``status`` paid | failed |
+        pending and optional ``psp_reference``, ``reason``, ``reason_code``, ``date``): adds the
+        ``line_id`` of the attempt with that request id in ``self``; unknown request ids are logged."""
+        request_ids = [o["request_id"] for o in outcomes]
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT request_id, payroll_line_id, batch_id FROM g2p_payment_attempt "
+                "WHERE request_id = ANY(%s) AND batch_id IN %s",
+                request_ids,
+                tuple(self.ids) or (None,),
+            )
+        )
+        by_request = {request_id: (line_id, batch_id) for request_id, line_id, batch_id in rows}
+        results, unknown = [], []
+        for outcome in outcomes:
+            match = by_request.get(outcome["request_id"])
+            if not match:
+                unknown.append(outcome["request_id"])
+                continue
+            results.append({**outcome, "line_id": match[0], "batch_id": match[1]})
+        if unknown:
+            for batch in self:
+                self.env["g2p.payment.batch.log"]._log(
+                    batch,
+                    "error",
+                    body=_(
+                        "The processor reported %(count)s unknown request ids, e.g. %(ids)s",
+                        count=len(unknown),
+                        ids=", ".join(unknown[:5]),
+                    ),
+                )
+        return results
+
+    def _apply_results(self, results):
+        """Apply connector results to the attempts of ``self`` and their payroll lines."""
+        now = fields.Datetime.now()
+        final = [r for r in results if r["status"] in ("paid", "failed")]
+        summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
+        if final:
+            line_results = [
+                {
+                    key: r[key]
+                    for key in ("line_id", "status", "date", "psp_reference", "reason_code", "reason")
+                    if r.get(key)
+                }
+                for r in final
+            ]
+            summary = self.env["g2p.payroll.line"].sudo()._apply_payment_results(line_results, atomic=False)
+            # Rows are numbered from 1 in the order given: back to each result's batch. An attempt
+            # takes the reported state only when its payment did (applied now or before).
+            errors_by_batch = defaultdict(list)
+            for row, message in summary["errors"]:
+                errors_by_batch[final[row - 1].get("batch_id") or self[:1].id].append(message)
+            for batch_id, messages in errors_by_batch.items():
+                self.env["g2p.payment.batch.log"]._log(
+                    self.browse(batch_id),
+                    "error",
+                    body="\n".join(messages[:50]),
+                    note=_("%s results not applied", len(messages)),
+                )
+            refused = {row for row, __ in summary["errors"]}
+            applied = [r for row, r in enumerate(final, start=1) if row not in refused]
+            Attempt = self.env["g2p.payment.attempt"]
+            Attempt.flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE g2p_payment_attempt a
+                          SET state = v.state, psp_reference = COALESCE(v.ref, a.psp_reference),
+                              reason = COALESCE(v.reason, a.reason), write_uid = %s,
+                              write_date = now() AT TIME ZONE 'UTC'
+                         FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])
+                              AS v(request_id, state, ref, reason)
+                        WHERE a.request_id = v.request_id AND a.state IN ('queued', 'sent')""",
+                    self.env.uid,
+                    [r["request_id"] for r in applied],
+                    [r["status"] for r in applied],
+                    [r.get("psp_reference") or None for r in applied],
+                    [(r.get("reason") or "")[:250] or None for r in applied],
+                )
+            )
+            Attempt.invalidate_model()
+        self.write({"last_status_date": now})
+        self._update_counts()
+        for batch in self:
+            if batch.state not in OPEN_BATCH_STATES:
+                continue
+            if batch.pending_count == 0:
+                batch._set_completed()
+            elif batch.paid_count or batch.failed_count:
+                batch._set_partially_completed()
+        return summary
+
+    @api.model
+    def _cron_poll_status(self, limit=100):
+        """Fetch the status of open batches not updated for their connector's poll interval: the
+        safety net for lost callbacks."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT b.id FROM g2p_payment_batch b
+                     JOIN g2p_payment_connector c ON c.id = b.connector_id
+                    WHERE b.state IN %s
+                      AND COALESCE(b.last_status_date, b.sent_date, b.create_date)
+                          < (now() AT TIME ZONE 'UTC') - make_interval(mins => COALESCE(c.poll_interval, 10))
+                    ORDER BY COALESCE(b.last_status_date, b.sent_date, b.create_date)
+                    LIMIT %s""",
+                OPEN_BATCH_STATES,
+                limit,
+            )
+        )
+        batches = self.browse([row[0] for row in self.env.cr.fetchall()])
+        return batches._fetch_and_apply()
+
+    # ------------------------------------------------------------------ other actions
+
+    def action_cancel(self):
+        self._check_finance()
+        self._set_cancelled()
+        return True
+
+    def action_retry_failed(self):
+        """Put the payments of failed batches, still approved, in new batches (new attempts)."""
+        self._check_finance()
+        new = self.browse()
+        for batch in self:
+            if batch.state != "failed":
+                raise UserError(_("Only failed batches can be retried; %s is not failed.", batch.name))
+            lines = batch.attempt_ids.payroll_line_id.filtered(lambda line: line.state == "approved")
+            new |= batch.payroll_id._create_payment_batches(lines)
+        return new._action_open()
+
+    def _action_open(self):
+        action = {
+            "type": "ir.actions.act_window",
+            "name": _("Payment Batches"),
+            "res_model": "g2p.payment.batch",
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.ids)],
+        }
+        if len(self) == 1:
+            action.update(view_mode="form", res_id=self.id)
+        return action
+
+    def unlink(self):
+        if any(batch.state not in ("draft", "cancelled") for batch in self):
+            raise UserError(_("Only draft or cancelled payment batches can be deleted."))
+        return super().unlink()

@@ -1,0 +1,118 @@
+import hashlib
+from contextlib import contextmanager
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..const import LOG_KINDS
+from .g2p_payment_connector import redact_headers, redact_text, redact_url
+
+_BUFFER = "g2p_payment_batch_log_buffer"
+
+
+class G2pPaymentBatchLog(models.Model):
+    """Every request, response, callback and poll of a batch, with secrets redacted and bodies
+    truncated. Inbound events (callbacks) carry an ``event_key`` unique per batch, so a callback
+    delivered twice (or replayed by Odoo after a serialization conflict) is stored once."""
+
+    _name = "g2p.payment.batch.log"
+    _description = "Payment Batch Log"
+    _order = "id desc"
+    _rec_name = "kind"
+
+    batch_id = fields.Many2one("g2p.payment.batch", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
+    timestamp = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    kind = fields.Selection(LOG_KINDS, required=True, readonly=True)
+    method = fields.Char(readonly=True)
+    url = fields.Char(string="URL", readonly=True)
+    http_status = fields.Integer(string="HTTP Status", readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    headers = fields.Text(readonly=True)
+    body = fields.Text(readonly=True)
+    note = fields.Char(readonly=True)
+    event_key = fields.Char(readonly=True, help="Identity of an inbound event (hash of its body).")
+    processed = fields.Boolean(readonly=True, help="The inbound event triggered a status fetch.")
+    is_submission = fields.Boolean(
+        readonly=True, help="Written in its own transaction just before the batch was submitted."
+    )
+
+    _event_unique = models.UniqueIndex(
+        "(batch_id, event_key) WHERE event_key IS NOT NULL", "This event is already recorded."
+    )
+
+    @api.model
+    def _log(self, batch, kind, method=None, url=None, body=None, headers=None, http_status=None, **extra):
+        """Log one entry on ``batch`` (nothing without a batch, e.g. a connection test)."""
+        if not batch:
+            return self.browse()
+        vals = {
+            "batch_id": batch.id,
+            "kind": kind,
+            "method": method,
+            "url": redact_url(url) if url else False,
+            "http_status": http_status or False,
+            "body": redact_text(body) if body else False,
+            "headers": redact_text(
+                "\n".join("%s: %s" % item for item in redact_headers(dict(headers)).items())
+            )
+            if headers
+            else False,
+            **extra,
+        }
+        buffer = self.env.cr.cache.get(_BUFFER)
+        if buffer is not None:
+            buffer.append(vals)
+            return self.browse()
+        return self.sudo().create(vals)
+
+    @contextmanager
+    def _buffered(self):
+        """Collect the entries logged inside the block and create them at its end in one call
+        (hundreds of batches are sent or polled in a row); dropped if the block raises, like the
+        rest of the transaction."""
+        cache = self.env.cr.cache
+        if _BUFFER in cache:
+            yield
+            return
+        cache[_BUFFER] = buffer = []
+        try:
+            yield
+        finally:
+            cache.pop(_BUFFER, None)
+        if buffer:
+            self.sudo().create(buffer)
+
+    @api.model
+    def _record_event(self, batch, kind, body, headers=None, url=None):
+        """Store an inbound event once; return (log, True) when new, (existing log, False) when it was
+        already recorded. Safe when the same request is processed twice concurrently."""
+        raw = body if isinstance(body, bytes) else (body or "").encode()
+        key = hashlib.sha256(raw).hexdigest()
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO g2p_payment_batch_log
+                          (batch_id, company_id, timestamp, kind, url, body, headers, event_key, processed,
+                           create_uid, create_date, write_uid, write_date)
+                   VALUES (%(batch)s, %(company)s, now() AT TIME ZONE 'UTC', %(kind)s, %(url)s, %(body)s,
+                           %(headers)s, %(key)s, FALSE, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                           now() AT TIME ZONE 'UTC')
+                   ON CONFLICT (batch_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
+                   RETURNING id""",
+                batch=batch.id,
+                company=batch.company_id.id,
+                kind=kind,
+                url=redact_url(url) if url else None,
+                body=redact_text(raw),
+                headers=redact_text(
+                    "\n".join("%s: %s" % i for i in redact_headers(dict(headers or {})).items())
+                ),
+                key=key,
+                uid=self.env.uid,
+            )
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            return self.browse(row[0]), True
+        return self.sudo().search([("batch_id", "=", batch.id), ("event_key", "=", key)], limit=1), False

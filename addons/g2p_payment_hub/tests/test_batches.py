@@ -1,0 +1,116 @@
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+
+from .common import PaymentHubCase
+
+
+def _fake_build(connector, batch):
+    batch.payload = "test"
+
+
+class TestPaymentBatches(PaymentHubCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Connector = cls.env["g2p.payment.connector"]
+        cls.mobile_connector = Connector.create(
+            {"name": "Mobile", "psp_id": cls.mobile_psp.id, "state": "test", "batch_max_rows": 4}
+        )
+        cls.bank_connector = Connector.create({"name": "Bank", "psp_id": cls.bank_psp.id, "state": "test"})
+
+    def test_create_batches_split_per_psp_and_limit(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batches = payroll.batch_ids
+        mobile = batches.filtered(lambda b: b.connector_id == self.mobile_connector)
+        self.assertEqual(sorted(mobile.mapped("total_count")), [1, 4, 4])
+        self.assertEqual(batches.filtered(lambda b: b.connector_id == self.bank_connector).total_count, 3)
+        self.assertEqual(set(batches.mapped("state")), {"queued"})
+        self.assertEqual(len(batches.attempt_ids), 12)
+        self.assertEqual(len(set(batches.attempt_ids.mapped("request_id"))), 12)
+        types = set(batches.attempt_ids.mapped("payee_identifier_type"))
+        self.assertEqual(types, {"msisdn", "accountNumber"})
+        self.assertEqual(sum(batches.mapped("total_amount")), sum(payroll.line_ids.mapped("amount")))
+        # Nothing left to batch: every approved line has a live attempt.
+        with self.assertRaises(UserError):
+            payroll.with_user(self.finance).action_create_batches()
+
+    def test_psp_without_connector(self):
+        self.bank_connector.state = "disabled"
+        payroll = self._approved_payroll()
+        with self.assertRaisesRegex(UserError, "no enabled payment connector"):
+            payroll.with_user(self.finance).action_create_batches()
+
+    def test_transitions(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids[0]
+        batch._set_queued()  # repeat: no-op
+        with self.assertRaises(UserError):
+            batch._set_completed()
+        batch._set_cancelled()
+        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"cancelled"})
+        self.assertEqual(batch.total_count, 0)
+        # The lines are free again: a new batch takes them with new attempts.
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            new = payroll._create_payment_batches()
+        self.assertEqual(new.attempt_ids.payroll_line_id, batch.attempt_ids.payroll_line_id)
+
+    def test_disabled_connector_sends_nothing(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        self.mobile_connector.state = "disabled"
+        batches = payroll.batch_ids.filtered(lambda b: b.connector_id == self.mobile_connector)
+        self.assertFalse(batches._send_batches())
+        self.assertEqual(set(batches.mapped("state")), {"queued"})
+        self.assertIn("disabled", batches[0].last_error)
+
+    def test_repeated_and_illegal_transitions(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids[0]
+        batch._set_sending()
+        batch._set_sent("PHEE-1")
+        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"sent"})
+        self.assertEqual(set(batch.attempt_ids.payroll_line_id.mapped("state")), {"sent"})
+        self.assertFalse(batch._set_sent("PHEE-1"))  # a repeat changes nothing
+        with self.assertRaises(UserError):
+            batch._set_cancelled()  # sent batches cannot be cancelled
+        with self.assertRaises(UserError):
+            batch._set_failed("late refusal")
+        self.assertEqual(batch.external_id, "PHEE-1")
+
+    def test_results_apply_once_and_errors_are_logged_on_their_batch(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids.filtered(lambda b: b.total_count == 4)[0]
+        batch._set_sending()
+        batch._set_sent("EXT-1")
+        first, second, third, fourth = batch.attempt_ids
+        outcomes = [
+            {"request_id": first.request_id, "status": "paid", "psp_reference": "TX1"},
+            {"request_id": second.request_id, "status": "failed", "reason_code": "ACCOUNT_CLOSED"},
+            {"request_id": third.request_id, "status": "pending"},
+            {"request_id": fourth.request_id, "status": "paid", "date": "2999-01-01"},
+            {"request_id": "00000000-0000-4000-8000-000000000000", "status": "paid"},
+        ]
+        summary = batch._apply_results(batch._results_from_outcomes(outcomes))
+        self.assertEqual((summary["paid"], summary["failed"]), (1, 1))
+        self.assertEqual(first.payroll_line_id.state, "paid")
+        self.assertEqual(first.payroll_line_id.psp_reference, "TX1")
+        self.assertEqual(second.payroll_line_id.failure_reason_id.code, "ACCOUNT_CLOSED")
+        self.assertEqual(batch.state, "partially_completed")
+        self.assertEqual((batch.paid_count, batch.failed_count, batch.pending_count), (1, 1, 2))
+        errors = batch.log_ids.filtered(lambda log: log.kind == "error")
+        self.assertEqual(len(errors), 2)  # the unknown request id, the future date
+        self.assertIn("future", " ".join(errors.mapped("body")))
+        # The same outcomes again change nothing.
+        again = batch._apply_results(batch._results_from_outcomes(outcomes[:2]))
+        self.assertEqual((again["paid"], again["failed"]), (0, 0))
+        self.assertBalanced(payroll.move_ids)
