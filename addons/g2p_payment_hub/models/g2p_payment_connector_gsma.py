@@ -195,9 +195,12 @@ class G2pPaymentConnectorGsma(models.Model):
         if self.code != "gsma":
             return super()._fetch_status(batch)
         open_attempts = batch.attempt_ids.filtered(lambda a: a.state in ("queued", "sent"))
-        if not batch.external_id:
+        if batch.gsma_request_status != "completed" or not batch.external_id:
             state = self._gsma_request_state(batch)
-            if state.get("status") == "failed":
+            status = state.get("status")
+            if status in ("completed", "failed"):
+                batch.gsma_request_status = status
+            if status == "failed":
                 # Bulk Disbursement Failure: nothing of the batch is paid.
                 reason = self._gsma_error_text(state.get("error") or {})
                 outcomes = [
@@ -210,9 +213,9 @@ class G2pPaymentConnectorGsma(models.Model):
                     for a in open_attempts
                 ]
                 return batch._results_from_outcomes(outcomes)
-            if not state.get("objectReference") or state.get("status") != "completed":
+            if status != "completed" or not (state.get("objectReference") or batch.external_id):
                 return []
-            batch.external_id = state["objectReference"]
+            batch.external_id = state.get("objectReference") or batch.external_id
         outcomes = []
         for record in self._gsma_pages(batch, "completions"):
             outcomes.append(
