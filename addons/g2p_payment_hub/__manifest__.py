@@ -14,9 +14,9 @@
         "data/g2p_payment_hub_data.xml",
         # actions before the menus that open them
         "views/g2p_payment_connector_views.xml",
-        # inherits the connector form above
-        "views/g2p_payment_connector_psp_views.xml",
         "views/g2p_payment_batch_views.xml",
+        # inherits the connector and batch forms above
+        "views/g2p_payment_connector_psp_views.xml",
         "views/g2p_payroll_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",

@@ -196,7 +196,7 @@ class G2pPaymentConnectorGsma(models.Model):
             return super()._fetch_status(batch)
         open_attempts = batch.attempt_ids.filtered(lambda a: a.state in ("queued", "sent"))
         if batch.gsma_request_status != "completed" or not batch.external_id:
-            state = self._gsma_request_state(batch)
+            state = self._gsma_request_state(batch) or self._gsma_batch_state(batch)
             status = state.get("status")
             if status in ("completed", "failed"):
                 batch.gsma_request_status = status
@@ -356,6 +356,16 @@ class G2pPaymentConnectorGsma(models.Model):
             )
             return {}
         return body
+
+    def _gsma_batch_state(self, batch):
+        """When the request state cannot be read (e.g. past its pollLimit), the batch resource
+        itself tells whether processing is over."""
+        if not batch.external_id:
+            return {}
+        response, body = self._gsma_get(batch, "batchtransactions", batch.external_id)
+        if response.status_code == 200 and body.get("batchStatus") == "completed":
+            return {"status": "completed", "objectReference": batch.external_id}
+        return {}
 
     def _gsma_pages(self, batch, kind):
         """Every record of /batchtransactions/{id}/<kind>, page by page."""

@@ -178,6 +178,28 @@ class TestGsmaConnector(PspCase, HttpCase):
         )
         self.assertEqual([r["query"]["offset"] for r in pages], ["0", "2", "4", "6"])
 
+    def test_poll_limit_falls_back_to_batch(self):
+        """Past the request state's pollLimit, the batch resource says when processing is over."""
+        self.sim.control("config", {"processing_delay": 1.0, "poll_limit": 1})
+        batch = self._batch()
+        batch._send_batches()
+        batch._fetch_and_apply()  # poll 1: pending
+        self.assertEqual(batch.state, "sent")
+        self._wait_for(
+            lambda: self.sim.session.get(
+                "%s/batchtransactions/%s" % (self.sim.url, batch.external_id),
+                headers={"X-API-Key": "s3cret-api-key"},
+                timeout=5,
+            ).json()["batchStatus"]
+            == "completed",
+            message="batch completed",
+        )
+        batch._fetch_and_apply()  # poll 2: refused (rateLimitError)
+        self.assertOutcome(batch)
+        self.assertTrue(
+            batch.log_ids.filtered(lambda log: log.kind == "error" and "rateLimitError" in log.body)
+        )
+
     def _provider_knows(self, batch):
         response = self.sim.session.get(
             "%s/responses/%s" % (self.sim.url, batch.correlation_id),
