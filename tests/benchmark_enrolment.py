@@ -97,26 +97,52 @@ def generate(env, households):
                        ELSE 'child' END AS role
              FROM bench_hh h, generate_series(0, h.size - 1) k"""
     )
+    # Other installed addons (account …) add NOT NULL columns to res_partner: fill them with the
+    # ORM defaults.
     cr.execute(
-        """INSERT INTO res_partner (id, name, active, type, is_registrant, is_group, registrant_state,
-                                    registrant_number, gender, birthdate, disability, create_date, write_date)
+        """SELECT column_name FROM information_schema.columns
+            WHERE table_name = 'res_partner' AND is_nullable = 'NO' AND column_default IS NULL
+              AND column_name NOT IN ('id', 'name', 'active', 'type', 'is_registrant', 'is_group',
+                                      'registrant_state', 'registrant_number', 'gender', 'birthdate',
+                                      'disability', 'household_size', 'head_id', 'create_date',
+                                      'write_date')"""
+    )
+    required = [name for (name,) in cr.fetchall() if name in env["res.partner"]._fields]
+    defaults = env["res.partner"].default_get(required)
+    extra_columns = SQL(", ").join([SQL.identifier(name) for name in required]) if required else None
+    extra_values = SQL(", ").join([SQL("%s", defaults.get(name)) for name in required]) if required else None
+    extra_cols = SQL(", %s", extra_columns) if required else SQL()
+    extra_vals = SQL(", %s", extra_values) if required else SQL()
+    cr.execute(
+        SQL(
+            """INSERT INTO res_partner (id, name, active, type, is_registrant, is_group, registrant_state,
+                                    registrant_number, gender, birthdate, disability, create_date, write_date
+                                    %(extra_cols)s)
            SELECT i.id, 'Bench person ' || i.g || '-' || i.k, TRUE, 'contact', TRUE, FALSE, 'active',
                   'BIND-' || i.g || '-' || i.k,
-                  CASE WHEN (i.g + i.k) % 2 = 0 THEN 'female' ELSE 'male' END,
+                  CASE WHEN (i.g + i.k) %% 2 = 0 THEN 'female' ELSE 'male' END,
                   current_date - CASE i.role
-                      WHEN 'head' THEN 365 * 20 + (i.g * 37) % (365 * 45)
-                      WHEN 'spouse' THEN 365 * 19 + (i.g * 41) % (365 * 40)
-                      WHEN 'dependant' THEN 365 * 61 + (i.g * 13) % (365 * 25)
-                      ELSE 20 + (i.g * 53 + i.k * 211) % (365 * 18 - 40) END,
-                  (i.g * 7 + i.k) % 50 = 0, now(), now()
-             FROM bench_ind i"""
+                      WHEN 'head' THEN 365 * 20 + (i.g * 37) %% (365 * 45)
+                      WHEN 'spouse' THEN 365 * 19 + (i.g * 41) %% (365 * 40)
+                      WHEN 'dependant' THEN 365 * 61 + (i.g * 13) %% (365 * 25)
+                      ELSE 20 + (i.g * 53 + i.k * 211) %% (365 * 18 - 40) END,
+                  (i.g * 7 + i.k) %% 50 = 0, now(), now() %(extra_vals)s
+             FROM bench_ind i""",
+            extra_cols=extra_cols,
+            extra_vals=extra_vals,
+        )
     )
     cr.execute(
-        """INSERT INTO res_partner (id, name, active, type, is_registrant, is_group, registrant_state,
-                                    registrant_number, household_size, head_id, create_date, write_date)
+        SQL(
+            """INSERT INTO res_partner (id, name, active, type, is_registrant, is_group, registrant_state,
+                                    registrant_number, household_size, head_id, create_date, write_date
+                                    %(extra_cols)s)
            SELECT h.id, 'Bench household ' || h.g, TRUE, 'contact', TRUE, TRUE, 'active',
-                  'BHH-' || h.g, h.size, i.id, now(), now()
-             FROM bench_hh h JOIN bench_ind i ON i.hh_id = h.id AND i.k = 0"""
+                  'BHH-' || h.g, h.size, i.id, now(), now() %(extra_vals)s
+             FROM bench_hh h JOIN bench_ind i ON i.hh_id = h.id AND i.k = 0""",
+            extra_cols=extra_cols,
+            extra_vals=extra_vals,
+        )
     )
     cr.execute(
         """INSERT INTO g2p_group_membership (group_id, individual_id, role, role_sequence, start_date,

@@ -14,6 +14,7 @@
         "data/g2p_payment_hub_data.xml",
         # actions before the menus that open them
         "views/g2p_payment_connector_views.xml",
+        "views/g2p_payment_connector_phee_views.xml",
         "views/g2p_payment_batch_views.xml",
         # inherits the connector and batch forms above
         "views/g2p_payment_connector_psp_views.xml",

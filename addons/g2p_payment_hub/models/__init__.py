@@ -1,4 +1,5 @@
 from . import g2p_payment_connector
+from . import g2p_payment_connector_phee
 from . import g2p_payment_batch
 from . import g2p_payment_attempt
 from . import g2p_payment_batch_log

@@ -161,6 +161,8 @@ class G2pPaymentBatch(models.Model):
         return changed
 
     def _mark_attempts_sent(self):
+        """Attempts become sent; their payroll lines too, unless the caller marks the lines of many
+        batches at once (``g2p_defer_lines_sent``: the payroll's state is recomputed once)."""
         if not self:
             return
         self.env["g2p.payment.attempt"].flush_model()
@@ -168,13 +170,28 @@ class G2pPaymentBatch(models.Model):
             SQL(
                 """UPDATE g2p_payment_attempt SET state = 'sent', write_uid = %s,
                           write_date = now() AT TIME ZONE 'UTC'
-                    WHERE batch_id IN %s AND state = 'queued' RETURNING payroll_line_id""",
+                    WHERE batch_id IN %s AND state = 'queued'""",
                 self.env.uid,
                 tuple(self.ids),
             )
         )
-        line_ids = [row[0] for row in self.env.cr.fetchall()]
         self.env["g2p.payment.attempt"].invalidate_model()
+        if not self.env.context.get("g2p_defer_lines_sent"):
+            self._mark_lines_sent()
+
+    def _mark_lines_sent(self):
+        """The approved payroll lines with a sent attempt in ``self`` become sent (set-based)."""
+        if not self:
+            return
+        line_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT payroll_line_id FROM g2p_payment_attempt WHERE batch_id IN %s AND state = 'sent'",
+                    tuple(self.ids),
+                )
+            )
+        ]
         self.env["g2p.payroll.line"].sudo().browse(line_ids)._mark_sent()
 
     def _close_attempts(self, state, reason):
@@ -272,7 +289,8 @@ class G2pPaymentBatch(models.Model):
     def _lock_for_send(self):
         """The batches of ``self`` that are queued (or left sending by an interrupted run) and not
         locked by another worker, locked until the end of the transaction: two workers never send
-        the same batch."""
+        the same batch. (FOR NO KEY UPDATE: exclusive between workers like FOR UPDATE, but it lets
+        the submission marker, written from another cursor, reference the row.)"""
         if not self:
             return self
         self.flush_recordset()
@@ -280,7 +298,7 @@ class G2pPaymentBatch(models.Model):
             SQL(
                 """SELECT id FROM g2p_payment_batch
                     WHERE id IN %s AND state IN ('queued', 'sending')
-                    ORDER BY id FOR UPDATE SKIP LOCKED""",
+                    ORDER BY id FOR NO KEY UPDATE SKIP LOCKED""",
                 tuple(self.ids),
             )
         )
@@ -293,7 +311,7 @@ class G2pPaymentBatch(models.Model):
 
         Sudo: finance officers cannot read the connectors' secrets, which sending needs."""
         accepted = self.browse()
-        for batch in self._lock_for_send().sudo():
+        for batch in self._lock_for_send().sudo().with_context(g2p_defer_lines_sent=True):
             try:
                 batch.connector_id._send(batch)
             except G2pTransportError as error:
@@ -306,6 +324,7 @@ class G2pPaymentBatch(models.Model):
                     batch.last_error = str(error)
             if batch.state in ("sent", "partially_completed", "completed"):
                 accepted |= batch
+        accepted.with_context(g2p_defer_lines_sent=False)._mark_lines_sent()
         return accepted.with_env(self.env)
 
     @api.model
@@ -316,6 +335,44 @@ class G2pPaymentBatch(models.Model):
         )
         return batches._send_batches()
 
+    def _previous_submissions(self):
+        """Submissions of this batch started by earlier (committed) runs: when there is one, the
+        processor may hold the batch already and must be asked before any new submission."""
+        self.ensure_one()
+        self.env["g2p.payment.batch.log"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT max(timestamp), count(*) FROM g2p_payment_batch_log "
+                "WHERE batch_id = %s AND is_submission IS TRUE",
+                self.id,
+            )
+        )
+        return rows[0][1], rows[0][0]
+
+    def _note_submission(self):
+        """Record, in a transaction of its own committed at once, that the batch is being submitted.
+
+        If this worker dies after the processor accepted the batch but before our transaction
+        commits, the marker survives and the next send looks the batch up instead of submitting it
+        again. The batch row is only read (FK), so its lock does not block this insert. A batch
+        created in the same, uncommitted transaction is not visible here and gets no marker: it would
+        vanish with a rollback anyway (send batches only after their creation is committed)."""
+        self.ensure_one()
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """INSERT INTO g2p_payment_batch_log
+                              (batch_id, company_id, timestamp, kind, note, is_submission,
+                               create_uid, create_date, write_uid, write_date)
+                       SELECT id, company_id, now() AT TIME ZONE 'UTC', 'info', %(note)s, TRUE,
+                              %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                         FROM g2p_payment_batch WHERE id = %(batch)s""",
+                    note=_("Submission started"),
+                    uid=self.env.uid,
+                    batch=self.id,
+                )
+            )
+
     # ------------------------------------------------------------------ status
 
     def action_fetch_status(self):
@@ -325,7 +382,7 @@ class G2pPaymentBatch(models.Model):
 
     def _enqueue_status_fetch(self):
         """Fetch the status of ``self`` in a job (one waiting job per batch)."""
-        for batch in self:
+        for batch in self.sudo():
             batch.with_delay(
                 channel="root.g2p_payment_hub",
                 identity_key="g2p_payment_batch_status_%s" % batch.id,
@@ -335,15 +392,25 @@ class G2pPaymentBatch(models.Model):
     def _fetch_and_apply(self):
         """Fetch the authoritative status of the batches from their processors and apply it:
         attempts, payroll lines (with their journal entries, once per payroll), counts, states."""
-        batches = self.filtered(lambda b: b.state in OPEN_BATCH_STATES).sudo()
-        results = []
-        for batch in batches:
-            try:
-                results.extend(batch.connector_id._fetch_status(batch))
-            except G2pTransportError as error:
-                batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
-                batch.last_error = str(error)
-        return batches._apply_results(results)
+        # Sudo: also run from callbacks (public user) and reads connector secrets; entries are
+        # posted in each batch's company.
+        batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)
+        summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
+        for company in batches.company_id:
+            part = batches.filtered(lambda b, c=company: b.company_id == c).with_company(company)
+            results = []
+            for batch in part:
+                try:
+                    results.extend(batch.connector_id._fetch_status(batch))
+                except G2pTransportError as error:
+                    batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
+                    batch.last_error = str(error)
+            applied = part._apply_results(results)
+            for key in ("paid", "failed", "skipped"):
+                summary[key] += applied[key]
+            summary["errors"] += applied["errors"]
+            summary["line_ids"] += applied["line_ids"]
+        return summary
 
     def _results_from_outcomes(self, outcomes):
         """Result dicts from ``outcomes`` (dicts with ``request_id``, ``status`` paid | failed |

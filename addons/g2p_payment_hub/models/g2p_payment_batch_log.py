@@ -30,6 +30,9 @@ class G2pPaymentBatchLog(models.Model):
     note = fields.Char(readonly=True)
     event_key = fields.Char(readonly=True, help="Identity of an inbound event (hash of its body).")
     processed = fields.Boolean(readonly=True, help="The inbound event triggered a status fetch.")
+    is_submission = fields.Boolean(
+        readonly=True, help="Written in its own transaction just before the batch was submitted."
+    )
 
     _event_unique = models.UniqueIndex(
         "(batch_id, event_key) WHERE event_key IS NOT NULL", "This event is already recorded."

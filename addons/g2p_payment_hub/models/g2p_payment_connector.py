@@ -31,7 +31,11 @@ def redact_url(url):
 
 
 def redact_headers(headers):
-    return {k: (_REDACTED if k.lower() in SENSITIVE_KEYS else v) for k, v in (headers or {}).items()}
+    """Headers with secret values replaced; URLs in values (a callback URL) lose their tokens."""
+    return {
+        k: (_REDACTED if k.lower() in SENSITIVE_KEYS else redact_url(v) if "?" in str(v) else v)
+        for k, v in (headers or {}).items()
+    }
 
 
 def redact_text(text):
@@ -242,16 +246,28 @@ class G2pPaymentConnector(models.Model):
 
     # ------------------------------------------------------------------ outbound HTTP
 
-    def _request(self, batch, method, url, idempotent=None, log_body=None, log_kind="request", **kwargs):
+    def _request(
+        self,
+        batch,
+        method,
+        url,
+        idempotent=None,
+        log_body=None,
+        log_kind="request",
+        log_response=True,
+        **kwargs,
+    ):
         """The one outbound HTTP call of the hub. Returns the ``requests.Response`` for any HTTP
         status below 500; every request and response is logged on ``batch`` (when given) with
         secrets redacted.
 
         Retries (``max_transport_retries``, exponential backoff) only what cannot have been applied:
-        connection failures before the request went out, and 5xx answers. Read timeouts and dropped
-        connections are retried only for ``idempotent`` requests (GET by default); otherwise a
-        G2pTransportError with ``maybe_delivered`` is raised so the caller looks the request up.
-        ``log_body`` replaces the request body in the log (e.g. a summary instead of a payment file).
+        connection failures before the request went out. Read timeouts, dropped connections and 5xx
+        answers are retried only for ``idempotent`` requests (GET by default); otherwise a timeout
+        raises G2pTransportError with ``maybe_delivered`` and a 5xx response is returned, so the
+        caller looks the request up before sending it again.
+        ``log_body`` replaces the request body in the log (e.g. a summary instead of a payment file);
+        ``log_response=False`` keeps only the size of the response (payee data in status pages).
         """
         self.ensure_one()
         if idempotent is None:
@@ -323,11 +339,13 @@ class G2pPaymentConnector(models.Model):
                 method=method.upper(),
                 url=url,
                 http_status=response.status_code,
-                body=response.text,
+                body=response.text if log_response else _("[%s bytes]", len(response.content)),
                 headers=response.headers,
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
-            if response.status_code < 500:
+            # A 5xx to a request that changes something is the caller's to handle: PH-EE, for one,
+            # may have registered a batch before failing, so only a look-up can tell.
+            if response.status_code < 500 or not idempotent:
                 return response
             error = G2pTransportError(
                 _("%(url)s answered HTTP %(status)s.", url=redact_url(url), status=response.status_code),

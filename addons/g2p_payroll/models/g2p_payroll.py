@@ -79,7 +79,7 @@ class G2pPayroll(models.Model):
         "g2p.payroll.psp.summary", "payroll_id", string="Totals by PSP", readonly=True
     )
 
-    line_count = fields.Integer(compute="_compute_totals", string="Payments")
+    line_count = fields.Integer(compute="_compute_totals", string="Payment Count")
     total_amount = fields.Monetary(compute="_compute_totals", string="Total")
     paid_count = fields.Integer(compute="_compute_totals", string="Paid")
     paid_amount = fields.Monetary(compute="_compute_totals")
@@ -374,10 +374,16 @@ class G2pPayroll(models.Model):
                 raise UserError(_("Payroll %s is not waiting for approval.", payroll.name))
             payroll.cycle_id._ensure_payroll_allowed()
             program = payroll.program_id._g2p_accounting()
-            lines = payroll.line_ids.filtered(lambda line: line.state == "pending")
-            amount = sum(lines.mapped("amount"))
-            program._lock_and_check_funds(amount)
-            lines._write_states([(line.id, "approved", None, None, None, None) for line in lines])
+            payroll.line_ids.flush_model()
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT id, amount FROM g2p_payroll_line WHERE payroll_id = %s AND state = 'pending'",
+                    payroll.id,
+                )
+            )
+            program._lock_and_check_funds(sum(float(amount) for _id, amount in rows))
+            lines = self.env["g2p.payroll.line"].browse([line_id for line_id, _amount in rows])
+            lines._write_states([(line_id, "approved", None, None, None, None) for line_id, _amount in rows])
             payroll._post_approval(lines)
             payroll.sudo()._set_state(
                 "approved",
@@ -389,18 +395,35 @@ class G2pPayroll(models.Model):
     # ------------------------------------------------------------------ journal entries
 
     def _payable_groups(self, lines):
-        """[(group key, partner, psp, amount, line)] per the program's posting granularity."""
+        """{(line id, partner id, psp id): amount} per the program's posting granularity, grouped
+        in SQL so a payroll of any size costs one query."""
         granularity = self.program_id.posting_granularity
-        groups = defaultdict(float)
-        for line in lines:
-            if granularity == "beneficiary":
-                key = (line.id, line.beneficiary_id.id, line.psp_id.id)
-            elif granularity == "psp":
-                key = (False, line.psp_id.id, line.psp_id.id)
-            else:
-                key = (False, False, False)
-            groups[key] += line.amount
-        return groups
+        key = {
+            "beneficiary": SQL("l.id, l.beneficiary_id, l.psp_id"),
+            "psp": SQL("NULL::int, l.psp_id, l.psp_id"),
+            "total": SQL("NULL::int, NULL::int, NULL::int"),
+        }[granularity]
+        lines.flush_recordset()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT %s, sum(l.amount) FROM g2p_payroll_line l
+                    WHERE l.id = ANY(%s) GROUP BY 1, 2, 3 ORDER BY 1, 2""",
+                key,
+                lines.ids,
+            )
+        )
+        return {(line_id, partner_id, psp_id): float(amount) for line_id, partner_id, psp_id, amount in rows}
+
+    def _amounts_by_psp(self, lines):
+        lines.flush_recordset()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT l.psp_id, sum(l.amount) FROM g2p_payroll_line l
+                    WHERE l.id = ANY(%s) GROUP BY 1 ORDER BY 1""",
+                lines.ids,
+            )
+        )
+        return [(self.env["res.partner"].browse(psp_id), float(amount)) for psp_id, amount in rows]
 
     def _balance(self, amount, date):
         company = self.company_id
@@ -422,14 +445,22 @@ class G2pPayroll(models.Model):
         """Payable move lines per granularity, with links used later to match payments."""
         program = self.program_id.sudo()
         vals = []
-        for (line_id, partner_id, psp_id), amount in self._payable_groups(lines).items():
-            line = self.env["g2p.payroll.line"].browse(line_id) if line_id else None
+        groups = self._payable_groups(lines)
+        numbers = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT id, payment_number FROM g2p_payroll_line WHERE id = ANY(%s)",
+                    [line_id for line_id, _partner, _psp in groups if line_id],
+                )
+            )
+        )
+        for (line_id, partner_id, psp_id), amount in groups.items():
             vals.append(
                 self._move_line(
                     program.beneficiary_payable_account_id,
                     sign * amount,
                     date,
-                    line.payment_number if line else label,
+                    numbers.get(line_id, label),
                     partner_id,
                     g2p_payroll_line_id=line_id,
                     g2p_psp_id=psp_id,
@@ -478,11 +509,8 @@ class G2pPayroll(models.Model):
         label = labels[event]
         payable = self._payable_lines(lines, 1, date, label)
         if event == "payment":
-            per_psp = defaultdict(float)
-            for line in lines:
-                per_psp[line.psp_id] += line.amount
             counterparts = []
-            for psp, amount in per_psp.items():
+            for psp, amount in self._amounts_by_psp(lines):
                 vals = self._move_line(
                     psp._g2p_psp_clearing_account(self.company_id),
                     -amount,
@@ -551,17 +579,27 @@ class G2pPayroll(models.Model):
 
     def _reconcile_payables(self, lines):
         """Reconcile each settlement item with the approval items of the same payments."""
-        plan = defaultdict(lambda: self.env["account.move.line"])
-        for line in lines:
-            plan[line.settlement_move_line_id] |= line.approval_move_line_id
-        self.env["account.move.line"].sudo()._reconcile_plan(
-            [(settlement | approvals).sudo() for settlement, approvals in plan.items()]
+        self.env["g2p.payroll.line"].flush_model(["approval_move_line_id", "settlement_move_line_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT settlement_move_line_id, array_agg(DISTINCT approval_move_line_id)
+                     FROM g2p_payroll_line WHERE id = ANY(%s) GROUP BY 1""",
+                lines.ids,
+            )
         )
+        Aml = self.env["account.move.line"].sudo()
+        Aml._reconcile_plan([Aml.browse([settlement, *approvals]) for settlement, approvals in rows])
 
     def _update_payment_state(self):
         """approved → in payment once any payment left; → reconciled when all have an outcome."""
+        self.env["g2p.payroll.line"].flush_model(["state", "payroll_id"])
         for payroll in self:
-            states = set(payroll.line_ids.mapped("state"))
+            states = {
+                state
+                for (state,) in self.env.execute_query(
+                    SQL("SELECT DISTINCT state FROM g2p_payroll_line WHERE payroll_id = %s", payroll.id)
+                )
+            }
             if payroll.state in ("approved", "in_payment") and states and states <= set(FINAL_LINE_STATES):
                 payroll._set_state("reconciled", {"approved", "in_payment"})
             elif payroll.state == "approved" and states & {"sent", "paid", "failed", "cancelled"}:
@@ -582,8 +620,7 @@ class G2pPayroll(models.Model):
             date = fields.Date.context_today(payroll)
             label = _("%s – transfer to PSPs", payroll.name)
             vals = []
-            for psp in lines.psp_id:
-                amount = sum(lines.filtered(lambda line, p=psp: line.psp_id == p).mapped("amount"))
+            for psp, amount in payroll._amounts_by_psp(lines):
                 vals.append(
                     payroll._move_line(
                         psp._g2p_psp_clearing_account(payroll.company_id),

@@ -88,6 +88,7 @@ class G2pProgramFund(models.Model):
                 ]
             )
             fund.write({"state": "posted", "move_id": move.id, "posted_by_id": self.env.uid})
+        self.program_id.invalidate_recordset(["funds_received", "funds_available"])
         return True
 
     def _amount_vals(self, signed_amount):
@@ -131,6 +132,7 @@ class G2pProgramFund(models.Model):
                 reversal.action_post()
                 fund.reversal_move_id = reversal
             fund.state = "cancelled"
+        self.program_id.invalidate_recordset(["funds_received", "funds_available"])
         return True
 
     def unlink(self):

@@ -1,2 +1,4 @@
 from . import test_security
 from . import test_golden
+from . import test_approval
+from . import test_reconciliation

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Benchmark: a 250,000-payment payroll through the payment hub and the PH-EE simulator.
+
+Usage (from the repository root):
+
+    VENV=$HOME/.cache/g2p/venv $VENV/bin/python tests/benchmark_payment_hub.py \\
+        [--households N] [--batch-size 500] [--db NAME] [--granularity total|psp]
+
+It installs g2p_payment_hub in a scratch database (default ``g2p_bench_hub``) when missing, then
+runs itself inside ``scripts/odoo.sh shell``. The registry comes from benchmark_enrolment.generate
+(kept between runs); the PH-EE simulator runs as its own process. Each run creates a fresh
+program, enrols, funds, generates and approves a payroll (not the hub's work, timed for context),
+then times the hub: splitting into batches (attempts inserted set-based, CSV rendered), sending
+every batch over HTTP (row lock, submission marker, one POST each), and fetching every batch's
+status from the operations API and reconciling (lines, entries, counts). One payment in ten fails
+at the simulator. Figures go to stdout; nothing asserts time. Per-beneficiary posting of 250,000
+payable lines is a known limit: use ``total`` or ``psp``.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MARKER = "G2P_BENCH_PAYMENT_HUB"
+# Inside `odoo shell` the script is read from stdin: the tests directory comes from the environment.
+TESTS_DIR = Path(os.environ.get("G2P_BENCH_TESTS_DIR") or Path(__file__).resolve().parent)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--households", type=int, default=250_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--db", default="g2p_bench_hub")
+    parser.add_argument("--granularity", default="total", choices=["total", "psp"])
+    args = parser.parse_args()
+    if not args.db.startswith("g2p_bench_hub"):
+        parser.error("use a scratch database whose name starts with g2p_bench_hub")
+    odoo_sh = str(TESTS_DIR.parent / "scripts" / "odoo.sh")
+    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        print("installing g2p_payment_hub in %s …" % args.db, flush=True)
+        subprocess.run(
+            [odoo_sh, "-d", args.db, "-i", "g2p_payment_hub", "--stop-after-init", "--log-level=warn"],
+            check=True,
+        )
+    else:
+        subprocess.run(
+            [odoo_sh, "-d", args.db, "-u", "g2p_payment_hub", "--stop-after-init", "--log-level=warn"],
+            check=True,
+        )
+    env = dict(
+        os.environ,
+        **{
+            MARKER: "%s:%s:%s" % (args.households, args.batch_size, args.granularity),
+            "G2P_BENCH_TESTS_DIR": str(TESTS_DIR),
+        },
+    )
+    with open(__file__, "rb") as script:
+        result = subprocess.run(
+            [odoo_sh, "shell", "-d", args.db, "--no-http", "--log-level=warn"],
+            stdin=script,
+            env=env,
+            check=False,
+        )
+    sys.exit(result.returncode)
+
+
+# ---------------------------------------------------------------------------- inside odoo shell
+
+
+def timed(label, func):
+    started = time.perf_counter()
+    result = func()
+    elapsed = time.perf_counter() - started
+    print("%-52s %8.2f s   %s" % (label, elapsed, result), flush=True)
+    return result, elapsed
+
+
+def reset(env):
+    """A scratch database: earlier runs' hub records, programs, payrolls and entries go."""
+    env.cr.execute(
+        """DELETE FROM g2p_payment_batch_log;
+           DELETE FROM g2p_payment_attempt;
+           DELETE FROM g2p_payment_batch;
+           DELETE FROM g2p_payment_connector;
+           DELETE FROM queue_job;
+           CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
+               SELECT id FROM account_move WHERE g2p_event IS NOT NULL;
+           CREATE TEMP TABLE bench_amls ON COMMIT DROP AS
+               SELECT id FROM account_move_line WHERE move_id IN (SELECT id FROM bench_moves);
+           DELETE FROM account_partial_reconcile
+            WHERE debit_move_id IN (SELECT id FROM bench_amls)
+               OR credit_move_id IN (SELECT id FROM bench_amls);
+           DELETE FROM account_analytic_line WHERE move_line_id IN (SELECT id FROM bench_amls);
+           DELETE FROM g2p_payroll_line;
+           DELETE FROM g2p_payroll;
+           DELETE FROM g2p_program_fund;
+           DELETE FROM account_move_line WHERE id IN (SELECT id FROM bench_amls);
+           DELETE FROM account_full_reconcile f
+            WHERE NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.full_reconcile_id = f.id);
+           DELETE FROM account_move WHERE id IN (SELECT id FROM bench_moves);
+           DELETE FROM g2p_cycle;
+           DELETE FROM g2p_program_membership;
+           DELETE FROM g2p_program;"""
+    )
+    env.cr.commit()
+    env.invalidate_all()
+
+
+def bench(env, households, batch_size, granularity):
+    sys.path.insert(0, str(TESTS_DIR))
+    sys.path.insert(0, str(TESTS_DIR.parent))
+    from benchmark_enrolment import generate  # sibling script: the same registry data
+
+    from odoo.tools import SQL
+    from tests.simulators.phee import run_phee_simulator
+
+    env = env(su=True)
+    reset(env)
+    generate(env, households)
+    env.cr.commit()
+    psp = env["res.partner"].search([("name", "=", "Benchmark Wallet")], limit=1)
+    program = env["g2p.program"].create(
+        {
+            "name": "Benchmark Payment Hub",
+            "target_type": "group",
+            "base_amount": 1000,
+            "amount_per_member": 200,
+            "posting_granularity": granularity,
+        }
+    )
+    program.action_activate()
+    timed("enrol every household", program._enrol_eligible)
+    total_due = env.execute_query(SQL("SELECT sum(amount) FROM (%s) b", program._benefit_amounts_sql()))[0][0]
+    env["g2p.program.fund"].create({"program_id": program.id, "amount": float(total_due)}).action_post()
+    cycle = program._create_next_cycle()
+    cycle.action_submit()
+    cycle.action_approve()
+    payroll = env["g2p.payroll"].create({"cycle_id": cycle.id})
+    env.cr.commit()
+    generated, _t = timed("generate payroll", payroll._generate_lines)
+    payroll.action_submit()
+    timed("approve payroll", payroll.action_approve)
+    env.cr.commit()
+
+    # One payment in ten fails at the processor: wallet numbers end with the household number, so
+    # those ending in 0.
+    config = {"oauth": True, "callback_drop": True, "fail_if_payee_endswith": ["0"], "csv_size": 100000}
+    with run_phee_simulator(**config) as sim:
+        env["g2p.payment.connector"].create(
+            {
+                "name": "Benchmark PH-EE",
+                "code": "phee",
+                "state": "test",
+                "psp_id": psp.id,
+                "phee_bulk_url": sim.url,
+                "phee_ops_url": sim.url,
+                "phee_tenant": "gorilla",
+                "phee_username": "mifos",
+                "phee_password": "password",
+                "payment_mode": "mojaloop",
+                "payer_identifier_type": "msisdn",
+                "payer_identifier": "27710101999",
+                "batch_max_rows": batch_size,
+                "retry_backoff": 0.05,
+            }
+        )
+        env.cr.commit()
+        print("-" * 80)
+        batches, t_create = timed(
+            "create batches (attempts INSERT, CSV per batch)", lambda: payroll._create_payment_batches()
+        )
+        print("    %s batches, %s attempts" % (len(batches), sum(batches.mapped("total_count"))))
+        env.cr.commit()
+        accepted, t_send = timed(
+            "send every batch (lock, marker, POST)", lambda: len(batches._send_batches())
+        )
+        env.cr.commit()
+        rounds, applied = 0, {"paid": 0, "failed": 0, "errors": []}
+
+        def fetch_all():
+            nonlocal rounds
+            while rounds < 10:
+                rounds += 1
+                open_batches = batches.filtered(lambda b: b.state in ("sent", "partially_completed"))
+                if not open_batches:
+                    break
+                summary = open_batches._fetch_and_apply()
+                applied["paid"] += summary["paid"]
+                applied["failed"] += summary["failed"]
+                applied["errors"] += summary["errors"]
+                env.cr.commit()
+                batches.invalidate_recordset()
+            return "%s paid, %s failed, %s rounds" % (applied["paid"], applied["failed"], rounds)
+
+        _r, t_fetch = timed("fetch status + reconcile (entries, counts)", fetch_all)
+        again, t_again = timed(
+            "fetch again (nothing new: idempotent)",
+            lambda: batches.with_context()._fetch_and_apply()["paid"],
+        )
+        received = sim.control("received")
+    payable = program.beneficiary_payable_account_id
+    open_payable = env.execute_query(
+        SQL(
+            "SELECT COALESCE(sum(amount_residual), 0) FROM account_move_line WHERE account_id = %s "
+            "AND parent_state = 'posted'",
+            payable.id,
+        )
+    )[0][0]
+    states = dict(
+        env.execute_query(
+            SQL(
+                "SELECT state, count(*) FROM g2p_payroll_line WHERE payroll_id = %s GROUP BY state",
+                payroll.id,
+            )
+        )
+    )
+    sent_ids = [
+        rid for entry in received["submissions"] if entry["status"] == 202 for rid in entry["requestIds"]
+    ]
+    env.cr.commit()
+    total = t_create + t_send + t_fetch
+    print("-" * 80)
+    print(
+        "RESULT payments=%s batches=%s accepted=%s lines=%s open_payable=%s submitted_rows=%s "
+        "duplicate_request_ids=%s duplicate_batches=%s | create %.2fs, send %.2fs, fetch+reconcile %.2fs, "
+        "hub total %.2fs (%.0f payments/s), re-fetch %.2fs"
+        % (
+            generated,
+            len(batches),
+            accepted,
+            states,
+            open_payable,
+            len(sent_ids),
+            len(received["duplicateRequestIds"]),
+            len(received["duplicateCorrelationIds"]),
+            t_create,
+            t_send,
+            t_fetch,
+            total,
+            generated / total if total else 0,
+            t_again,
+        )
+    )
+    assert len(sent_ids) == len(set(sent_ids)) == generated, "a payment was sent twice or not at all"
+    assert not received["duplicateCorrelationIds"] and again == 0, "something was applied twice"
+    assert states.get("paid", 0) + states.get("failed", 0) == generated, "payments without an outcome"
+    assert float(open_payable) == 0, "payables not cleared"
+
+
+if "env" in globals() and os.environ.get(MARKER):
+    _households, _batch_size, _granularity = os.environ[MARKER].split(":")
+    bench(globals()["env"], int(_households), int(_batch_size), _granularity)
+elif __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Benchmark: a payroll for 250,000 households, from generation to reconciliation.
+
+Usage (from the repository root):
+
+    VENV=$HOME/.cache/g2p/venv $VENV/bin/python tests/benchmark_payroll.py \\
+        [--households N] [--db NAME] [--granularity total|psp|beneficiary]
+
+It installs g2p_payroll in a scratch database (default ``g2p_bench_payroll``) when missing, then
+runs itself inside ``scripts/odoo.sh shell``. The registry is generated in SQL by
+benchmark_enrolment.generate (kept between runs). Each run creates a fresh program, enrols, funds
+it, approves a cycle and times: payroll generation (one INSERT … SELECT), approval (funds check,
+entry, line states), marking every payment sent, and applying 250,000 outcomes (90 % paid, 10 %
+failed) through the reconciliation service with their journal entries. Figures go to stdout.
+Per-beneficiary posting of 250,000 payable lines is much slower (one move line each): use
+``--granularity beneficiary`` with fewer households to see it.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MARKER = "G2P_BENCH_PAYROLL"
+# Inside `odoo shell` the script is read from stdin: the tests directory comes from the environment.
+TESTS_DIR = Path(os.environ.get("G2P_BENCH_TESTS_DIR") or Path(__file__).resolve().parent)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--households", type=int, default=250_000)
+    parser.add_argument("--db", default="g2p_bench_payroll")
+    parser.add_argument("--granularity", default="total", choices=["total", "psp", "beneficiary"])
+    args = parser.parse_args()
+    odoo_sh = str(TESTS_DIR.parent / "scripts" / "odoo.sh")
+    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        print("installing g2p_payroll in %s …" % args.db, flush=True)
+        subprocess.run(
+            [odoo_sh, "-d", args.db, "-i", "g2p_payroll", "--stop-after-init", "--log-level=warn"], check=True
+        )
+    env = dict(
+        os.environ,
+        **{MARKER: "%s:%s" % (args.households, args.granularity), "G2P_BENCH_TESTS_DIR": str(TESTS_DIR)},
+    )
+    with open(__file__, "rb") as script:
+        result = subprocess.run(
+            [odoo_sh, "shell", "-d", args.db, "--no-http", "--log-level=warn"],
+            stdin=script,
+            env=env,
+            check=False,
+        )
+    sys.exit(result.returncode)
+
+
+# ---------------------------------------------------------------------------- inside odoo shell
+
+
+def timed(label, func):
+    started = time.perf_counter()
+    result = func()
+    elapsed = time.perf_counter() - started
+    print("%-48s %8.2f s   %s" % (label, elapsed, result), flush=True)
+    return result, elapsed
+
+
+def bench(env, households, granularity):
+    sys.path.insert(0, str(TESTS_DIR))
+    from benchmark_enrolment import generate  # sibling script: the same registry data
+
+    from odoo.tools import SQL
+
+    env = env(su=True)
+    # A scratch database: earlier runs' programs, payrolls and entries go, the registry stays.
+    env.cr.execute(
+        """CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
+               SELECT id FROM account_move WHERE g2p_event IS NOT NULL;
+           CREATE TEMP TABLE bench_amls ON COMMIT DROP AS
+               SELECT id FROM account_move_line WHERE move_id IN (SELECT id FROM bench_moves);
+           DELETE FROM account_partial_reconcile
+            WHERE debit_move_id IN (SELECT id FROM bench_amls)
+               OR credit_move_id IN (SELECT id FROM bench_amls);
+           DELETE FROM account_analytic_line WHERE move_line_id IN (SELECT id FROM bench_amls);
+           DELETE FROM g2p_payroll_line;
+           DELETE FROM g2p_payroll;
+           DELETE FROM g2p_program_fund;
+           DELETE FROM account_move_line WHERE id IN (SELECT id FROM bench_amls);
+           DELETE FROM account_full_reconcile f
+            WHERE NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.full_reconcile_id = f.id);
+           DELETE FROM account_move WHERE id IN (SELECT id FROM bench_moves);
+           DELETE FROM g2p_cycle;
+           DELETE FROM g2p_program_membership;
+           DELETE FROM g2p_program;"""
+    )
+    env.cr.commit()
+    env.invalidate_all()
+    generate(env, households)
+    env.cr.commit()
+    program = env["g2p.program"].create(
+        {
+            "name": "Benchmark Payroll",
+            "target_type": "group",
+            "base_amount": 1000,
+            "amount_per_member": 200,
+            "posting_granularity": granularity,
+        }
+    )
+    program.action_activate()
+    _enrolled, _t = timed("enrol every household", program._enrol_eligible)
+    total_due = env.execute_query(SQL("SELECT sum(amount) FROM (%s) b", program._benefit_amounts_sql()))[0][0]
+    fund = env["g2p.program.fund"].create({"program_id": program.id, "amount": float(total_due)})
+    fund.action_post()
+    cycle = program._create_next_cycle()
+    cycle.action_submit()
+    cycle.action_approve()
+    payroll = env["g2p.payroll"].create({"cycle_id": cycle.id})
+    env.cr.commit()
+    print("-" * 80)
+    generated, t_generate = timed("generate payroll (INSERT … SELECT)", payroll._generate_lines)
+    env.cr.commit()
+    payroll.action_submit()
+    _approved, t_approve = timed("approve (funds lock, entry, line states)", lambda: payroll.action_approve())
+    env.cr.commit()
+    lines = env["g2p.payroll.line"].search([("payroll_id", "=", payroll.id)], order="id")
+    sent, t_sent = timed("mark every payment sent", lambda: len(lines._mark_sent()))
+    env.cr.commit()
+    results = [
+        {"line_id": line_id, "status": "failed", "reason_code": "ACCOUNT_CLOSED"}
+        if i % 10 == 0
+        else {"line_id": line_id, "status": "paid", "psp_reference": "TX%s" % line_id}
+        for i, line_id in enumerate(lines.ids)
+    ]
+    summary, t_apply = timed(
+        "apply outcomes (entries + reconcile)",
+        lambda: {
+            k: v
+            for k, v in env["g2p.payroll.line"]._apply_payment_results(results, atomic=False).items()
+            if k != "line_ids"
+        },
+    )
+    env.cr.commit()
+    again, t_again = timed(
+        "apply the same outcomes again (idempotent)",
+        lambda: env["g2p.payroll.line"]._apply_payment_results(results, atomic=False)["skipped"],
+    )
+    payable = program.beneficiary_payable_account_id
+    open_payable = env.execute_query(
+        SQL(
+            "SELECT COALESCE(sum(amount_residual), 0) FROM account_move_line WHERE account_id = %s "
+            "AND parent_state = 'posted'",
+            payable.id,
+        )
+    )[0][0]
+    env.cr.commit()
+    print("-" * 80)
+    print(
+        "RESULT households=%s payments=%s granularity=%s paid=%s failed=%s open_payable=%s | generate %.2fs, "
+        "approve %.2fs, send %.2fs, reconcile %.2fs, re-apply %.2fs"
+        % (
+            households,
+            generated,
+            granularity,
+            summary["paid"],
+            summary["failed"],
+            open_payable,
+            t_generate,
+            t_approve,
+            t_sent,
+            t_apply,
+            t_again,
+        )
+    )
+    assert summary["paid"] + summary["failed"] == generated == sent and again == generated, "counts disagree"
+    assert not summary["errors"] and float(open_payable) == 0, "payables not cleared"
+
+
+if "env" in globals() and os.environ.get(MARKER):
+    _households, _granularity = os.environ[MARKER].split(":")
+    bench(globals()["env"], int(_households), _granularity)
+elif __name__ == "__main__":
+    main()

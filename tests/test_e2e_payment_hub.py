@@ -1,0 +1,348 @@
+"""End to end over real HTTP: an approved payroll → PH-EE batches → the PH-EE simulator (its own
+process) → callbacks into Odoo's HTTP server → status fetch → payroll lines paid / failed with their
+journal entries. Duplicate, late, lost and forged callbacks, submission errors, timeouts and a crash
+after the processor accepted a batch — and, every time, the simulator's received log proves that no
+payment request id and no batch went out twice."""
+
+import time
+from pathlib import Path
+from unittest.mock import patch
+
+import requests
+
+from odoo.tests import HttpCase
+from odoo.tests import common as test_common
+from odoo.tools import SQL
+from tests.simulators.phee import run_phee_simulator
+
+from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import G2pPaymentBatch
+from odoo.addons.g2p_payroll.tests.common import PayrollCase
+from odoo.addons.g2p_payroll.tests.test_golden import iban
+from odoo.addons.queue_job.job import Job
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "addons" / "g2p_payment_hub" / "tests" / "data"
+PRIVATE_KEY = (DATA / "TEST_ONLY_phee_jws_private_key.pem").read_text()
+CERTIFICATE = str(DATA / "TEST_ONLY_phee_jws_certificate.pem")
+
+SIM_CONFIG = {
+    "oauth": True,
+    "jws_verify": True,
+    "jws_cert": CERTIFICATE,
+    "account_lookup": True,
+    # MSISDNs of households 7 (unknown at lookup) and 5 (rejected by the payee FSP) fail.
+    "unknown_payees": ["254710000007"],
+    "fail_if_payee_endswith": ["0000005"],
+    "callback_delay": 0.5,
+}
+
+
+class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
+    test_tags = {"standard", "at_install"}
+    test_module = "g2p_payment_hub"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._sim_context = run_phee_simulator(**SIM_CONFIG)
+        cls.sim = cls._sim_context.__enter__()
+        cls.addClassCleanup(cls._sim_context.__exit__, None, None, None)
+        cls.households = cls.env["res.partner"]
+        for i in range(12):
+            psp = "bank" if i >= 9 else "mobile"
+            number = iban(i) if psp == "bank" else "+25471%07d" % i
+            cls.households |= cls._paid_household("E2E%02d" % i, [40, 10], psp=psp, number=number)
+        cls.program.with_user(cls.manager)._enrol_eligible()
+        Connector = cls.env["g2p.payment.connector"]
+        common = {
+            "code": "phee",
+            "state": "test",
+            "phee_bulk_url": cls.sim.url,
+            "phee_ops_url": cls.sim.url,
+            "phee_tenant": "gorilla",
+            "phee_username": "mifos",
+            "phee_password": "password",
+            "payment_mode": "mojaloop",
+            "payer_identifier_type": "msisdn",
+            "payer_identifier": "27710101999",
+            "phee_jws": True,
+            "phee_jws_private_key": PRIVATE_KEY,
+            "phee_callback_base_url": cls.base_url(),
+            "batch_max_rows": 4,
+            "timeout": 2,
+            "retry_backoff": 0.01,
+            "poll_interval": 5,
+        }
+        cls.mobile_connector = Connector.create(
+            {**common, "name": "PH-EE mobile", "psp_id": cls.mobile_psp.id}
+        )
+        cls.bank_connector = Connector.create(
+            {**common, "name": "PH-EE bank", "psp_id": cls.bank_psp.id, "phee_request_type": "raw"}
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sim.control("reset")
+        # Odoo's test harness raises any timeout under 10 s to 10 s; the timeouts are the point here.
+        patcher = patch.object(
+            type(self),
+            "_request_handler",
+            classmethod(lambda cls, s, r, **kw: test_common._super_send(s, r, **kw)),
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _payroll_in_batches(self):
+        self._fund(1_000_000)
+        payroll = self._payroll(self._approved_cycle())
+        self._approve(payroll)
+        payroll.with_user(self.finance).action_create_batches()
+        return payroll
+
+    def _wait_callbacks(self, expected, timeout=20):
+        """Let Odoo's HTTP server take requests until ``expected`` callbacks were answered 2xx."""
+        deadline = time.monotonic() + timeout
+        with self.allow_requests(all_requests=True):
+            while time.monotonic() < deadline:
+                answered = [
+                    c for c in self.sim.control("callbacks")["callbacks"] if c["status"] and c["status"] < 300
+                ]
+                if len(answered) >= expected:
+                    break
+                time.sleep(0.1)
+        self.env.invalidate_all()
+        return answered
+
+    def _perform_jobs(self):
+        jobs = self.env["queue.job"].search(
+            [("model_name", "=", "g2p.payment.batch"), ("state", "=", "pending")]
+        )
+        for job in jobs:
+            Job.load(self.env, job.uuid).perform()
+            job.state = "done"
+        self.env.invalidate_all()
+        return len(jobs)
+
+    def assertNothingSentTwice(self, payroll):
+        received = self.sim.control("received")
+        self.assertEqual(received["duplicateRequestIds"], [])
+        self.assertEqual(received["duplicateCorrelationIds"], [])
+        self.assertFalse(received["droppedDuplicateRows"])
+        accepted = [entry for entry in received["submissions"] if entry["status"] == 202]
+        sent_ids = [request_id for entry in accepted for request_id in entry["requestIds"]]
+        self.assertEqual(len(sent_ids), len(set(sent_ids)))
+        live = payroll.batch_ids.filtered(lambda b: b.external_id)
+        self.assertEqual(set(sent_ids), set(live.attempt_ids.mapped("request_id")))
+        return received
+
+    def _outcome_of(self, payroll):
+        return {line.beneficiary_id.name: line.state for line in payroll.line_ids}
+
+    # ------------------------------------------------------------------ scenarios
+
+    def test_callbacks_drive_status_and_entries(self):
+        self.sim.control("config", {"callback_duplicates": 1})
+        payroll = self._payroll_in_batches()
+        batches = payroll.batch_ids
+        self.assertEqual(len(batches), 4)  # 9 mobile by 4, 3 bank
+        accepted = batches._send_batches()
+        self.assertEqual(accepted, batches)
+        self.assertTrue(all(batches.mapped("external_id")))
+        self.assertEqual(set(payroll.line_ids.mapped("state")), {"sent"})
+        self.assertEqual(payroll.state, "in_payment")
+
+        # Each batch calls back twice (duplicate copies): stored once, one status job per batch.
+        self._wait_callbacks(2 * len(batches))
+        events = self.env["g2p.payment.batch.log"].search(
+            [("batch_id", "in", batches.ids), ("kind", "=", "callback")]
+        )
+        self.assertEqual(len(events), len(batches))
+        self.assertEqual(self._perform_jobs(), len(batches))
+
+        outcome = self._outcome_of(payroll)
+        self.assertEqual(outcome.pop("E2E07"), "failed")
+        self.assertEqual(outcome.pop("E2E05"), "failed")
+        self.assertEqual(set(outcome.values()), {"paid"})
+        failed = payroll.line_ids.filtered(lambda line: line.state == "failed")
+        self.assertEqual(
+            {line.beneficiary_id.name: line.failure_reason_id.code for line in failed},
+            {"E2E07": "ACCOUNT_NOT_FOUND", "E2E05": "PSP_REJECTED"},
+        )
+        self.assertTrue(
+            all(payroll.line_ids.filtered(lambda line: line.state == "paid").mapped("psp_reference"))
+        )
+        self.assertEqual(set(batches.mapped("state")), {"completed"})
+        self.assertEqual(sum(batches.mapped("paid_count")), 10)
+        self.assertEqual(sum(batches.mapped("failed_count")), 2)
+        self.assertEqual(payroll.state, "reconciled")
+        moves = payroll.move_ids
+        self.assertEqual(set(moves.mapped("g2p_event")), {"approval", "payment", "failure"})
+        self.assertBalanced(moves)
+        self.assertAlmostEqual(self._open_payables(), 0.0)
+        self.assertNothingSentTwice(payroll)
+
+        # A late callback (new body) and a replayed one: accepted, harmless.
+        batch = batches[0]
+        url = "%s/g2p/payment_hub/phee/callback/%s" % (self.base_url(), batch.correlation_id)
+        body = {
+            "clientCorrelationId": batch.correlation_id,
+            "batchId": batch.external_id,
+            "message": "late : 100",
+        }
+        with self.allow_requests(all_requests=True):
+            late = requests.post(url, params={"token": batch.callback_token}, json=body, timeout=10)
+            again = requests.post(url, params={"token": batch.callback_token}, json=body, timeout=10)
+        self.assertEqual((late.status_code, late.json()["duplicate"]), (200, False))
+        self.assertEqual((again.status_code, again.json()["duplicate"]), (200, True))
+        self.env.invalidate_all()
+        self._perform_jobs()
+        self.assertEqual(self._outcome_of(payroll), {**outcome, "E2E07": "failed", "E2E05": "failed"})
+        self.assertEqual(len(payroll.move_ids), len(moves))
+
+    def test_forged_callbacks_are_refused(self):
+        payroll = self._payroll_in_batches()
+        batch = payroll.batch_ids[0]
+        batch._send_batches()
+        url = "%s/g2p/payment_hub/phee/callback/%s" % (self.base_url(), batch.correlation_id)
+        body = {"clientCorrelationId": batch.correlation_id, "batchId": batch.external_id, "message": "x"}
+        with self.allow_requests(all_requests=True):
+            missing = requests.post(url, json=body, timeout=10)
+            wrong = requests.post(url, params={"token": "A" * 43}, json=body, timeout=10)
+            unknown = requests.post(
+                url.replace(batch.correlation_id, "00000000-0000-0000-0000-000000000000"),
+                params={"token": batch.callback_token},
+                json=body,
+                timeout=10,
+            )
+            # PH-EE would not; a replayed URL with another batch's body is refused too.
+            other = requests.post(
+                url,
+                params={"token": batch.callback_token},
+                json={**body, "clientCorrelationId": "x"},
+                timeout=10,
+            )
+        self.assertEqual([r.status_code for r in (missing, wrong, unknown, other)], [403, 403, 403, 400])
+        self.env.invalidate_all()
+        self.assertFalse(batch.log_ids.filtered(lambda log: log.kind == "callback"))
+        self.assertEqual(self._perform_jobs(), 0)
+
+    def test_lost_callbacks_are_caught_by_the_poll_cron(self):
+        self.sim.control("config", {"callback_drop": True, "in_progress_fraction": 0.5})
+        payroll = self._payroll_in_batches()
+        payroll.batch_ids._send_batches()
+        Batch = self.env["g2p.payment.batch"]
+        # Not due yet: polled less than poll_interval ago.
+        Batch._cron_poll_status()
+        self.assertEqual(set(payroll.line_ids.mapped("state")), {"sent"})
+        for _round in range(3):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE g2p_payment_batch SET sent_date = sent_date - interval '1 hour', "
+                    "last_status_date = last_status_date - interval '1 hour' WHERE payroll_id = %s",
+                    payroll.id,
+                )
+            )
+            self.env.invalidate_all()
+            Batch._cron_poll_status()
+        self.env.invalidate_all()
+        self.assertEqual(set(payroll.batch_ids.mapped("state")), {"completed"})
+        self.assertEqual(payroll.state, "reconciled")
+        self.assertNothingSentTwice(payroll)
+
+    def test_submission_errors_and_rejections(self):
+        payroll = self._payroll_in_batches()
+        mobile = payroll.batch_ids.filtered(lambda b: b.connector_id == self.mobile_connector)
+        # Two 5xx, then accepted: retried with backoff, looked up before each retry.
+        self.sim.control("faults", {"submit_status": 503, "count": 2})
+        mobile[0]._send_batches()
+        self.assertEqual(mobile[0].state, "sent")
+        # Refused (4xx: unknown tenant): the batch fails, its payments stay approved and go in a new
+        # batch with new request ids.
+        self.mobile_connector.phee_tenant = "nobody"
+        mobile[1]._send_batches()
+        self.assertEqual(mobile[1].state, "failed")
+        self.assertIn("Invalid tenant", mobile[1].last_error)
+        self.assertEqual(set(mobile[1].attempt_ids.mapped("state")), {"failed"})
+        self.assertEqual(set(mobile[1].attempt_ids.payroll_line_id.mapped("state")), {"approved"})
+        self.mobile_connector.phee_tenant = "gorilla"
+        retry = self.env["g2p.payment.batch"].browse(
+            mobile[1].with_user(self.finance).action_retry_failed()["res_id"]
+        )
+        self.assertEqual(retry.attempt_ids.payroll_line_id, mobile[1].attempt_ids.payroll_line_id)
+        self.assertFalse(
+            set(retry.attempt_ids.mapped("request_id")) & set(mobile[1].attempt_ids.mapped("request_id"))
+        )
+        retry._send_batches()
+        self.assertEqual(retry.state, "sent")
+        # Operations API down once: the status poll retries (a GET is safe to repeat).
+        self.sim.control("faults", {"ops_status": 503, "count": 1})
+        (mobile[0] | retry)._fetch_and_apply()
+        self.assertEqual(mobile[0].state, "completed")
+        received = self.assertNothingSentTwice(payroll)
+        self.assertEqual([e["status"] for e in received["submissions"]], [503, 503, 202, 400, 202])
+
+    def test_timeout_and_crash_after_acceptance(self):
+        payroll = self._payroll_in_batches()
+        first, second, third, fourth = payroll.batch_ids.sorted("id")
+        # The processor answers after our timeout: we do not know whether it took the batch.
+        self.sim.control("faults", {"submit_delay": 3, "count": 1})
+        first._send_batches()
+        self.assertEqual(first.state, "queued")
+        self.assertIn("did not answer", first.last_error)
+        first._send_batches()  # still not listed: nothing sent
+        self.assertEqual(first.state, "queued")
+        self.assertIn("looked up again", first.last_error)
+        time.sleep(3.5)
+        first._send_batches()  # now listed: found, not sent again
+        self.assertEqual(first.state, "sent")
+        self.assertTrue(first.external_id)
+
+        # Accepted, then the answer is lost (500 / dropped connection): found by correlation id.
+        self.sim.control("faults", {"accept_then_fail": 1, "mode": "500"})
+        second._send_batches()
+        self.sim.control("faults", {"accept_then_fail": 1, "mode": "drop"})
+        third._send_batches()
+        self.assertEqual((second.state, third.state), ("sent", "sent"))
+
+        # Crash after PH-EE accepted, before our transaction commits: the submission marker,
+        # written in its own transaction, survives; the rest is rolled back.
+        def crash(self, external_id=None):
+            raise RuntimeError("worker killed")
+
+        crashed = False
+        with patch.object(G2pPaymentBatch, "_set_sent", crash):
+            try:
+                fourth._send_batches()
+            except RuntimeError:
+                crashed = True
+        self.assertTrue(crashed)
+        # What the database holds after that rollback (the test cannot roll back its own
+        # transaction): the batch as before the send, plus the marker committed by its own cursor.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE g2p_payment_batch SET state = 'queued', send_count = 0, external_id = NULL
+                    WHERE id = %s""",
+                fourth.id,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM g2p_payment_batch_log
+                    WHERE batch_id = %s AND is_submission IS NOT TRUE""",
+                fourth.id,
+            )
+        )
+        self.env.invalidate_all()
+        self.assertFalse(fourth.external_id)
+        fourth._send_batches()
+        self.assertEqual(fourth.state, "sent")
+        self.assertTrue(fourth.external_id)
+
+        self.sim.control("complete")
+        payroll.batch_ids._fetch_and_apply()
+        self.assertEqual(set(payroll.batch_ids.mapped("state")), {"completed"})
+        received = self.assertNothingSentTwice(payroll)
+        self.assertEqual(len([e for e in received["submissions"] if e["status"] == 202]), 4)
