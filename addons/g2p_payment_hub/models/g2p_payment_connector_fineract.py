@@ -212,6 +212,8 @@ class G2pPaymentConnectorFineract(models.Model):
             ["savingsaccounts", account_id, "transactions"],
             params={"command": "deposit"},
             data=json.dumps(body),
+            # Safe to retry (timeouts and 5xx included): the key makes Fineract replay, not re-deposit.
+            idempotent=True,
             # The attempt's request id: a repeated post replays the first answer, never deposits twice.
             headers={self.fineract_idempotency_header or "Idempotency-Key": attempt.request_id},
         )

@@ -143,43 +143,77 @@ class G2pPaymentConnectorGsma(models.Model):
         batch.write({"payload": json.dumps(body), "payload_filename": "%s.json" % batch.name})
 
     def _send(self, batch):
-        """POST the batch with its correlation id. The provider refuses a second POST with the same
-        X-CorrelationID (duplicateRequest): then the batch it created first is looked up, never re-sent."""
+        """POST the batch with its correlation id. Whenever the provider may already hold it (an
+        earlier submission, a lost answer, a 5xx, a duplicateRequest refusal) the batch is looked up
+        through GET /responses/{clientCorrelationId} first; a new POST always reuses the same
+        X-CorrelationID, which the provider refuses to turn into a second batch."""
         if self.code != "gsma":
             return super()._send(batch)
+        if not batch.payload:
+            self._build_batch(batch)
         if batch.state == "queued":
             batch._set_sending()
         if batch.external_id or batch.gsma_server_correlation_id:
             return batch._set_sent()
+        earlier, __ = batch._previous_submissions()
+        if earlier and self._gsma_recover(batch):
+            return batch
         summary = _(
             "%(count)s transactions, %(size)s bytes", count=len(batch.attempt_ids), size=len(batch.payload)
         )
-        response = self._request(
-            batch,
-            "POST",
-            self._gsma_endpoint("batchtransactions"),
-            data=batch.payload.encode(),
-            headers=self._gsma_headers(batch),
-            auth=self._gsma_auth(batch, callback=True),
-            log_body=summary,
-        )
+        batch._note_submission()
+        batch.send_count += 1
+        try:
+            response = self._request(
+                batch,
+                "POST",
+                self._gsma_endpoint("batchtransactions"),
+                data=batch.payload.encode(),
+                headers=self._gsma_headers(batch),
+                auth=self._gsma_auth(batch, callback=True),
+                log_body=summary,
+            )
+        except G2pTransportError as error:
+            if error.maybe_delivered and self._gsma_recover(batch):
+                return batch
+            raise
         body = self._gsma_json(response)
-        if response.status_code == 202:
+        status = response.status_code
+        if status == 202:
             batch.gsma_server_correlation_id = body.get("serverCorrelationId")
             if body.get("status") == "failed":
                 return batch._set_failed(self._gsma_error_text(body.get("error") or body))
             return batch._set_sent(external_id=body.get("objectReference"))
-        if response.status_code == 400 and body.get("errorCode") == "duplicateRequest":
-            batch_id = self._gsma_lookup(batch)
-            if not batch_id:
-                # Known but not found yet: stay queued and look again, never send it under a new id.
-                raise G2pTransportError(
-                    _("The provider knows batch %s but cannot return it yet.", batch.name)
-                )
-            return batch._set_sent(external_id=batch_id)
+        duplicate = status == 400 and body.get("errorCode") == "duplicateRequest"
+        if duplicate or status >= 500:
+            # A duplicate was accepted before; a 5xx may have been accepted before failing.
+            if self._gsma_recover(batch):
+                return batch
+            raise G2pTransportError(
+                _(
+                    "The provider answered HTTP %(status)s for batch %(batch)s and does not return it yet; "
+                    "it is looked up again before any new submission.",
+                    status=status,
+                    batch=batch.name,
+                ),
+                status=status,
+            )
         return batch._set_failed(
-            _("HTTP %(status)s: %(error)s", status=response.status_code, error=self._gsma_error_text(body))
+            _("HTTP %(status)s: %(error)s", status=status, error=self._gsma_error_text(body))
         )
+
+    def _gsma_recover(self, batch):
+        """Mark ``batch`` sent and return True when the provider already holds it."""
+        batch_id = self._gsma_lookup(batch)
+        if not batch_id:
+            return False
+        self.env["g2p.payment.batch.log"]._log(
+            batch,
+            "info",
+            note=_("The provider already holds this batch (%s): not submitted again.", batch_id),
+        )
+        batch._set_sent(external_id=batch_id)
+        return True
 
     def _handle_callback(self, batch, payload, headers):
         """The PUT is only a trigger: the provider's batch and its completions are fetched, since a
@@ -344,11 +378,13 @@ class G2pPaymentConnectorGsma(models.Model):
         return link.rstrip("/").rsplit("/", 1)[-1] or None
 
     def _gsma_request_state(self, batch):
-        """The request state of the submission; recovers the batch id through the correlation id
-        when the server correlation id is unknown (its 202 was lost)."""
+        """The request state of the submission, or {} when it cannot be read. Without a server
+        correlation id (the 202 was lost) the batch id is recovered through the correlation id and
+        the batch resource is read instead (see _gsma_batch_state)."""
         if not batch.gsma_server_correlation_id:
-            batch_id = self._gsma_lookup(batch)
-            return {"status": "completed", "objectReference": batch_id} if batch_id else {}
+            if not batch.external_id:
+                batch.external_id = self._gsma_lookup(batch) or False
+            return {}
         response, body = self._gsma_get(batch, "requeststates", batch.gsma_server_correlation_id)
         if response.status_code != 200:
             self.env["g2p.payment.batch.log"]._log(
@@ -358,8 +394,8 @@ class G2pPaymentConnectorGsma(models.Model):
         return body
 
     def _gsma_batch_state(self, batch):
-        """When the request state cannot be read (e.g. past its pollLimit), the batch resource
-        itself tells whether processing is over."""
+        """When the request state cannot be read (lost 202, past its pollLimit), the batch
+        resource itself tells whether processing is over."""
         if not batch.external_id:
             return {}
         response, body = self._gsma_get(batch, "batchtransactions", batch.external_id)

@@ -1,6 +1,7 @@
 """GSMA Mobile Money v1.2 batch connector over real HTTP to the stand-in, callbacks into Odoo."""
 
 import json
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, tagged
@@ -218,61 +219,77 @@ class TestGsmaConnector(PspCase, HttpCase):
 
     # ------------------------------------------------------------------ faults and idempotency
 
+    def _lookups(self, batch):
+        return self.sim.control("received", path_prefix="/responses/%s" % batch.correlation_id)
+
     def test_accept_then_fail_is_looked_up_not_resent(self):
-        """The provider creates the batch but the answer is lost (500). The next send reuses the
-        correlation id, gets duplicateRequest and finds the batch through /responses: one batch."""
+        """The provider creates the batch but answers 500: the batch is looked up through
+        /responses and marked sent, never posted again."""
         self.sim.control("faults", {"kind": "accept_then_fail", "path_prefix": "/batchtransactions"})
         batch = self._batch()
         batch._send_batches()
-        self.assertEqual(batch.state, "queued")
-        self.assertIn("500", batch.last_error)
-        self.assertEqual(set(self.lines.mapped("state")), {"approved"})
-        batch.env["g2p.payment.batch"]._cron_send_queued()
+        self.assertEqual(batch.state, "sent")
+        self.assertEqual(set(self.lines.mapped("state")), {"sent"})
+        self.assertEqual(len(self._posts()), 1)
+        self.assertEqual(len(self._lookups(batch)), 1)
+        self.assertTrue(batch.external_id.startswith("BT-"))
+        self.assertFalse(batch.gsma_server_correlation_id, "the 202 was lost")
+        batch._fetch_and_apply()
+        self.assertOutcome(batch)
+        batch._send_batches()  # a late retry (cron) changes nothing
+        self.assertEqual(len(self._posts()), 1)
+
+    def test_duplicate_request_recovered(self):
+        """A POST refused as duplicateRequest (the provider holds the batch from a submission whose
+        marker this run does not see) is recovered by the look-up: one provider batch."""
+        self.sim.control("faults", {"kind": "accept_then_fail", "path_prefix": "/batchtransactions"})
+        self.sim.control("faults", {"kind": "error", "status": 503, "path_prefix": "/responses"})
+        batch = self._batch()
+        batch._send_batches()
+        self.assertEqual(batch.state, "queued", "answer lost and look-up unavailable")
+        with patch.object(type(batch), "_previous_submissions", lambda self: (0, None)):
+            batch._send_batches()
         self.assertEqual(batch.state, "sent")
         posts = self._posts()
         self.assertEqual(len(posts), 2)
         self.assertEqual(self._sim_batches(), {batch.correlation_id})
-        lookups = self.sim.control("received", path_prefix="/responses/%s" % batch.correlation_id)
-        self.assertEqual(len(lookups), 1)
-        self.assertTrue(batch.external_id)
+        self.assertTrue(
+            batch.log_ids.filtered(
+                lambda log: log.http_status == 400 and "duplicateRequest" in (log.body or "")
+            )
+        )
         batch._fetch_and_apply()
         self.assertOutcome(batch)
-        # Every payment of the batch went to the provider once.
-        references = [
-            t["requestingOrganisationTransactionReference"]
-            for post in posts[:1]
-            for t in json.loads(post["body"])["transactions"]
-        ]
-        self.assertEqual(len(references), len(set(references)))
 
     def test_timeout_then_lookup(self):
-        """A POST the provider answers too late may have been applied: it is never sent blindly
-        again; the retry is answered duplicateRequest and the batch is looked up."""
+        """A POST answered too late may have been applied: the next send looks it up (the earlier
+        submission is on record) and finds it instead of posting again."""
         self.connector.timeout = 1
         self.sim.control("faults", {"kind": "delay", "seconds": 2, "path_prefix": "/batchtransactions"})
         batch = self._batch()
         batch._send_batches()
         self.assertEqual(batch.state, "queued")
+        self.assertIn("did not answer", batch.last_error)
         self._wait_for(lambda: self._provider_knows(batch), message="the delayed batch")
-        lookups = len(self.sim.control("received", path_prefix="/responses/"))
         batch._send_batches()
         self.assertEqual(batch.state, "sent")
-        self.assertEqual(len(self._posts()), 2)
-        self.assertEqual(len(self.sim.control("received", path_prefix="/responses/")), lookups + 1)
+        self.assertEqual(len(self._posts()), 1)
         self.assertEqual(self._sim_batches(), {batch.correlation_id})
         batch._fetch_and_apply()
         self.assertOutcome(batch)
 
     def test_server_error_resent_same_correlation(self):
-        """A 500 that did nothing: the batch stays queued and the next send creates it once."""
+        """A 500 that did nothing: the look-up finds no batch, it stays queued, and the next send
+        (after another look-up) posts it again under the same correlation id."""
         self.sim.control("faults", {"kind": "error", "status": 500, "path_prefix": "/batchtransactions"})
         batch = self._batch()
         batch._send_batches()
         self.assertEqual(batch.state, "queued")
+        self.assertIn("500", batch.last_error)
         batch._send_batches()
         self.assertEqual(batch.state, "sent")
         self.assertEqual([p["headers"]["X-CorrelationID"] for p in self._posts()], [batch.correlation_id] * 2)
-        self.assertFalse(self.sim.control("received", path_prefix="/responses"))
+        self.assertEqual(len(self._lookups(batch)), 2)
         batch._fetch_and_apply()
         self.assertOutcome(batch)
 
