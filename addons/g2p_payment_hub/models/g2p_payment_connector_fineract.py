@@ -162,6 +162,7 @@ class G2pPaymentConnectorFineract(models.Model):
             ["search"],
             params={"query": identifier, "resource": "savings", "exactMatch": "true"},
             log_kind="poll",
+            log_response=False,  # client names
         )
         if response.status_code != 200:
             raise G2pTransportError(

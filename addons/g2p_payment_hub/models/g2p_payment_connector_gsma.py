@@ -356,7 +356,7 @@ class G2pPaymentConnectorGsma(models.Model):
         _TOKENS[key] = (body["access_token"], time.monotonic() + int(body.get("expires_in") or 300))
         return body["access_token"]
 
-    def _gsma_get(self, batch, *parts, params=None):
+    def _gsma_get(self, batch, *parts, params=None, log_response=True):
         response = self._request(
             batch,
             "GET",
@@ -365,6 +365,7 @@ class G2pPaymentConnectorGsma(models.Model):
             headers=self._gsma_headers(),
             auth=self._gsma_auth(batch),
             log_kind="poll",
+            log_response=log_response,
         )
         return response, self._gsma_json(response)
 
@@ -408,8 +409,14 @@ class G2pPaymentConnectorGsma(models.Model):
         limit = max(self.gsma_page_size or 50, 1)
         offset = 0
         while True:
+            # Pages list payees' wallets: only their size is logged.
             response, body = self._gsma_get(
-                batch, "batchtransactions", batch.external_id, kind, params={"offset": offset, "limit": limit}
+                batch,
+                "batchtransactions",
+                batch.external_id,
+                kind,
+                params={"offset": offset, "limit": limit},
+                log_response=False,
             )
             if response.status_code != 200 or not isinstance(body, list):
                 raise G2pTransportError(

@@ -133,6 +133,8 @@ class TestGsmaConnector(PspCase, HttpCase):
 
         batch._fetch_and_apply()
         self.assertOutcome(batch)
+        log_text = "".join((log.headers or "") + (log.body or "") + (log.url or "") for log in batch.log_ids)
+        self.assertNotIn("+25471000000", log_text, "no payee wallet in the batch log")
         # Fetching again changes nothing; the batch was submitted once.
         moves = self.payroll.move_ids
         batch._fetch_and_apply()
