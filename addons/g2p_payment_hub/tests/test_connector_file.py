@@ -8,7 +8,7 @@ import uuid
 from lxml import etree
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from ..tools.pain001 import NAMESPACE
 from .psp_common import PspCase
@@ -168,3 +168,18 @@ class TestFileConnector(PspCase):
         self.lines[0].sudo().account_identifier = "12345678"
         with self.assertRaisesRegex(UserError, "not a valid IBAN"):
             self._batch()
+
+    def test_connector_forms(self):
+        """Each type's fields are on the connector form, required where the type needs them."""
+        for code, values in (
+            ("gsma", {"gsma_url": "https://mm.example.org/v1.2", "gsma_auth_mode": "api_key"}),
+            ("fineract", {"fineract_url": "https://mifos.example.org/api/v1", "fineract_payment_type_id": 1}),
+            ("file", {"file_format": "bank_csv"}),
+        ):
+            form = Form(self.env["g2p.payment.connector"])
+            form.name = code
+            form.psp_id = self.bank_psp
+            form.code = code
+            for field, value in values.items():
+                setattr(form, field, value)
+            self.assertEqual(form.save().code, code)

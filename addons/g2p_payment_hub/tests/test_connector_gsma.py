@@ -4,6 +4,7 @@ import json
 from unittest.mock import patch
 from urllib.parse import urlsplit
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -333,6 +334,35 @@ class TestGsmaConnector(PspCase, HttpCase):
         self.assertEqual(
             self.payroll._create_payment_batches(self.lines).attempt_ids.payroll_line_id, self.lines
         )
+
+    def test_finance_officer_batches_and_sends_every_psp(self):
+        """The finance officer's path: one click batches the payroll per PSP (GSMA for wallets, a
+        bank file for IBANs), one click sends both; neither reads the connectors' secrets."""
+        self.env["g2p.payment.connector"].create(
+            {
+                "name": "Bank file",
+                "code": "file",
+                "psp_id": self.bank_psp.id,
+                "state": "enabled",
+                "file_debtor_iban": "DE89370400440532013000",
+                "file_debtor_bic": "COBADEFFXXX",
+            }
+        )
+        self.payroll.with_user(self.finance).action_create_batches()
+        batches = self.payroll.batch_ids
+        self.assertEqual(set(batches.mapped("connector_code")), {"gsma", "file"})
+        batches.with_user(self.finance).action_send()
+        self.assertEqual(set(batches.mapped("state")), {"sent"})
+        self.assertEqual(set(self.payroll.line_ids.mapped("state")), {"sent"})
+        file_batch = batches.filtered(lambda b: b.connector_code == "file")
+        attachment = (
+            self.env["ir.attachment"]
+            .with_user(self.finance)
+            .search([("res_model", "=", "g2p.payment.batch"), ("res_id", "=", file_batch.id)])
+        )
+        self.assertTrue(attachment.raw.startswith(b"<?xml"))
+        with self.assertRaises(AccessError):
+            self.connector.with_user(self.finance).read(["gsma_api_key"])
 
     def test_oauth_and_connection_test(self):
         self.sim.control("config", {"auth": {"api_key": None, "consumer_key": "ck", "consumer_secret": "cs"}})
