@@ -1,7 +1,6 @@
 """GSMA Mobile Money API v1.2 bulk disbursement (``/batchtransactions``)."""
 
 import json
-import logging
 import re
 import time
 from datetime import UTC, datetime
@@ -14,13 +13,11 @@ from odoo.exceptions import UserError
 from ..exceptions import G2pTransportError
 from ..tools import FormatError, format_amount
 
-_logger = logging.getLogger(__name__)
-
 # Rejection reasons are free text in GSMA v1.2: map the usual wordings to our reason codes.
 REJECTION_REASON_CODES = [
     (re.compile(r"deceased|dead", re.IGNORECASE), "DECEASED"),
     (
-        re.compile(r"not (registered|found)|unknown|does not exist|invalid (msisdn|account)", re.I),
+        re.compile(r"not (registered|found)|unknown|does not exist|invalid (msisdn|account)", re.IGNORECASE),
         "ACCOUNT_NOT_FOUND",
     ),
     (re.compile(r"closed|barred|blocked|suspended|inactive|dormant", re.IGNORECASE), "ACCOUNT_CLOSED"),
