@@ -75,9 +75,17 @@ def main():
 
 def timed(label, func):
     started = time.perf_counter()
-    result = func()
+    if os.environ.get("G2P_BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        result = profile.runcall(func)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+    else:
+        result = func()
     elapsed = time.perf_counter() - started
-    print("%-52s %8.2f s   %s" % (label, elapsed, result), flush=True)
+    print("%-52s %8.2f s   %s" % (label, elapsed, str(result)[:60]), flush=True)
     return result, elapsed
 
 

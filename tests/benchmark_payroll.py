@@ -24,6 +24,32 @@ import time
 from pathlib import Path
 
 MARKER = "G2P_BENCH_PAYROLL"
+# A scratch database: earlier runs' programs, payrolls and entries go (the registry stays), then
+# VACUUM, so each run starts without the dead rows of the last one.
+CLEANUP = """BEGIN;
+CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
+    SELECT id FROM account_move WHERE g2p_event IS NOT NULL;
+CREATE TEMP TABLE bench_amls ON COMMIT DROP AS
+    SELECT id FROM account_move_line WHERE move_id IN (SELECT id FROM bench_moves);
+DELETE FROM account_partial_reconcile
+    WHERE debit_move_id IN (SELECT id FROM bench_amls)
+    OR credit_move_id IN (SELECT id FROM bench_amls);
+DELETE FROM account_analytic_line WHERE move_line_id IN (SELECT id FROM bench_amls);
+DELETE FROM g2p_payroll_line;
+DELETE FROM g2p_payroll;
+DELETE FROM g2p_program_fund;
+DELETE FROM account_move_line WHERE id IN (SELECT id FROM bench_amls);
+DELETE FROM account_full_reconcile f
+    WHERE NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.full_reconcile_id = f.id);
+DELETE FROM account_move WHERE id IN (SELECT id FROM bench_moves);
+DELETE FROM g2p_cycle;
+DELETE FROM g2p_program_membership;
+DELETE FROM g2p_program;
+COMMIT;"""
+VACUUM = (
+    "VACUUM ANALYZE g2p_payroll_line, g2p_payroll, account_move_line, account_move, "
+    "account_partial_reconcile, g2p_program_membership"
+)
 # Inside `odoo shell` the script is read from stdin: the tests directory comes from the environment.
 TESTS_DIR = Path(os.environ.get("G2P_BENCH_TESTS_DIR") or Path(__file__).resolve().parent)
 
@@ -75,27 +101,6 @@ def bench(env, households, granularity):
     from odoo.tools import SQL
 
     env = env(su=True)
-    # A scratch database: earlier runs' programs, payrolls and entries go, the registry stays.
-    env.cr.execute(
-        """CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
-               SELECT id FROM account_move WHERE g2p_event IS NOT NULL;
-           CREATE TEMP TABLE bench_amls ON COMMIT DROP AS
-               SELECT id FROM account_move_line WHERE move_id IN (SELECT id FROM bench_moves);
-           DELETE FROM account_partial_reconcile
-            WHERE debit_move_id IN (SELECT id FROM bench_amls)
-               OR credit_move_id IN (SELECT id FROM bench_amls);
-           DELETE FROM account_analytic_line WHERE move_line_id IN (SELECT id FROM bench_amls);
-           DELETE FROM g2p_payroll_line;
-           DELETE FROM g2p_payroll;
-           DELETE FROM g2p_program_fund;
-           DELETE FROM account_move_line WHERE id IN (SELECT id FROM bench_amls);
-           DELETE FROM account_full_reconcile f
-            WHERE NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.full_reconcile_id = f.id);
-           DELETE FROM account_move WHERE id IN (SELECT id FROM bench_moves);
-           DELETE FROM g2p_cycle;
-           DELETE FROM g2p_program_membership;
-           DELETE FROM g2p_program;"""
-    )
     env.cr.commit()
     env.invalidate_all()
     generate(env, households)

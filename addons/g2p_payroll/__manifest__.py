@@ -18,7 +18,15 @@
         "views/g2p_program_fund_views.xml",
         "views/g2p_program_views.xml",
         "views/g2p_menus.xml",
+        "report/g2p_payroll_report_actions.xml",
+        "report/g2p_payroll_templates.xml",
+        "report/g2p_payroll_reconciliation_templates.xml",
+        "report/g2p_program_funds_templates.xml",
         "security/g2p_record_rules.xml",
+    ],
+    "demo": [
+        # after g2p_program's demo (a dependency): the Child Grant program and its approved cycle
+        "demo/g2p_payroll_demo.xml",
     ],
     "post_init_hook": "_post_init_hook",
     "installable": True,

@@ -329,11 +329,21 @@ class G2pPaymentBatch(models.Model):
 
     @api.model
     def _cron_send_queued(self, limit=50):
-        """Send queued batches (those a transport error left behind, or queued without a send)."""
-        batches = self.search(
-            [("state", "in", ("queued",)), ("connector_id.state", "!=", "disabled")], limit=limit
+        """Send again the queued batches whose submission was tried (a transport error, a lost
+        answer, a crash): the connector looks each up first. Batches never sent wait for a user."""
+        self.env["g2p.payment.batch.log"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT b.id FROM g2p_payment_batch b
+                     JOIN g2p_payment_connector c ON c.id = b.connector_id AND c.state != 'disabled'
+                    WHERE b.state = 'queued'
+                      AND EXISTS (SELECT 1 FROM g2p_payment_batch_log l
+                                   WHERE l.batch_id = b.id AND l.is_submission IS TRUE)
+                    ORDER BY b.id LIMIT %s""",
+                limit,
+            )
         )
-        return batches._send_batches()
+        return self.browse([row[0] for row in self.env.cr.fetchall()])._send_batches()
 
     def _previous_submissions(self):
         """Submissions of this batch started by earlier (committed) runs: when there is one, the
@@ -402,7 +412,9 @@ class G2pPaymentBatch(models.Model):
             for batch in part:
                 try:
                     results.extend(batch.connector_id._fetch_status(batch))
-                except G2pTransportError as error:
+                except UserError as error:
+                    # Unreachable processor or refused login: logged on the batch, the others go on,
+                    # and the next poll tries again.
                     batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
                     batch.last_error = str(error)
             applied = part._apply_results(results)

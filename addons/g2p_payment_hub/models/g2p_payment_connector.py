@@ -278,6 +278,11 @@ class G2pPaymentConnector(models.Model):
         body = log_body if log_body is not None else kwargs.get("data") or kwargs.get("json")
         if isinstance(body, dict | list):
             body = json.dumps(body)
+        if kwargs.get("params"):
+            # Log the full address (query included); redact_url hides the secret parameters.
+            url_logged = requests.Request(method, url, params=kwargs["params"]).prepare().url
+        else:
+            url_logged = url
         tries = self.max_transport_retries + 1
         delay = max(self.retry_backoff, 0.0)
         error = None
@@ -289,7 +294,7 @@ class G2pPaymentConnector(models.Model):
                 batch,
                 log_kind,
                 method=method.upper(),
-                url=url,
+                url=url_logged,
                 body=body,
                 headers=kwargs.get("headers"),
                 note=_("try %(n)s of %(tries)s", n=number, tries=tries) if number > 1 else None,
@@ -299,7 +304,7 @@ class G2pPaymentConnector(models.Model):
                 response = requests.request(method, url, **kwargs)
             except requests.exceptions.SSLError as exc:
                 # Never retried: a certificate problem does not fix itself.
-                Log._log(batch, "error", method=method.upper(), url=url, body=str(exc))
+                Log._log(batch, "error", method=method.upper(), url=url_logged, body=str(exc))
                 raise G2pTransportError(
                     _("TLS error talking to %(url)s: %(error)s", url=redact_url(url), error=exc)
                 ) from None
@@ -311,7 +316,7 @@ class G2pPaymentConnector(models.Model):
                     _("Cannot reach %(url)s: %(error)s", url=redact_url(url), error=exc.__class__.__name__),
                     maybe_delivered=delivered,
                 )
-                Log._log(batch, "error", method=method.upper(), url=url, body=str(exc)[:500])
+                Log._log(batch, "error", method=method.upper(), url=url_logged, body=str(exc)[:500])
                 if delivered and not idempotent:
                     raise error from None
                 continue
@@ -324,12 +329,12 @@ class G2pPaymentConnector(models.Model):
                     ),
                     maybe_delivered=True,
                 )
-                Log._log(batch, "error", method=method.upper(), url=url, body=str(exc)[:500])
+                Log._log(batch, "error", method=method.upper(), url=url_logged, body=str(exc)[:500])
                 if not idempotent:
                     raise error from None
                 continue
             except requests.exceptions.RequestException as exc:
-                Log._log(batch, "error", method=method.upper(), url=url, body=str(exc)[:500])
+                Log._log(batch, "error", method=method.upper(), url=url_logged, body=str(exc)[:500])
                 raise G2pTransportError(
                     _("Request to %(url)s failed: %(error)s", url=redact_url(url), error=exc)
                 ) from None
@@ -337,7 +342,7 @@ class G2pPaymentConnector(models.Model):
                 batch,
                 "response",
                 method=method.upper(),
-                url=url,
+                url=url_logged,
                 http_status=response.status_code,
                 body=response.text if log_response else _("[%s bytes]", len(response.content)),
                 headers=response.headers,

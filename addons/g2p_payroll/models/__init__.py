@@ -10,3 +10,4 @@ from . import g2p_payroll_psp_summary
 from . import account_move
 from . import g2p_payroll_reconciliation
 from . import g2p_payroll_reconciliation_row
+from . import g2p_payroll_report

@@ -258,7 +258,8 @@ class G2pPayroll(models.Model):
                  JOIN g2p_payment_account a ON a.id = pm.payment_account_id
             LEFT JOIN g2p_pay_point pp ON pp.id = a.pay_point_id
                 WHERE b.amount > 0 AND p.registrant_state = 'active'
-                  AND NOT EXISTS (%(already)s)""",
+                  AND NOT EXISTS (%(already)s)
+             ORDER BY p.registrant_number, b.beneficiary_id""",
             payroll=self.id,
             program=program.id,
             cycle=cycle.id,
@@ -383,7 +384,6 @@ class G2pPayroll(models.Model):
             )
             program._lock_and_check_funds(sum(float(amount) for _id, amount in rows))
             lines = self.env["g2p.payroll.line"].browse([line_id for line_id, _amount in rows])
-            lines._write_states([(line_id, "approved", None, None, None, None) for line_id, _amount in rows])
             payroll._post_approval(lines)
             payroll.sudo()._set_state(
                 "approved",
@@ -403,7 +403,7 @@ class G2pPayroll(models.Model):
             "psp": SQL("NULL::int, l.psp_id, l.psp_id"),
             "total": SQL("NULL::int, NULL::int, NULL::int"),
         }[granularity]
-        lines.flush_recordset()
+        self.env["g2p.payroll.line"].flush_model(["amount", "psp_id", "beneficiary_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT %s, sum(l.amount) FROM g2p_payroll_line l
@@ -415,7 +415,7 @@ class G2pPayroll(models.Model):
         return {(line_id, partner_id, psp_id): float(amount) for line_id, partner_id, psp_id, amount in rows}
 
     def _amounts_by_psp(self, lines):
-        lines.flush_recordset()
+        self.env["g2p.payroll.line"].flush_model(["amount", "psp_id", "beneficiary_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT l.psp_id, sum(l.amount) FROM g2p_payroll_line l
@@ -493,12 +493,17 @@ class G2pPayroll(models.Model):
             analytic_distribution=program._analytic_distribution(self.cycle_id),
         )
         move = self._create_moves(date, "approval", [expense, *payable], label)
-        self._link_move_lines(lines, move, "approval_move_line_id")
+        self._link_move_lines(
+            lines,
+            move,
+            "approval_move_line_id",
+            SQL("state = 'approved', write_uid = %s, write_date = now() AT TIME ZONE 'UTC'", self.env.uid),
+        )
         return move
 
-    def _post_settlement(self, lines, event, date):
-        """Clear the payable of ``lines``: paid (Cr PSP clearing), failed or cancelled (Cr benefit
-        expense, a reversal of their approval). Reconciles each payable item with its approval."""
+    def _post_settlement_move(self, lines, event, date):
+        """The entry clearing the payable of ``lines``: paid (Cr PSP clearing), failed or cancelled
+        (Cr benefit expense, a reversal of their approval)."""
         self.ensure_one()
         program = self.program_id.sudo()
         labels = {
@@ -532,10 +537,36 @@ class G2pPayroll(models.Model):
                     analytic_distribution=program._analytic_distribution(self.cycle_id),
                 )
             ]
-        move = self._create_moves(date, event, payable + counterparts, label)
+        return self._create_moves(date, event, payable + counterparts, label)
+
+    def _post_settlement(self, lines, event, date):
+        """Settle ``lines`` (states already written): entry, link, reconciliation."""
+        move = self._post_settlement_move(lines, event, date)
         self._link_move_lines(lines, move, "settlement_move_line_id")
         self._reconcile_payables(lines)
         return move
+
+    def _settlement_items(self, lines, move):
+        """{line id: payable item of ``move``} by the program's granularity, in one query."""
+        granularity = self.program_id.posting_granularity
+        match = {
+            "beneficiary": SQL("aml.g2p_payroll_line_id = l.id"),
+            "psp": SQL("aml.g2p_psp_id = l.psp_id"),
+            "total": SQL("TRUE"),
+        }[granularity]
+        move.line_ids.flush_recordset()
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT l.id, aml.id FROM g2p_payroll_line l, account_move_line aml
+                        WHERE aml.move_id = %s AND aml.account_id = %s AND l.id = ANY(%s) AND %s""",
+                    move.id,
+                    self.program_id.sudo().beneficiary_payable_account_id.id,
+                    lines.ids,
+                    match,
+                )
+            )
+        )
 
     def _create_moves(self, date, event, line_vals, label):
         program = self.program_id.sudo()
@@ -552,8 +583,9 @@ class G2pPayroll(models.Model):
             ]
         )
 
-    def _link_move_lines(self, lines, move, field_name):
-        """Point each payroll line at its payable item in ``move`` (set-based)."""
+    def _link_move_lines(self, lines, move, field_name, extra=None):
+        """Point each payroll line at its payable item in ``move`` (set-based), also applying the
+        ``extra`` assignment: one pass over the rows instead of two."""
         payable = self.program_id.sudo().beneficiary_payable_account_id
         granularity = self.program_id.posting_granularity
         match = {
@@ -564,18 +596,19 @@ class G2pPayroll(models.Model):
         move.line_ids.flush_recordset()
         self.env.cr.execute(
             SQL(
-                """UPDATE g2p_payroll_line l SET %(field)s = aml.id
+                """UPDATE g2p_payroll_line l SET %(field)s = aml.id %(extra)s
                      FROM account_move_line aml
-                    WHERE aml.move_id = %(move)s AND aml.account_id = %(payable)s AND l.id IN %(lines)s
+                    WHERE aml.move_id = %(move)s AND aml.account_id = %(payable)s AND l.id = ANY(%(lines)s)
                       AND %(match)s""",
                 field=SQL.identifier(field_name),
                 move=move.id,
                 payable=payable.id,
-                lines=tuple(lines.ids),
+                lines=lines.ids,
                 match=match,
+                extra=SQL(", %s", extra) if extra else SQL(),
             )
         )
-        lines.invalidate_recordset([field_name])
+        lines._invalidate_after_sql()
 
     def _reconcile_payables(self, lines):
         """Reconcile each settlement item with the approval items of the same payments."""

@@ -26,7 +26,9 @@ class G2pPayrollLine(models.Model):
     _rec_name = "payment_number"
     _check_company_auto = True
 
-    payroll_id = fields.Many2one("g2p.payroll", required=True, ondelete="cascade", check_company=True)
+    payroll_id = fields.Many2one(
+        "g2p.payroll", required=True, ondelete="cascade", index=True, check_company=True
+    )
     program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict", index=True)
     cycle_id = fields.Many2one("g2p.cycle", required=True, ondelete="restrict", index=True)
     entitlement_cycle_id = fields.Many2one(
@@ -93,10 +95,12 @@ class G2pPayrollLine(models.Model):
     # ------------------------------------------------------------------ state changes (set-based)
 
     def _write_states(self, rows):
-        """Apply ``rows`` = [(line id, state, date, psp reference, reason id, note)] in one UPDATE."""
+        """Apply ``rows`` = [(line id, state, date, psp reference, reason id, note[, settlement
+        item])] in one UPDATE."""
         if not rows:
             return
-        ids, states, dates, refs, reasons, notes = (list(col) for col in zip(*rows, strict=True))
+        rows = [(*row, None) if len(row) == 6 else row for row in rows]
+        ids, states, dates, refs, reasons, notes, items = (list(col) for col in zip(*rows, strict=True))
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_payroll_line l
@@ -106,10 +110,11 @@ class G2pPayrollLine(models.Model):
                           psp_reference = COALESCE(v.ref, l.psp_reference),
                           failure_reason_id = COALESCE(v.reason, l.failure_reason_id),
                           failure_note = COALESCE(v.note, l.failure_note),
+                          settlement_move_line_id = COALESCE(v.item, l.settlement_move_line_id),
                           write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
                      FROM unnest(%s::int[], %s::varchar[], %s::date[],
-                                 %s::varchar[], %s::int[], %s::varchar[])
-                          AS v(id, state, day, ref, reason, note)
+                                 %s::varchar[], %s::int[], %s::varchar[], %s::int[])
+                          AS v(id, state, day, ref, reason, note, item)
                     WHERE l.id = v.id""",
                 self.env.uid,
                 ids,
@@ -118,10 +123,15 @@ class G2pPayrollLine(models.Model):
                 refs,
                 reasons,
                 notes,
+                items,
             )
         )
+        self._invalidate_after_sql()
+
+    def _invalidate_after_sql(self):
+        """After a set-based UPDATE: lines, and what is computed from their states (committed
+        funds, payroll totals)."""
         self.invalidate_model()
-        # Committed funds and payroll totals are computed from line states.
         self.env["g2p.program"].invalidate_model(["funds_committed", "funds_available"])
         self.env["g2p.payroll"].invalidate_model()
 
@@ -132,9 +142,9 @@ class G2pPayrollLine(models.Model):
             SQL(
                 """UPDATE g2p_payroll_line SET state = 'sent', sent_date = now() AT TIME ZONE 'UTC',
                           write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
-                    WHERE id IN %s AND state = 'approved' RETURNING id""",
+                    WHERE id = ANY(%s) AND state = 'approved' RETURNING id""",
                 self.env.uid,
-                tuple(self.ids) or (None,),
+                self.ids,
             )
         )
         sent = self.browse([row[0] for row in self.env.cr.fetchall()])
@@ -232,10 +242,12 @@ class G2pPayrollLine(models.Model):
                 numbers,
             )
         )
-        visible = set(self.search([("id", "in", [row["id"] for row in rows])]).ids)
+        # Only lines the user may see: the multi-company rules, checked per payroll, not per line.
+        payrolls = self.env["g2p.payroll"].browse({row["payroll_id"] for row in rows})
+        visible = set(payrolls._filtered_access("read").ids)
         lines = {}
         for row in rows:
-            if row["id"] in visible:
+            if row["payroll_id"] in visible:
                 lines[row["id"]] = row
                 lines[row["payment_number"]] = row
         return lines
@@ -318,15 +330,19 @@ class G2pPayrollLine(models.Model):
 
     @api.model
     def _apply_checked_results(self, todo):
-        """Write the states, post the payment and failure entries per payroll and date, reconcile."""
-        self._write_states([entry[:6] for entry in todo])
-        by_payroll = {}
+        """Post the payment and failure entries per payroll and date, write the states with their
+        settlement items in one UPDATE, then reconcile."""
+        groups = {}
         for line_id, status, day, *_rest, payroll_id in todo:
-            by_payroll.setdefault((payroll_id, status, day), []).append(line_id)
+            groups.setdefault((payroll_id, status, day), []).append(line_id)
         Payroll = self.env["g2p.payroll"]
-        for (payroll_id, status, day), line_ids in sorted(
-            by_payroll.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])
-        ):
-            event = "payment" if status == "paid" else "failure"
-            Payroll.browse(payroll_id)._post_settlement(self.browse(line_ids), event, day)
-        Payroll.browse({key[0] for key in by_payroll})._update_payment_state()
+        items = {}
+        for (payroll_id, status, day), line_ids in sorted(groups.items()):
+            payroll, lines = Payroll.browse(payroll_id), self.browse(line_ids)
+            move = payroll._post_settlement_move(lines, "payment" if status == "paid" else "failure", day)
+            items.update(payroll._settlement_items(lines, move))
+        self._write_states([(*entry[:6], items[entry[0]]) for entry in todo])
+        for payroll_id in {key[0] for key in groups}:
+            payroll = Payroll.browse(payroll_id)
+            payroll._reconcile_payables(self.browse([entry[0] for entry in todo if entry[6] == payroll_id]))
+        Payroll.browse({key[0] for key in groups})._update_payment_state()
