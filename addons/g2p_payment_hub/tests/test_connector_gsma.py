@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .psp_common import PspCase, load_simulator
+from odoo.addons.queue_job.job import Job
 
 gsma = load_simulator("gsma")
 
@@ -132,7 +133,8 @@ class TestGsmaConnector(PspCase, HttpCase):
         self.assertEqual(len(jobs), 1)
         self.assertEqual(batch.state, "sent", "the callback body is never applied as an outcome")
 
-        batch._fetch_and_apply()
+        Job.load(self.env, jobs.uuid).perform()  # what the queue_job runner does
+        batch.invalidate_recordset()
         self.assertOutcome(batch)
         log_text = "".join((log.headers or "") + (log.body or "") + (log.url or "") for log in batch.log_ids)
         self.assertNotIn("+25471000000", log_text, "no payee wallet in the batch log")
@@ -175,7 +177,17 @@ class TestGsmaConnector(PspCase, HttpCase):
         batch._fetch_and_apply()
         self.assertEqual(batch.state, "sent", "still pending at the provider")
         self._wait_for(lambda: self._state_completed(batch), message="batch processed")
-        batch._fetch_and_apply()
+        # The poll cron takes batches not updated for their connector's interval.
+        self.env["g2p.payment.batch"]._cron_poll_status()
+        self.assertEqual(batch.state, "sent", "updated a moment ago: not due yet")
+        self.env.cr.execute(
+            SQL(
+                "UPDATE g2p_payment_batch SET last_status_date = now() - interval '1 hour' WHERE id = %s",
+                batch.id,
+            )
+        )
+        batch.invalidate_recordset()
+        self.env["g2p.payment.batch"]._cron_poll_status()
         self.assertOutcome(batch)
         pages = self.sim.control(
             "received", path_prefix="/batchtransactions/%s/completions" % batch.external_id
