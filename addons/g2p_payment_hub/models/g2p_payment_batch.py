@@ -161,23 +161,22 @@ class G2pPaymentBatch(models.Model):
         return changed
 
     def _mark_attempts_sent(self):
-        """Attempts become sent; their payroll lines too, unless the caller marks the lines of many
-        batches at once (``g2p_defer_lines_sent``: the payroll's state is recomputed once)."""
-        if not self:
+        """Attempts and their payroll lines become sent, unless the caller marks those of many
+        batches at once (``g2p_defer_lines_sent``: one UPDATE each, the payroll state once)."""
+        if not self or self.env.context.get("g2p_defer_lines_sent"):
             return
         self.env["g2p.payment.attempt"].flush_model()
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_payment_attempt SET state = 'sent', write_uid = %s,
                           write_date = now() AT TIME ZONE 'UTC'
-                    WHERE batch_id IN %s AND state = 'queued'""",
+                    WHERE batch_id = ANY(%s) AND state = 'queued'""",
                 self.env.uid,
-                tuple(self.ids),
+                self.ids,
             )
         )
         self.env["g2p.payment.attempt"].invalidate_model()
-        if not self.env.context.get("g2p_defer_lines_sent"):
-            self._mark_lines_sent()
+        self._mark_lines_sent()
 
     def _mark_lines_sent(self):
         """The approved payroll lines with a sent attempt in ``self`` become sent (set-based)."""
@@ -187,8 +186,9 @@ class G2pPaymentBatch(models.Model):
             row[0]
             for row in self.env.execute_query(
                 SQL(
-                    "SELECT payroll_line_id FROM g2p_payment_attempt WHERE batch_id IN %s AND state = 'sent'",
-                    tuple(self.ids),
+                    "SELECT payroll_line_id FROM g2p_payment_attempt "
+                    "WHERE batch_id = ANY(%s) AND state = 'sent'",
+                    self.ids,
                 )
             )
         ]
@@ -324,7 +324,7 @@ class G2pPaymentBatch(models.Model):
                     batch.last_error = str(error)
             if batch.state in ("sent", "partially_completed", "completed"):
                 accepted |= batch
-        accepted.with_context(g2p_defer_lines_sent=False)._mark_lines_sent()
+        accepted.with_context(g2p_defer_lines_sent=False)._mark_attempts_sent()
         return accepted.with_env(self.env)
 
     @api.model

@@ -212,6 +212,12 @@ class G2pPaymentConnector(models.Model):
         size = self._get_batch_limits()["max_rows"]
         return [payments[i : i + size] for i in range(0, len(payments), size)]
 
+    def _build_batches(self, batches, chunks):
+        """Render the payloads of new ``batches`` of this connector; ``chunks`` are their payments
+        as returned by :meth:`_split_payments` (same order). Default: :meth:`_build_batch` each."""
+        for batch in batches:
+            self._build_batch(batch)
+
     def _build_batch(self, batch):
         """Render the batch's payload (stored on ``batch.payload``)."""
         raise UserError(

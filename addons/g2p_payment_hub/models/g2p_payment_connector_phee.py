@@ -137,9 +137,12 @@ class G2pPaymentConnectorPhee(models.Model):
         self._phee_check_config()
         limits = self._get_batch_limits()
         by_request = {payment["request_id"]: payment for payment in payments}
+        for payment in payments:
+            # Kept for _build_batches: the same instruction is rendered, not built again.
+            payment["instruction"] = self._phee_instruction(payment)
         try:
             groups = phee.split_into_batches(
-                [self._phee_instruction(payment) for payment in payments],
+                [payment["instruction"] for payment in payments],
                 max_rows=limits["max_rows"],
                 max_bytes=limits["max_bytes"],
                 decimals=limits["decimals"],
@@ -149,6 +152,15 @@ class G2pPaymentConnectorPhee(models.Model):
         return [[by_request[instruction.request_id] for instruction in group] for group in groups]
 
     # ------------------------------------------------------------------ build
+
+    def _build_batches(self, batches, chunks):
+        if self.code != "phee":
+            return super()._build_batches(batches, chunks)
+        for batch, chunk in zip(batches, chunks, strict=True):
+            instructions = [
+                payment.get("instruction") or self._phee_instruction(payment) for payment in chunk
+            ]
+            self._phee_write_payload(batch, instructions)
 
     def _build_batch(self, batch):
         if self.code != "phee":
@@ -167,7 +179,9 @@ class G2pPaymentConnectorPhee(models.Model):
                 batch.id,
             )
         )
-        instructions = [self._phee_instruction(row) for row in rows]
+        self._phee_write_payload(batch, [self._phee_instruction(row) for row in rows])
+
+    def _phee_write_payload(self, batch, instructions):
         decimals = self._get_batch_limits()["decimals"]
         try:
             if self.phee_request_type == "raw":

@@ -134,7 +134,14 @@ class G2pPayroll(models.Model):
         )
         self._insert_attempts(batches, [chunk for __, chunk in chunks])
         batches._update_counts()
-        batches._build()
+        for connector in {connector for connector, __ in chunks}:
+            mine = [
+                (batch, chunk) for batch, (c, chunk) in zip(batches, chunks, strict=True) if c == connector
+            ]
+            connector._build_batches(
+                Batch.sudo().union(*[batch for batch, __ in mine]), [c for __, c in mine]
+            )
+        batches._set_queued()
         self.message_post(
             body=_(
                 "%(payments)s payments put in %(batches)s payment batches.",
