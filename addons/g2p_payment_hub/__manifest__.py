@@ -16,6 +16,8 @@
         "views/g2p_payment_connector_views.xml",
         "views/g2p_payment_connector_phee_views.xml",
         "views/g2p_payment_batch_views.xml",
+        # inherits the connector and batch forms above
+        "views/g2p_payment_connector_psp_views.xml",
         "views/g2p_payroll_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",

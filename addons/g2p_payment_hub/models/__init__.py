@@ -5,3 +5,7 @@ from . import g2p_payment_attempt
 from . import g2p_payment_batch_log
 from . import g2p_payroll
 from . import g2p_payroll_line
+from . import g2p_payment_batch_gsma
+from . import g2p_payment_connector_gsma
+from . import g2p_payment_connector_fineract
+from . import g2p_payment_connector_file

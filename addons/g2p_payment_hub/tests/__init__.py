@@ -6,3 +6,6 @@ from . import test_tools_bank_csv
 from . import test_batches
 from . import test_phee_connector
 from . import test_redaction
+from . import test_connector_gsma
+from . import test_connector_fineract
+from . import test_connector_file
