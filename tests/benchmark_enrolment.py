@@ -13,40 +13,21 @@ the first enrolment (one INSERT … SELECT), a second enrolment (idempotent, enr
 re-verification, and the benefit amounts of every member (one query). Figures go to stdout.
 """
 
-import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+# Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
+sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
+from bench_common import argument_parser, run_in_odoo_shell, timed
 
 MARKER = "G2P_BENCH_HOUSEHOLDS"
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--households", type=int, default=250_000)
-    parser.add_argument("--db", default="g2p_bench_program")
-    args = parser.parse_args()
-    odoo_sh = str(Path(__file__).resolve().parent.parent / "scripts" / "odoo.sh")
-    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
-    exists = probe.returncode == 0
-    if not exists:
-        print("installing g2p_program in %s …" % args.db, flush=True)
-        subprocess.run(
-            [odoo_sh, "-d", args.db, "-i", "g2p_program", "--stop-after-init", "--log-level=warn"], check=True
-        )
-    env = dict(os.environ, **{MARKER: str(args.households)})
-    with open(__file__, "rb") as script:
-        result = subprocess.run(
-            [odoo_sh, "shell", "-d", args.db, "--no-http", "--log-level=warn"],
-            stdin=script,
-            env=env,
-            check=False,
-        )
-    sys.exit(result.returncode)
+    args = argument_parser(__doc__, "g2p_bench_program").parse_args()
+    run_in_odoo_shell(__file__, args.db, "g2p_program", {MARKER: str(args.households)})
 
 
 # ---------------------------------------------------------------------------- inside odoo shell
@@ -167,14 +148,6 @@ def generate(env, households):
     cr.execute("SELECT count(*) FROM res_partner WHERE registrant_number LIKE 'BIND-%'")
     print("registry data: %s households, %s individuals in %.1f s" % (households, cr.fetchone()[0], elapsed))
     return elapsed
-
-
-def timed(label, func):
-    started = time.perf_counter()
-    result = func()
-    elapsed = time.perf_counter() - started
-    print("%-44s %8.2f s   %s" % (label, elapsed, result))
-    return result, elapsed
 
 
 def bench(env, households):

@@ -17,104 +17,46 @@ at the simulator. Figures go to stdout; nothing asserts time. Per-beneficiary po
 payable lines is a known limit: use ``total`` or ``psp``.
 """
 
-import argparse
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+# Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
+sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
+from bench_common import PAYROLL_CLEANUP, TESTS_DIR, argument_parser, psql, run_in_odoo_shell, timed
+
 MARKER = "G2P_BENCH_PAYMENT_HUB"
-# Inside `odoo shell` the script is read from stdin: the tests directory comes from the environment.
-TESTS_DIR = Path(os.environ.get("G2P_BENCH_TESTS_DIR") or Path(__file__).resolve().parent)
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--households", type=int, default=250_000)
+    parser = argument_parser(__doc__, "g2p_bench_hub")
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--db", default="g2p_bench_hub")
     parser.add_argument("--granularity", default="total", choices=["total", "psp"])
     args = parser.parse_args()
     if not args.db.startswith("g2p_bench_hub"):
         parser.error("use a scratch database whose name starts with g2p_bench_hub")
-    odoo_sh = str(TESTS_DIR.parent / "scripts" / "odoo.sh")
-    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        print("installing g2p_payment_hub in %s …" % args.db, flush=True)
-        subprocess.run(
-            [odoo_sh, "-d", args.db, "-i", "g2p_payment_hub", "--stop-after-init", "--log-level=warn"],
-            check=True,
-        )
-    else:
-        subprocess.run(
-            [odoo_sh, "-d", args.db, "-u", "g2p_payment_hub", "--stop-after-init", "--log-level=warn"],
-            check=True,
-        )
-    # Start without the dead rows of the last run (VACUUM cannot run inside odoo shell's transaction).
-    subprocess.run(["psql", "-q", "-d", args.db, "-c", "BEGIN;" + CLEANUP + "COMMIT;"], check=True)
-    subprocess.run(["psql", "-q", "-d", args.db, "-c", VACUUM], check=True)
-    env = dict(
-        os.environ,
-        **{
-            MARKER: "%s:%s:%s" % (args.households, args.batch_size, args.granularity),
-            "G2P_BENCH_TESTS_DIR": str(TESTS_DIR),
-        },
-    )
-    with open(__file__, "rb") as script:
-        result = subprocess.run(
-            [odoo_sh, "shell", "-d", args.db, "--no-http", "--log-level=warn"],
-            stdin=script,
-            env=env,
-            check=False,
-        )
-    sys.exit(result.returncode)
+
+    def clean():
+        # Start without the dead rows of the last run (VACUUM cannot run inside odoo shell's transaction).
+        psql(args.db, "BEGIN;" + CLEANUP + "COMMIT;")
+        psql(args.db, VACUUM)
+
+    marker = "%s:%s:%s" % (args.households, args.batch_size, args.granularity)
+    run_in_odoo_shell(__file__, args.db, "g2p_payment_hub", {MARKER: marker}, update=True, before=clean)
 
 
 # ---------------------------------------------------------------------------- inside odoo shell
 
-
-def timed(label, func):
-    started = time.perf_counter()
-    if os.environ.get("G2P_BENCH_PROFILE"):
-        import cProfile
-        import pstats
-
-        profile = cProfile.Profile()
-        result = profile.runcall(func)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
-    else:
-        result = func()
-    elapsed = time.perf_counter() - started
-    print("%-52s %8.2f s   %s" % (label, elapsed, str(result)[:60]), flush=True)
-    return result, elapsed
-
-
-CLEANUP = """DELETE FROM g2p_payment_batch_log;
-           DELETE FROM g2p_payment_attempt;
-           DELETE FROM g2p_payment_batch;
-           DELETE FROM g2p_payment_connector;
-           DELETE FROM queue_job;
-           CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
-               SELECT id FROM account_move WHERE g2p_event IS NOT NULL;
-           CREATE TEMP TABLE bench_amls ON COMMIT DROP AS
-               SELECT id FROM account_move_line WHERE move_id IN (SELECT id FROM bench_moves);
-           DELETE FROM account_partial_reconcile
-            WHERE debit_move_id IN (SELECT id FROM bench_amls)
-               OR credit_move_id IN (SELECT id FROM bench_amls);
-           DELETE FROM account_analytic_line WHERE move_line_id IN (SELECT id FROM bench_amls);
-           DELETE FROM g2p_payroll_line;
-           DELETE FROM g2p_payroll;
-           DELETE FROM g2p_program_fund;
-           DELETE FROM account_move_line WHERE id IN (SELECT id FROM bench_amls);
-           DELETE FROM account_full_reconcile f
-            WHERE NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.full_reconcile_id = f.id);
-           DELETE FROM account_move WHERE id IN (SELECT id FROM bench_moves);
-           DELETE FROM g2p_cycle;
-           DELETE FROM g2p_program_membership;
-           DELETE FROM g2p_program;"""
+# The hub's records first: they refer to payroll lines.
+CLEANUP = (
+    """
+DELETE FROM g2p_payment_batch_log;
+DELETE FROM g2p_payment_attempt;
+DELETE FROM g2p_payment_batch;
+DELETE FROM g2p_payment_connector;
+DELETE FROM queue_job;"""
+    + PAYROLL_CLEANUP
+)
 # Not g2p_program_membership: analysed empty, it leads the enrolment INSERT to a slow plan.
 VACUUM = (
     "VACUUM ANALYZE g2p_payment_batch_log, g2p_payment_attempt, g2p_payment_batch, g2p_payroll_line, "
@@ -162,7 +104,6 @@ def send_with_workers(env, batches, workers, chunk):
 
 
 def bench(env, households, batch_size, granularity, workers=2, chunk=25):
-    sys.path.insert(0, str(TESTS_DIR))
     sys.path.insert(0, str(TESTS_DIR.parent))
     from benchmark_enrolment import generate  # sibling script: the same registry data
 

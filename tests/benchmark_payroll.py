@@ -16,86 +16,29 @@ Per-beneficiary posting of 250,000 payable lines is much slower (one move line e
 ``--granularity beneficiary`` with fewer households to see it.
 """
 
-import argparse
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+# Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
+sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
+from bench_common import argument_parser, run_in_odoo_shell, timed
+
 MARKER = "G2P_BENCH_PAYROLL"
-# A scratch database: earlier runs' programs, payrolls and entries go (the registry stays), then
-# VACUUM, so each run starts without the dead rows of the last one.
-CLEANUP = """BEGIN;
-CREATE TEMP TABLE bench_moves ON COMMIT DROP AS
-    SELECT id FROM account_move WHERE g2p_event IS NOT NULL;
-CREATE TEMP TABLE bench_amls ON COMMIT DROP AS
-    SELECT id FROM account_move_line WHERE move_id IN (SELECT id FROM bench_moves);
-DELETE FROM account_partial_reconcile
-    WHERE debit_move_id IN (SELECT id FROM bench_amls)
-    OR credit_move_id IN (SELECT id FROM bench_amls);
-DELETE FROM account_analytic_line WHERE move_line_id IN (SELECT id FROM bench_amls);
-DELETE FROM g2p_payroll_line;
-DELETE FROM g2p_payroll;
-DELETE FROM g2p_program_fund;
-DELETE FROM account_move_line WHERE id IN (SELECT id FROM bench_amls);
-DELETE FROM account_full_reconcile f
-    WHERE NOT EXISTS (SELECT 1 FROM account_move_line l WHERE l.full_reconcile_id = f.id);
-DELETE FROM account_move WHERE id IN (SELECT id FROM bench_moves);
-DELETE FROM g2p_cycle;
-DELETE FROM g2p_program_membership;
-DELETE FROM g2p_program;
-COMMIT;"""
-VACUUM = (
-    "VACUUM ANALYZE g2p_payroll_line, g2p_payroll, account_move_line, account_move, "
-    "account_partial_reconcile, g2p_program_membership"
-)
-# Inside `odoo shell` the script is read from stdin: the tests directory comes from the environment.
-TESTS_DIR = Path(os.environ.get("G2P_BENCH_TESTS_DIR") or Path(__file__).resolve().parent)
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--households", type=int, default=250_000)
-    parser.add_argument("--db", default="g2p_bench_payroll")
+    parser = argument_parser(__doc__, "g2p_bench_payroll")
     parser.add_argument("--granularity", default="total", choices=["total", "psp", "beneficiary"])
     args = parser.parse_args()
-    odoo_sh = str(TESTS_DIR.parent / "scripts" / "odoo.sh")
-    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        print("installing g2p_payroll in %s …" % args.db, flush=True)
-        subprocess.run(
-            [odoo_sh, "-d", args.db, "-i", "g2p_payroll", "--stop-after-init", "--log-level=warn"], check=True
-        )
-    env = dict(
-        os.environ,
-        **{MARKER: "%s:%s" % (args.households, args.granularity), "G2P_BENCH_TESTS_DIR": str(TESTS_DIR)},
-    )
-    with open(__file__, "rb") as script:
-        result = subprocess.run(
-            [odoo_sh, "shell", "-d", args.db, "--no-http", "--log-level=warn"],
-            stdin=script,
-            env=env,
-            check=False,
-        )
-    sys.exit(result.returncode)
+    marker = "%s:%s" % (args.households, args.granularity)
+    run_in_odoo_shell(__file__, args.db, "g2p_payroll", {MARKER: marker})
 
 
 # ---------------------------------------------------------------------------- inside odoo shell
 
 
-def timed(label, func):
-    started = time.perf_counter()
-    result = func()
-    elapsed = time.perf_counter() - started
-    print("%-48s %8.2f s   %s" % (label, elapsed, result), flush=True)
-    return result, elapsed
-
-
 def bench(env, households, granularity):
-    sys.path.insert(0, str(TESTS_DIR))
     from benchmark_enrolment import generate  # sibling script: the same registry data
 
     from odoo.tools import SQL

@@ -6,28 +6,24 @@ TenantAwareBasicAuthenticationFilter, the exception mappers and ApiGlobalErrorRe
 chapter of fineract-doc (architecture/idempotency.adoc) with IdempotentCommandExceptionMapper. Each behaviour
 below names its source as [fineract: ...].
 
-Standalone (stdlib + requests). Run ``python tests/simulators/fineract.py --host 127.0.0.1 --port 0``; it
-prints ``FINERACT_SIMULATOR_READY http://127.0.0.1:<port>`` once listening; the API lives under
+Stdlib + requests, and base.py next to it. Run ``python tests/simulators/fineract.py --host 127.0.0.1
+--port 0``; it prints ``FINERACT_SIMULATOR_READY http://127.0.0.1:<port>`` once listening; the API lives under
 ``/fineract-provider/api/v1``. From tests use ``run_fineract_simulator(**config)``. The control API under
 ``/simulator/`` is described in README-psp.md.
 """
 
-import argparse
-import contextlib
-import copy
 import json
-import socket
-import subprocess
-import sys
-import threading
-import time
 from base64 import b64decode
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 import requests
+
+if __package__:
+    from . import base
+else:  # run as a script: base.py is on sys.path[0], next to this file
+    import base
 
 READY_PREFIX = "FINERACT_SIMULATOR_READY"
 API_PREFIX = "/fineract-provider/api/v1"
@@ -80,11 +76,7 @@ def parameter_error(code, message, parameter, value=None, args=()):
     }
 
 
-class ApiError(Exception):
-    def __init__(self, status, body):
-        super().__init__(body.get("developerMessage"))
-        self.status = status
-        self.body = body
+ApiError = base.HttpError  # raised with (status, a Fineract error body from the helpers below)
 
 
 def bad_request(errors):
@@ -115,28 +107,21 @@ def parse_java_date(value, pattern):
     return datetime.strptime(value, pattern).date()
 
 
-def merge(base, update):
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
-
-
-class State:
-    def __init__(self, config):
-        self.initial_config = merge(copy.deepcopy(DEFAULT_CONFIG), config)
-        self.lock = threading.RLock()
-        self.reset()
+class State(base.State):
+    default_config = DEFAULT_CONFIG
 
     def reset(self):
         with self.lock:
-            self.config = copy.deepcopy(self.initial_config)
-            self.received = []
-            self.faults = []
+            super().reset()
             self.idempotency = {}  # (action, entity, key) -> {"status", "body"} or None while processing
             self.seed_accounts()
+
+    def configure(self, update):
+        with self.lock:
+            config = super().configure(update)
+            if "accounts" in update:  # a new account list re-seeds balances and transactions
+                self.seed_accounts()
+            return config
 
     def seed_accounts(self):
         self.accounts = {}
@@ -157,111 +142,14 @@ class State:
             self.accounts[account["id"]] = account
             self.transactions[account["id"]] = {}
 
-    def take_fault(self, path):
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.get("path_prefix", "/")) and fault["remaining"] > 0:
-                    fault["remaining"] -= 1
-                    return dict(fault)
-        return None
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(base.Handler):
     server_version = "FineractSimulator/1.0"
-    state: State  # set on the subclass built by make_server
+    state: State
 
-    def setup(self):
-        super().setup()
-        # Headers and body go out in separate writes; without this Nagle + delayed ACK add ~40 ms per request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format, *args):  # stderr stays quiet; the received log is the record
-        pass
-
-    def do_GET(self):
-        self.dispatch("GET")
-
-    def do_POST(self):
-        self.dispatch("POST")
-
-    def do_PUT(self):
-        self.dispatch("PUT")
-
-    def send_json(self, status, body, headers=None):
-        data = json.dumps(body, default=str).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, str(value))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def dispatch(self, method):
-        url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        if url.path.startswith("/simulator/"):
-            status, body = self.control(method, url.path.removeprefix("/simulator/"), raw)
-            return self.send_json(status, body)
-        state = self.state
-        with state.lock:
-            state.received.append(
-                {
-                    "method": method,
-                    "path": url.path,
-                    "query": self.query,
-                    "headers": dict(self.headers.items()),
-                    "body": raw.decode(errors="replace"),
-                    "time": time.time(),
-                }
-            )
-        fault = state.take_fault(url.path)
-        server_error = global_error(
-            500,
-            "error.msg.platform.server.side.error",
-            "An unexpected error occured on the platform server.",
-            "An unexpected error occured on the platform server.",
-        )
-        if fault and fault["kind"] == "error":
-            return self.send_json(fault.get("status", 500), server_error)
-        if fault and fault["kind"] == "delay":
-            time.sleep(fault.get("seconds", 1.0))
-        try:
-            status, body, headers = self.route(method, url.path, raw)
-        except ApiError as exc:
-            status, body, headers = exc.status, exc.body, {}
-        if fault and fault["kind"] == "accept_then_fail":
-            # The work above is done and kept; only the answer is lost, as when a proxy times out.
-            status, body, headers = fault.get("status", 500), server_error, {}
-        self.send_json(status, body, headers)
-
-    # --- control API -------------------------------------------------------------------------------------
-
-    def control(self, method, name, raw):
-        state = self.state
-        payload = json.loads(raw or b"{}")
-        with state.lock:
-            if name == "config" and method == "GET":
-                return 200, state.config
-            if name == "config" and method == "POST":
-                merge(state.config, payload)
-                if "accounts" in payload:  # a new account list re-seeds balances and transactions
-                    state.seed_accounts()
-                return 200, state.config
-            if name == "faults" and method == "POST":
-                fault = {"kind": payload["kind"], "remaining": int(payload.get("count", 1))}
-                fault.update({k: payload[k] for k in ("status", "seconds", "path_prefix") if k in payload})
-                state.faults.append(fault)
-                return 200, {"faults": state.faults}
-            if name == "received" and method == "GET":
-                prefix = self.query.get("path_prefix", "")
-                return 200, [r for r in state.received if r["path"].startswith(prefix)]
-            if name == "reset" and method == "POST":
-                state.reset()
-                return 200, {"reset": True}
-        return 404, {"error": f"unknown control endpoint {method} /simulator/{name}"}
+    def fault_body(self):
+        message = "An unexpected error occured on the platform server."
+        return global_error(500, "error.msg.platform.server.side.error", message, message)
 
     # --- Fineract API ------------------------------------------------------------------------------------
 
@@ -628,67 +516,17 @@ class Handler(BaseHTTPRequestHandler):
         return 200, found, {}
 
 
-def make_server(host, port, config):
-    handler = type("BoundHandler", (Handler,), {"state": State(config)})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
-
-
-class SimulatorProcess:
-    def __init__(self, url):
-        self.url = url
+class SimulatorProcess(base.SimulatorProcess):
+    def __init__(self, url, process):
+        super().__init__(url, process)
         self.api_url = url + API_PREFIX
-        self.session = requests.Session()
-
-    def control(self, name, payload=None, method=None, **params):
-        """Call /simulator/<name>: GET without payload, POST with it. Returns the decoded JSON."""
-        method = method or ("GET" if payload is None else "POST")
-        response = self.session.request(
-            method, f"{self.url}/simulator/{name}", json=payload, params=params, timeout=10
-        )
-        response.raise_for_status()
-        return response.json()
-
-
-@contextlib.contextmanager
-def run_simulator(script, ready_prefix, config):
-    process = subprocess.Popen(
-        [sys.executable, script, "--host", "127.0.0.1", "--port", "0", "--config", json.dumps(config)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline().strip()
-        if not line.startswith(ready_prefix):
-            raise RuntimeError(f"simulator did not start: {line!r}")
-        yield SimulatorProcess(line.split()[1])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        self.session = requests.Session()  # for tests that call the API directly
 
 
 def run_fineract_simulator(**config):
-    """Context manager: start this stand-in in a subprocess; yields .url, .api_url and .control()."""
-    return run_simulator(__file__, READY_PREFIX, config)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--config", default="{}", help="JSON object merged over the default configuration")
-    args = parser.parse_args()
-    server = make_server(args.host, args.port, json.loads(args.config))
-    print(f"{READY_PREFIX} http://{args.host}:{server.server_address[1]}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    """Context manager: start this stand-in in a subprocess; yields .url, .api_url, .session, .control()."""
+    return base.run_simulator(__file__, READY_PREFIX, config, SimulatorProcess)
 
 
 if __name__ == "__main__":
-    main()
+    base.serve_main(__doc__.splitlines()[0], READY_PREFIX, Handler, State)

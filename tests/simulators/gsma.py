@@ -4,30 +4,28 @@ Behaviour follows the GSMA Mobile Money API v1.2.0 OpenAPI definition (developer
 Money API" 1.2.0), its API Guidelines and the "Disbursements - Use Case Scenarios" page ("Bulk Disbursement",
 "Bulk Disbursement Failure"). Each behaviour below names the section it follows as [spec: ...].
 
-Standalone (stdlib + requests). Run ``python tests/simulators/gsma.py --host 127.0.0.1 --port 0``; it
-prints ``GSMA_SIMULATOR_READY http://127.0.0.1:<port>`` once listening. From tests use
+Stdlib + requests, and base.py next to it. Run ``python tests/simulators/gsma.py --host 127.0.0.1 --port 0``;
+it prints ``GSMA_SIMULATOR_READY http://127.0.0.1:<port>`` once listening. From tests use
 ``run_gsma_simulator(**config)``.
 The control API under ``/simulator/`` is described in README-psp.md.
 """
 
-import argparse
-import contextlib
-import copy
 import json
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from base64 import b64decode
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import requests
+
+if __package__:
+    from . import base
+else:  # run as a script: base.py is on sys.path[0], next to this file
+    import base
 
 READY_PREFIX = "GSMA_SIMULATOR_READY"
 
@@ -89,11 +87,9 @@ def error_object(category, code, description, parameters=None):
     return error
 
 
-class ApiError(Exception):
+class ApiError(base.HttpError):
     def __init__(self, category, code, description, parameters=None):
-        super().__init__(description)
-        self.status = CATEGORY_STATUS[category]
-        self.body = error_object(category, code, description, parameters)
+        super().__init__(CATEGORY_STATUS[category], error_object(category, code, description, parameters))
 
 
 def parse_x_date(value):
@@ -104,140 +100,39 @@ def parse_x_date(value):
         return parsedate_to_datetime(value)
 
 
-def merge(base, update):
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
-
-
-class State:
-    def __init__(self, config):
-        self.initial_config = merge(copy.deepcopy(DEFAULT_CONFIG), config)
-        self.lock = threading.RLock()
-        self.reset()
+class State(base.State):
+    default_config = DEFAULT_CONFIG
 
     def reset(self):
         with self.lock:
-            self.config = copy.deepcopy(self.initial_config)
+            super().reset()
             self.batches = {}
             self.request_states = {}
             self.polls = {}
             self.correlations = {}  # client X-CorrelationID -> batchId
-            self.received = []
             self.callbacks = []
-            self.faults = []
             self.tokens = {}
 
-    def take_fault(self, path):
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.get("path_prefix", "/")) and fault["remaining"] > 0:
-                    fault["remaining"] -= 1
-                    return dict(fault)
-        return None
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(base.Handler):
     server_version = "GSMASimulator/1.2"
-    state: State  # set on the subclass built by make_server
-
-    def setup(self):
-        super().setup()
-        # Headers and body go out in separate writes; without this Nagle + delayed ACK add ~40 ms per request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format, *args):  # stderr stays quiet; the received log is the record
-        pass
-
-    def do_GET(self):
-        self.dispatch("GET")
-
-    def do_POST(self):
-        self.dispatch("POST")
-
-    def do_PUT(self):
-        self.dispatch("PUT")
+    state: State
 
     def do_PATCH(self):
         self.dispatch("PATCH")
 
     def send_json(self, status, body, headers=None):
-        data = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Date", now_iso())  # [spec: components.headers.X-Date] on every response
-        for key, value in (headers or {}).items():
-            self.send_header(key, str(value))
-        self.end_headers()
-        self.wfile.write(data)
+        # [spec: components.headers.X-Date] on every response
+        super().send_json(status, body, {"X-Date": now_iso(), **(headers or {})})
 
-    def dispatch(self, method):
-        url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        if url.path.startswith("/simulator/"):
-            status, body = self.control(method, url.path.removeprefix("/simulator/"), raw)
-            return self.send_json(status, body)
-        state = self.state
-        with state.lock:
-            state.received.append(
-                {
-                    "method": method,
-                    "path": url.path,
-                    "query": self.query,
-                    "headers": dict(self.headers.items()),
-                    "body": raw.decode(errors="replace"),
-                    "time": time.time(),
-                }
-            )
-        fault = state.take_fault(url.path)
-        if fault and fault["kind"] == "error":
-            error = error_object("internal", "genericError", "Injected fault")
-            return self.send_json(fault.get("status", 500), error)
-        if fault and fault["kind"] == "delay":
-            time.sleep(fault.get("seconds", 1.0))
-        try:
-            status, body, headers = self.route(method, url.path, raw)
-        except ApiError as exc:
-            status, body, headers = exc.status, exc.body, {}
-        if fault and fault["kind"] == "accept_then_fail":
-            # The work above is done and kept; only the answer is lost, as when a gateway times out.
-            status, body, headers = (
-                fault.get("status", 500),
-                error_object("internal", "genericError", "Injected fault"),
-                {},
-            )
-        self.send_json(status, body, headers)
-
-    # --- control API -------------------------------------------------------------------------------------
+    def fault_body(self):
+        return error_object("internal", "genericError", "Injected fault")
 
     def control(self, method, name, raw):
-        state = self.state
-        payload = json.loads(raw or b"{}")
-        with state.lock:
-            if name == "config" and method == "GET":
-                return 200, state.config
-            if name == "config" and method == "POST":
-                return 200, merge(state.config, payload)
-            if name == "faults" and method == "POST":
-                fault = {"kind": payload["kind"], "remaining": int(payload.get("count", 1))}
-                fault.update({k: payload[k] for k in ("status", "seconds", "path_prefix") if k in payload})
-                state.faults.append(fault)
-                return 200, {"faults": state.faults}
-            if name == "received" and method == "GET":
-                prefix = self.query.get("path_prefix", "")
-                return 200, [r for r in state.received if r["path"].startswith(prefix)]
-            if name == "callbacks" and method == "GET":
-                return 200, state.callbacks
-            if name == "reset" and method == "POST":
-                state.reset()
-                return 200, {"reset": True}
-        return 404, {"error": f"unknown control endpoint {method} /simulator/{name}"}
+        if name == "callbacks" and method == "GET":
+            with self.state.lock:
+                return 200, self.state.callbacks
+        return super().control(method, name, raw)
 
     # --- GSMA API ----------------------------------------------------------------------------------------
 
@@ -601,66 +496,16 @@ class Handler(BaseHTTPRequestHandler):
         return 200, {"link": f"/batchtransactions/{batch_id}"}, {}
 
 
-def make_server(host, port, config):
-    handler = type("BoundHandler", (Handler,), {"state": State(config)})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
-
-
-class SimulatorProcess:
-    def __init__(self, url):
-        self.url = url
-        self.session = requests.Session()
-
-    def control(self, name, payload=None, method=None, **params):
-        """Call /simulator/<name>: GET without payload, POST with it. Returns the decoded JSON."""
-        method = method or ("GET" if payload is None else "POST")
-        response = self.session.request(
-            method, f"{self.url}/simulator/{name}", json=payload, params=params, timeout=10
-        )
-        response.raise_for_status()
-        return response.json()
-
-
-@contextlib.contextmanager
-def run_simulator(script, ready_prefix, config):
-    process = subprocess.Popen(
-        [sys.executable, script, "--host", "127.0.0.1", "--port", "0", "--config", json.dumps(config)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline().strip()
-        if not line.startswith(ready_prefix):
-            raise RuntimeError(f"simulator did not start: {line!r}")
-        yield SimulatorProcess(line.split()[1])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+class SimulatorProcess(base.SimulatorProcess):
+    def __init__(self, url, process):
+        super().__init__(url, process)
+        self.session = requests.Session()  # for tests that call the API directly
 
 
 def run_gsma_simulator(**config):
-    """Context manager: start this stand-in in a subprocess; yields an object with .url and .control()."""
-    return run_simulator(__file__, READY_PREFIX, config)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--config", default="{}", help="JSON object merged over the default configuration")
-    args = parser.parse_args()
-    server = make_server(args.host, args.port, json.loads(args.config))
-    print(f"{READY_PREFIX} http://{args.host}:{server.server_address[1]}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    """Context manager: start this stand-in in a subprocess; yields .url, .session and .control()."""
+    return base.run_simulator(__file__, READY_PREFIX, config, SimulatorProcess)
 
 
 if __name__ == "__main__":
-    main()
+    base.serve_main(__doc__.splitlines()[0], READY_PREFIX, Handler, State)

@@ -10,10 +10,10 @@ real HTTP both ways (callbacks included) and adds a ``/simulator/...`` control A
 Run:  python tests/simulators/phee.py --host 127.0.0.1 --port 0 [--config file.json]
 It prints ``PHEE_SIMULATOR_READY http://127.0.0.1:<port>`` on stdout once it listens.
 
-Python 3.11 standard library plus ``cryptography`` (certificate loading) and ``requests`` (callbacks).
+Python 3.11 standard library plus ``cryptography`` (certificate loading) and ``requests`` (callbacks), and
+base.py next to it.
 """
 
-import argparse
 import base64
 import copy
 import datetime
@@ -25,23 +25,23 @@ import logging
 import math
 import re
 import secrets
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from cryptography import x509
 from cryptography.hazmat.backends import default_backend
+
+if __package__:
+    from . import base
+else:  # run as a script: base.py is on sys.path[0], next to this file
+    import base
 
 _logger = logging.getLogger("phee_simulator")
 
@@ -118,26 +118,16 @@ DEFAULT_CONFIG = {
 FAULT_KINDS = ("submit_status", "submit_delay", "accept_then_fail", "ops_status")
 
 
-class HttpError(Exception):
-    """An HTTP answer other than success, raised anywhere below the request handler."""
-
-    def __init__(self, status, body, content_type="application/json"):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.content_type = content_type
-
-
 def phee_error(status, information, description):
     """PH-EE bulk processor's error body."""
-    return HttpError(
+    return base.HttpError(
         status, {"errorInformation": information, "errorDescription": description, "errorCode": status}
     )
 
 
 def spring_error(status, error, message, path):
     """Spring Boot's default error body (missing required header, unknown route...)."""
-    return HttpError(
+    return base.HttpError(
         status,
         {
             "timestamp": _iso_now(),
@@ -338,7 +328,7 @@ class State:
     def merge_config(self, values):
         unknown = sorted(set(values) - set(DEFAULT_CONFIG))
         if unknown:
-            raise HttpError(400, {"error": "unknown config keys", "keys": unknown})
+            raise base.HttpError(400, {"error": "unknown config keys", "keys": unknown})
         with self.lock:
             self.config.update(values)
             self._public_numbers = None
@@ -354,7 +344,7 @@ class State:
         {"accept_then_fail": 1, "mode": "500"|"drop"} | {"ops_status": 503, "count": 1}"""
         kinds = [kind for kind in FAULT_KINDS if kind in spec]
         if len(kinds) != 1:
-            raise HttpError(400, {"error": "give exactly one of " + ", ".join(FAULT_KINDS)})
+            raise base.HttpError(400, {"error": "give exactly one of " + ", ".join(FAULT_KINDS)})
         kind = kinds[0]
         if kind == "accept_then_fail":
             fault = {"kind": kind, "value": spec.get("mode", "500"), "count": int(spec[kind])}
@@ -816,13 +806,7 @@ def spring_page(items, page_no, page_size):
 # HTTP
 
 
-class Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps connections alive, which a benchmark of thousands of calls needs.
-    protocol_version = "HTTP/1.1"
-    # Without these, headers and body leave in two small writes and the client's delayed ACK costs
-    # tens of milliseconds per call: buffer the answer (flushed once per request), no Nagle.
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
+class Handler(base.FastHandler):
     server_version = "PheeSimulator/1.0"
 
     # (method, path) -> handler method name; the two path-parameter routes are matched in _route.
@@ -869,7 +853,7 @@ class Handler(BaseHTTPRequestHandler):
         content_type = "application/json"
         try:
             status, body = self._route(method)()
-        except HttpError as error:
+        except base.HttpError as error:
             status, body, content_type = error.status, error.body, error.content_type
         except _DropConnection:
             self.close_connection = True
@@ -906,7 +890,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             return json.loads(self.body or b"{}")
         except ValueError as exc:
-            raise HttpError(400, {"error": f"invalid JSON: {exc}"}) from exc
+            raise base.HttpError(400, {"error": f"invalid JSON: {exc}"}) from exc
 
     # -- bulk processor -----------------------------------------------------------------------------
 
@@ -920,7 +904,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(fault["value"]))
         try:
             batch, trailing_newline = self._accept()
-        except HttpError as error:
+        except base.HttpError as error:
             self._record_submission(None, error.status, fault=fault)
             raise
         self._record_submission(batch, 202, fault=fault, trailing_newline=trailing_newline)
@@ -1004,7 +988,7 @@ class Handler(BaseHTTPRequestHandler):
 
         with self.state.lock:
             if correlation_id in self.state.correlation_ids and config["duplicate_correlation"] == "conflict":
-                raise HttpError(
+                raise base.HttpError(
                     409,
                     {
                         "responseCode": "01",
@@ -1063,11 +1047,13 @@ class Handler(BaseHTTPRequestHandler):
     def oauth_token(self):
         self._tenant()
         if self.headers.get("Authorization") != OPS_CLIENT_BASIC:
-            raise HttpError(401, {"error": "unauthorized", "error_description": "Bad client credentials"})
+            raise base.HttpError(
+                401, {"error": "unauthorized", "error_description": "Bad client credentials"}
+            )
         users = self.state.config["oauth_users"]
         username, password = self.query.get("username"), self.query.get("password")
         if self.query.get("grant_type") != "password" or users.get(username) != password:
-            raise HttpError(400, {"error": "invalid_grant", "error_description": "Bad credentials"})
+            raise base.HttpError(400, {"error": "invalid_grant", "error_description": "Bad credentials"})
         token = secrets.token_urlsafe(24)
         with self.state.lock:
             self.state.tokens.add(token)
@@ -1076,7 +1062,7 @@ class Handler(BaseHTTPRequestHandler):
     def _tenant(self):
         tenant = self.headers.get("Platform-TenantId")
         if not tenant or tenant not in self.state.config["tenants"]:
-            raise HttpError(
+            raise base.HttpError(
                 400, {"error": "invalid_tenant", "error_description": f"Tenant not found: {tenant}"}
             )
         return tenant
@@ -1087,7 +1073,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.state.config["oauth"]:
             auth = self.headers.get("Authorization") or ""
             if not (auth.startswith("Bearer ") and auth[7:] in self.state.tokens):
-                raise HttpError(
+                raise base.HttpError(
                     401,
                     {
                         "error": "unauthorized",
@@ -1096,7 +1082,9 @@ class Handler(BaseHTTPRequestHandler):
                 )
         fault = self.state.take_fault(("ops_status",))
         if fault:
-            raise HttpError(int(fault["value"]), {"error": "Injected fault", "status": int(fault["value"])})
+            raise base.HttpError(
+                int(fault["value"]), {"error": "Injected fault", "status": int(fault["value"])}
+            )
         return tenant
 
     def _batch(self, tenant, batch_id, poll=True):
@@ -1114,7 +1102,9 @@ class Handler(BaseHTTPRequestHandler):
         # PH-EE accepts a requestId parameter here but ignores it: only batchId finds a batch.
         batch = self._batch(tenant, batch_id)
         if batch is None:
-            raise HttpError(404, f"Batch corresponding to batchId: {batch_id} does not exist.", "text/plain")
+            raise base.HttpError(
+                404, f"Batch corresponding to batchId: {batch_id} does not exist.", "text/plain"
+            )
         with self.state.lock:
             return 200, batch_dto(batch)
 
@@ -1123,7 +1113,9 @@ class Handler(BaseHTTPRequestHandler):
         tenant = self._ops_guard()
         batch = self._batch(tenant, batch_id)
         if batch is None:
-            raise HttpError(404, f"Batch corresponding to batchId: {batch_id} does not exist.", "text/plain")
+            raise base.HttpError(
+                404, f"Batch corresponding to batchId: {batch_id} does not exist.", "text/plain"
+            )
         with self.state.lock:
             return 200, batch_dto(batch, aggregate=True)
 
@@ -1139,7 +1131,7 @@ class Handler(BaseHTTPRequestHandler):
             offset, limit = _window(q, "offset", 0, "limit", 10)
             date_from, date_to = _parse_ops_date(q.get("dateFrom")), _parse_ops_date(q.get("dateTo"))
         except ValueError as exc:
-            raise HttpError(400, None) from exc
+            raise base.HttpError(400, None) from exc
         patterns = {
             "batch_id": _like(q.get("batchId", "%")),
             "registering_institution_id": _like(q.get("registeringInstitutionId", "%")),
@@ -1184,7 +1176,7 @@ class Handler(BaseHTTPRequestHandler):
             )
         batch = self._batch(tenant, batch_id)
         if batch is None:
-            raise HttpError(404, "")
+            raise base.HttpError(404, "")
         with self.state.lock:
             parent = batch_entity(batch)
             subs = [
@@ -1200,7 +1192,7 @@ class Handler(BaseHTTPRequestHandler):
                 try:
                     offset, limit = _window(self.query, "offset", 0, "limit", 10)
                 except ValueError as exc:
-                    raise HttpError(400, None) from exc
+                    raise base.HttpError(400, None) from exc
                 fields = summary_fields(parent, batch.purpose)
                 return 200, {
                     "batchId": batch.batch_id,
@@ -1315,18 +1307,9 @@ class Handler(BaseHTTPRequestHandler):
         batch_id = self._json_body().get("batchId")
         with self.state.lock:
             if batch_id and batch_id not in self.state.batches:
-                raise HttpError(404, {"error": f"no batch {batch_id}"})
+                raise base.HttpError(404, {"error": f"no batch {batch_id}"})
             batches = [self.state.batches[batch_id]] if batch_id else list(self.state.batches.values())
         return 200, {"settled": sum(self.processor.settle(batch) for batch in batches)}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # A client that went away (it timed out on an injected delay) is no server error.
-        if not isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
-            super().handle_error(request, client_address)
 
 
 class _DropConnection(Exception):
@@ -1375,23 +1358,19 @@ class PheeSimulator:
             raise ValueError(f"unknown config keys: {unknown}")
         self.state = State(merged)
         self.processor = Processor(self.state)
-        self.httpd = _Server((host, port), Handler)
+        self.httpd = base.Server((host, port), Handler)
         self.httpd.state = self.state
         self.httpd.processor = self.processor
         self.thread = None
 
     @property
     def url(self):
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return base.server_url(self.httpd)
 
     def start(self):
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="phee-http", daemon=True)
         self.thread.start()
         return self.url
-
-    def serve_forever(self):
-        self.httpd.serve_forever()
 
     def stop(self):
         self.httpd.shutdown()
@@ -1399,84 +1378,23 @@ class PheeSimulator:
         self.processor.shutdown()
 
 
-class SimulatorProcess:
-    """A simulator running as a subprocess: its base ``url`` and the control API."""
-
-    def __init__(self, url, process):
-        self.url = url
-        self.process = process
-        self.http = requests.Session()
-
-    def control(self, action, payload=None, method=None):
-        """``control("config", {...})``, ``control("faults", {...})``, ``control("received")``,
-        ``control("callbacks")``, ``control("reset")``, ``control("complete", {"batchId": ...})``."""
-        method = method or ("POST" if payload is not None or action in ("reset", "complete") else "GET")
-        response = self.http.request(method, f"{self.url}/simulator/{action}", json=payload, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-
-@contextmanager
 def run_phee_simulator(startup_timeout=20, **config):
-    """Start the simulator as its own process with ``config`` and yield a ``SimulatorProcess``."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(config, handle)
-        config_path = handle.name
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--host", "127.0.0.1", "--port", "0", "--config", config_path],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = _wait_ready(process, startup_timeout)
-        yield SimulatorProcess(url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        Path(config_path).unlink(missing_ok=True)
-
-
-def _wait_ready(process, timeout):
-    """The URL from the READY line; a reader thread keeps the deadline even if nothing is printed."""
-    found = {}
-
-    def read():
-        for line in process.stdout:
-            if line.startswith(READY_MARKER):
-                found["url"] = line.split()[1]
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if "url" not in found:
-        process.kill()
-        raise RuntimeError(f"PH-EE simulator did not start within {timeout}s (exit code {process.poll()})")
-    return found["url"]
+    """Start the simulator as its own process with ``config``; a context manager yielding its ``url`` and
+    ``control(...)`` (see base.SimulatorProcess)."""
+    return base.run_simulator(__file__, READY_MARKER, config, startup_timeout=startup_timeout)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--config", help="JSON file of configuration keys (see DEFAULT_CONFIG)")
+    parser = base.argument_parser(__doc__.split("\n\n")[0], default_port=8090)
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    config = json.loads(Path(args.config).read_text()) if args.config else {}
-    simulator = PheeSimulator(config, host=args.host, port=args.port)
-    print(f"{READY_MARKER} {simulator.url}", flush=True)
+    simulator = PheeSimulator(args.config, host=args.host, port=args.port)
     try:
-        simulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        base.serve(simulator.httpd, READY_MARKER)
     finally:
         simulator.processor.shutdown()
 

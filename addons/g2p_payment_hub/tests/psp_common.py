@@ -1,7 +1,9 @@
 """Shared by the GSMA, Fineract and bank file connector tests: the provider stand-ins (started as
 subprocesses from tests/simulators at the repository root) and small helpers."""
 
+import importlib
 import importlib.util
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,13 +16,17 @@ SIMULATORS = Path(__file__).resolve().parents[3] / "tests" / "simulators"
 
 
 def load_simulator(name):
-    """The stand-in module ``tests/simulators/<name>.py`` (not an Odoo module: loaded by path)."""
-    spec = importlib.util.spec_from_file_location(
-        "g2p_test_simulator_%s" % name, SIMULATORS / ("%s.py" % name)
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The stand-in module ``tests/simulators/<name>.py``. Not an Odoo module, nor on the path: the
+    folder is loaded by path as package ``g2p_test_simulators`` so that the stand-in finds its
+    neighbour ``base.py``."""
+    package = "g2p_test_simulators"
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            package, SIMULATORS / "__init__.py", submodule_search_locations=[str(SIMULATORS)]
+        )
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[package])
+    return importlib.import_module("%s.%s" % (package, name))
 
 
 class PspCase(PaymentHubCase):
