@@ -232,13 +232,14 @@ class G2pPayroll(models.Model):
         )
 
     def _already_due_sql(self):
-        """Beneficiary ``b`` already has a payment for this cycle: any line, even failed or
+        """Beneficiaries who already have a payment for this cycle: any line, even failed or
         cancelled one by one (those are re-paid or were stopped on purpose), except the lines of
-        a payroll cancelled as a whole before approval."""
+        a payroll cancelled as a whole before approval. Materialized once: an anti-join on the
+        table being filled could be planned as a rescan per inserted row."""
         return SQL(
-            """SELECT 1 FROM g2p_payroll_line l JOIN g2p_payroll pr ON pr.id = l.payroll_id
-                WHERE l.entitlement_cycle_id = %s AND l.beneficiary_id = b.beneficiary_id
-                  AND l.repay_of_line_id IS NULL AND pr.state != 'cancelled'""",
+            """SELECT l.beneficiary_id
+                 FROM g2p_payroll_line l JOIN g2p_payroll pr ON pr.id = l.payroll_id
+                WHERE l.entitlement_cycle_id = %s AND l.repay_of_line_id IS NULL AND pr.state != 'cancelled'""",
             self.cycle_id.id,
         )
 
@@ -247,7 +248,8 @@ class G2pPayroll(models.Model):
         payment account, unless already paid (or in payment) for this cycle."""
         program, cycle = self.program_id, self.cycle_id
         select = SQL(
-            """SELECT %(payroll)s, %(program)s, %(cycle)s, %(cycle)s, %(company)s, %(currency)s,
+            """WITH due AS MATERIALIZED (%(already)s)
+               SELECT %(payroll)s, %(program)s, %(cycle)s, %(cycle)s, %(company)s, %(currency)s,
                       %(prefix)s || COALESCE(p.registrant_number, 'R' || p.id::text),
                       b.beneficiary_id, %(account_columns)s, b.amount, NULL, 'pending',
                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
@@ -257,8 +259,8 @@ class G2pPayroll(models.Model):
                  JOIN res_partner p ON p.id = b.beneficiary_id
                  JOIN g2p_payment_account a ON a.id = pm.payment_account_id
             LEFT JOIN g2p_pay_point pp ON pp.id = a.pay_point_id
-                WHERE b.amount > 0 AND p.registrant_state = 'active'
-                  AND NOT EXISTS (%(already)s)
+            LEFT JOIN due ON due.beneficiary_id = b.beneficiary_id
+                WHERE b.amount > 0 AND p.registrant_state = 'active' AND due.beneficiary_id IS NULL
              ORDER BY p.registrant_number, b.beneficiary_id""",
             payroll=self.id,
             program=program.id,
@@ -282,7 +284,7 @@ class G2pPayroll(models.Model):
                      JOIN res_partner p ON p.id = b.beneficiary_id
                     WHERE b.amount > 0
                       AND (pm.payment_account_id IS NULL OR p.registrant_state IS DISTINCT FROM 'active')
-                      AND NOT EXISTS (%(already)s)""",
+                      AND b.beneficiary_id NOT IN (%(already)s)""",
                 amounts=program._benefit_amounts_sql(),
                 program=program.id,
                 already=self._already_due_sql(),

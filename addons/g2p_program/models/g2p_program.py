@@ -309,7 +309,7 @@ class G2pProgram(models.Model):
 
     def _enrolment_insert_sql(self, today):
         """The INSERT … SELECT enrolling eligible registrants not yet members, each linked to its
-        payment account; ON CONFLICT keeps it safe against a concurrent run."""
+        payment account; ON CONFLICT skips existing members, also those of a concurrent run."""
         self.ensure_one()
         return SQL(
             """INSERT INTO g2p_program_membership
@@ -321,8 +321,9 @@ class G2pProgram(models.Model):
                      FROM res_partner p
                      %(account_join)s
                     WHERE p.id IN %(eligible)s
-                      AND NOT EXISTS (SELECT 1 FROM g2p_program_membership pm
-                                       WHERE pm.program_id = %(program)s AND pm.partner_id = p.id)
+                   -- Existing members are skipped by the unique index, not by a NOT EXISTS on
+                   -- the table being filled: with statistics saying "empty" (a new database) the
+                   -- planner would rescan it for every inserted row.
                    ON CONFLICT (program_id, partner_id) DO NOTHING""",
             program=self.id,
             company=self.company_id.id,
