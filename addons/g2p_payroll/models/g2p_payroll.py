@@ -239,7 +239,8 @@ class G2pPayroll(models.Model):
         return SQL(
             """SELECT l.beneficiary_id
                  FROM g2p_payroll_line l JOIN g2p_payroll pr ON pr.id = l.payroll_id
-                WHERE l.entitlement_cycle_id = %s AND l.repay_of_line_id IS NULL AND pr.state != 'cancelled'""",
+                WHERE l.entitlement_cycle_id = %s AND l.repay_of_line_id IS NULL
+                  AND pr.state != 'cancelled'""",
             self.cycle_id.id,
         )
 
