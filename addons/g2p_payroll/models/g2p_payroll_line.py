@@ -58,7 +58,9 @@ class G2pPayrollLine(models.Model):
     )
     account_bic = fields.Char(string="BIC", readonly=True)
     amount = fields.Monetary(required=True, readonly=True)
-    state = fields.Selection(LINE_STATES, default="pending", required=True, index=True, readonly=True)
+    # Not indexed on its own: lines are always reached through their payroll, program or number,
+    # and every state change of a large payroll would pay for the index.
+    state = fields.Selection(LINE_STATES, default="pending", required=True, readonly=True)
     failure_reason_id = fields.Many2one("g2p.payment.failure.reason", string="Reason", readonly=True)
     failure_note = fields.Char(string="Reason Details", readonly=True)
     psp_reference = fields.Char(string="PSP Reference", readonly=True, copy=False)
@@ -69,7 +71,6 @@ class G2pPayrollLine(models.Model):
         "g2p.payroll.line",
         string="Re-payment of",
         readonly=True,
-        index="btree_not_null",
         help="The failed payment this line pays again.",
     )
     approval_move_line_id = fields.Many2one("account.move.line", string="Payable Item", readonly=True)
@@ -86,7 +87,8 @@ class G2pPayrollLine(models.Model):
         "A beneficiary is paid once per cycle: it already has a payment for this cycle.",
     )
     _one_repayment_per_failure = models.UniqueIndex(
-        "(repay_of_line_id) WHERE state != 'cancelled'", "This failed payment is already being re-paid."
+        "(repay_of_line_id) WHERE repay_of_line_id IS NOT NULL AND state != 'cancelled'",
+        "This failed payment is already being re-paid.",
     )
     _paid_once = models.UniqueIndex(
         "(entitlement_cycle_id, beneficiary_id) WHERE state = 'paid'",
