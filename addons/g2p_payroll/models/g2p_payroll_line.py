@@ -71,6 +71,8 @@ class G2pPayrollLine(models.Model):
         "g2p.payroll.line",
         string="Re-payment of",
         readonly=True,
+        # Needed by the foreign key itself: deleting lines looks up their re-payments.
+        index="btree_not_null",
         help="The failed payment this line pays again.",
     )
     approval_move_line_id = fields.Many2one("account.move.line", string="Payable Item", readonly=True)
