@@ -148,15 +148,20 @@ class G2pPaymentConnectorPhee(models.Model):
         for payment in payments:
             # Kept for _build_batches: the same instruction is rendered, not built again.
             payment["instruction"] = self._phee_instruction(payment)
+        bodies = {}
         try:
             groups = phee.split_into_batches(
                 [payment["instruction"] for payment in payments],
                 max_rows=limits["max_rows"],
                 max_bytes=limits["max_bytes"],
                 decimals=limits["decimals"],
+                bodies=bodies,
             )
         except FormatError as error:
             raise UserError(_("Cannot prepare the PH-EE batches: %s", error)) from None
+        for payment in payments:
+            # Rendered while splitting: _build_batches writes these rows as they are.
+            payment["csv_body"] = bodies[payment["request_id"]]
         return [[by_request[instruction.request_id] for instruction in group] for group in groups]
 
     # ------------------------------------------------------------------ build
@@ -168,7 +173,8 @@ class G2pPaymentConnectorPhee(models.Model):
             instructions = [
                 payment.get("instruction") or self._phee_instruction(payment) for payment in chunk
             ]
-            self._phee_write_payload(batch, instructions)
+            bodies = {p["request_id"]: p["csv_body"] for p in chunk if p.get("csv_body")}
+            self._phee_write_payload(batch, instructions, bodies)
 
     def _build_batch(self, batch):
         if self.code != "phee":
@@ -189,13 +195,13 @@ class G2pPaymentConnectorPhee(models.Model):
         )
         self._phee_write_payload(batch, [self._phee_instruction(row) for row in rows])
 
-    def _phee_write_payload(self, batch, instructions):
+    def _phee_write_payload(self, batch, instructions, bodies=None):
         decimals = self._get_batch_limits()["decimals"]
         try:
             if self.phee_request_type == "raw":
                 payload, filename = phee.render_raw_json(instructions, decimals), "%s.json" % batch.name
             else:
-                payload, filename = phee.render_csv(instructions, decimals), "%s.csv" % batch.name
+                payload, filename = phee.render_csv(instructions, decimals, bodies), "%s.csv" % batch.name
         except FormatError as error:
             raise UserError(
                 _("Batch %(batch)s cannot be rendered: %(error)s", batch=batch.name, error=error)

@@ -261,3 +261,15 @@ def test_transfer_outcome():
         phee.transfer_outcome({"clientCorrelationId": "r", "status": "DONE"})
     with pytest.raises(FormatError, match="without clientCorrelationId"):
         phee.transfer_outcome({"status": "COMPLETED"})
+
+
+def test_rows_rendered_while_splitting_are_reused_as_they_are():
+    instructions = [_instruction(n, amount=Decimal(100 + n)) for n in range(30)]
+    bodies = {}
+    batches = phee.split_into_batches(instructions, max_rows=10, bodies=bodies)
+    assert len(bodies) == 30
+    for batch in batches:
+        assert phee.render_csv(batch, bodies=bodies) == phee.render_csv(batch)
+    # A row that was not split (no body kept) is still validated and rendered.
+    extra = _instruction(99)
+    assert phee.render_csv([extra], bodies=bodies).split("\n")[1].startswith("0," + extra.request_id)

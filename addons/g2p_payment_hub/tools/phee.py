@@ -134,22 +134,25 @@ def _row_values(instruction, row, decimals):
     return values
 
 
-def render_csv(instructions, decimals=0):
+def render_csv(instructions, decimals=0, bodies=None):
     """The PH-EE batch file for ``instructions``: the ten-column header, ``id`` from 0, LF line
     endings and no trailing newline (it would break the JWS signature).
 
     ``decimals`` is the connector's amount setting: with 0, amounts are whole numbers and one with a
     fractional part is refused. Raises FormatError naming the row and column of a bad value.
+    ``bodies``: the rows already validated and rendered by :func:`split_into_batches` (same
+    decimals), by request id, so they are not rendered twice.
     """
+    bodies = bodies or {}
     lines = [HEADER]
     lines.extend(
-        f"{row},{','.join(_row_values(instruction, row, decimals))}"
+        f"{row},{bodies.get(instruction.request_id) or ','.join(_row_values(instruction, row, decimals))}"
         for row, instruction in enumerate(instructions)
     )
     return "\n".join(lines)
 
 
-def split_into_batches(instructions, max_rows=500, max_bytes=100_000, decimals=0):
+def split_into_batches(instructions, max_rows=500, max_bytes=100_000, decimals=0, bodies=None):
     """Split instructions into PH-EE batches: at most ``max_rows`` rows and ``max_bytes`` bytes of
     rendered CSV (UTF-8) each, and never two instructions sharing payee id, payee id type, amount
     (as rendered) and currency in one batch: PH-EE de-duplicates on those and would silently drop
@@ -159,7 +162,8 @@ def split_into_batches(instructions, max_rows=500, max_bytes=100_000, decimals=0
     time, then the second occurrences, and so on, each layer in input order. A layer has no
     duplicate key, so batches fill greedily and only a layer boundary may close one early; the
     order is deterministic and the work linear. Every instruction is validated as for
-    :func:`render_csv`. Returns a list of lists of instructions.
+    :func:`render_csv`; pass a dict as ``bodies`` to keep the rendered rows for it. Returns a list
+    of lists of instructions.
     """
     if max_rows < 1:
         raise FormatError("max_rows must be at least 1")
@@ -169,6 +173,8 @@ def split_into_batches(instructions, max_rows=500, max_bytes=100_000, decimals=0
     for row, instruction in enumerate(instructions):
         values = _row_values(instruction, row, decimals)
         body = ",".join(values)
+        if bodies is not None:
+            bodies[instruction.request_id] = body
         key = (values[5], values[4], values[6], values[7])
         occurrence = seen[key]
         seen[key] = occurrence + 1
