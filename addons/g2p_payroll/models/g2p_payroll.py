@@ -549,14 +549,18 @@ class G2pPayroll(models.Model):
         self._reconcile_payables(lines)
         return move
 
-    def _settlement_items(self, lines, move):
-        """{line id: payable item of ``move``} by the program's granularity, in one query."""
-        granularity = self.program_id.posting_granularity
-        match = {
+    def _payable_item_match(self):
+        """SQL condition pairing a payroll line ``l`` with its payable item ``aml`` under the
+        program's posting granularity."""
+        return {
             "beneficiary": SQL("aml.g2p_payroll_line_id = l.id"),
             "psp": SQL("aml.g2p_psp_id = l.psp_id"),
             "total": SQL("TRUE"),
-        }[granularity]
+        }[self.program_id.posting_granularity]
+
+    def _settlement_items(self, lines, move):
+        """{line id: payable item of ``move``} by the program's granularity, in one query."""
+        match = self._payable_item_match()
         move.line_ids.flush_recordset()
         return dict(
             self.env.execute_query(
@@ -590,12 +594,7 @@ class G2pPayroll(models.Model):
         """Point each payroll line at its payable item in ``move`` (set-based), also applying the
         ``extra`` assignment: one pass over the rows instead of two."""
         payable = self.program_id.sudo().beneficiary_payable_account_id
-        granularity = self.program_id.posting_granularity
-        match = {
-            "beneficiary": SQL("aml.g2p_payroll_line_id = l.id"),
-            "psp": SQL("aml.g2p_psp_id = l.psp_id"),
-            "total": SQL("TRUE"),
-        }[granularity]
+        match = self._payable_item_match()
         move.line_ids.flush_recordset()
         self.env.cr.execute(
             SQL(
