@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import new_request_ids
+from odoo.addons.g2p_registry.tools.sql import pg_array
 
 
 class G2pPayroll(models.Model):
@@ -172,7 +173,7 @@ class G2pPayroll(models.Model):
                      FROM unnest(%(batch)s::int[], %(line)s::int[], %(request)s::varchar[],
                                  %(amount)s::numeric[], %(type)s::varchar[], %(value)s::varchar[])
                           AS v(batch, line, request, amount, type, value)""",
-                **columns,
+                **{name: pg_array(values) for name, values in columns.items()},
             )
         )
         self.env["g2p.payment.attempt"].invalidate_model()

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.g2p_registry.models.g2p_payment_mechanism import ACCOUNT_TYPES
+from odoo.addons.g2p_registry.tools.sql import pg_array
 
 LINE_STATES = [
     ("pending", "Pending"),
@@ -106,7 +107,9 @@ class G2pPayrollLine(models.Model):
         if not rows:
             return
         rows = [(*row, None) if len(row) == 6 else row for row in rows]
-        ids, states, dates, refs, reasons, notes, items = (list(col) for col in zip(*rows, strict=True))
+        # Sorted by id: the rows are then visited in the table's order.
+        rows = sorted(rows, key=lambda row: row[0])
+        ids, states, dates, refs, reasons, notes, items = (pg_array(col) for col in zip(*rows, strict=True))
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_payroll_line l
