@@ -30,9 +30,10 @@ class G2pPayrollLine(models.Model):
     payroll_id = fields.Many2one(
         "g2p.payroll", required=True, ondelete="cascade", index=True, check_company=True
     )
-    program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict", index=True)
-    # Few distinct values per table (cycles, companies, PSPs): no index, they would only slow the
-    # bulk inserts; queries reach lines through the payroll, the program or the beneficiary.
+    # Few distinct values per table (program, cycles, companies, PSPs): no index, each would be
+    # written at every state change of every line; queries reach lines through the payroll (whose
+    # index serves the program's figures too), the payment number or the beneficiary.
+    program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict")
     cycle_id = fields.Many2one("g2p.cycle", required=True, ondelete="restrict")
     entitlement_cycle_id = fields.Many2one(
         "g2p.cycle",
