@@ -43,9 +43,6 @@ _NOTE_UNSAFE = re.compile(r"[,\"'\x00-\x1f\x7f]+")
 _SPACES = re.compile(r"\s{2,}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# One look at a rendered row (nine values joined by commas): a quote or line break anywhere, or a
-# value starting or ending with white space. A clean row with eight commas needs no other check.
-_SUSPECT_ROW = re.compile(r"[\"'\r\n]|(?:^|,)\s|\s(?:,|$)")
 
 # Fields that must not be empty (the payer may be, in budget-account mode PH-EE takes it from the
 # program configuration).
@@ -133,7 +130,19 @@ def _row_values(instruction, row, decimals):
     """The validated values of one CSV line after its ``id`` (which depends on the batch)."""
     values = _check(instruction, row, decimals)
     body = ",".join(values)
-    if body.count(",") == len(values) - 1 and not _SUSPECT_ROW.search(body):
+    # One look at the whole row: printable (no line break, tab or other white space but the plain
+    # space), no quote, no extra comma, no value starting or ending with a space. Only a row that
+    # fails this is checked column by column, to name the culprit (or pass, e.g. an inner tab).
+    if (
+        body.isprintable()
+        and body.count(",") == len(values) - 1
+        and '"' not in body
+        and "'" not in body
+        and ", " not in body
+        and " ," not in body
+        and body[:1] != " "
+        and body[-1:] != " "
+    ):
         return values
     # Something is wrong: find the column to name it.
     for column, value in zip(COLUMNS[1:], values, strict=True):

@@ -13,6 +13,13 @@ def pg_array(values):
     psycopg2 sends a Python list as ``ARRAY[v1, v2, ...]``, an expression PostgreSQL parses value
     by value; for the hundreds of thousands of values of one set-based write of a national payroll,
     the literal is about three times faster to build, send and read (array input)."""
+    values = values if isinstance(values, list | tuple) else list(values)
+    kinds = set(map(type, values))
+    # The usual columns hold one type: joined at C speed.
+    if kinds <= {int}:
+        return "{%s}" % ",".join(map(str, values))
+    if kinds <= {str}:
+        return "{%s}" % ",".join('"%s"' % v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
     parts = []
     append = parts.append
     for value in values:
