@@ -134,6 +134,8 @@ def bench(env, households, batch_size, granularity, workers=2, chunk=25):
     payroll = env["g2p.payroll"].create({"cycle_id": cycle.id})
     env.cr.commit()
     generated, _t = timed("generate payroll", payroll._generate_lines)
+    # Generation and approval are two users' requests (maker-checker), so two transactions.
+    env.cr.commit()
     payroll.action_submit()
     timed("approve payroll", payroll.action_approve)
     env.cr.commit()

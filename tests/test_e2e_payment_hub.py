@@ -177,6 +177,19 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertEqual(set(batches.mapped("state")), {"completed"})
         self.assertEqual(sum(batches.mapped("paid_count")), 10)
         self.assertEqual(sum(batches.mapped("failed_count")), 2)
+        # Attempts are not rewritten: they stay open and read their outcome from the line, also
+        # when searched.
+        attempts = batches.attempt_ids
+        self.assertEqual(set(attempts.mapped("state")), {"open"})
+        Attempt = self.env["g2p.payment.attempt"]
+        for status in ("paid", "failed"):
+            expected = attempts.filtered(lambda a, s=status: a.payroll_line_id.state == s)
+            self.assertEqual(set(expected.mapped("status")), {status})
+            found = Attempt.search([("batch_id", "in", batches.ids), ("status", "=", status)])
+            self.assertEqual(found, expected)
+        self.assertFalse(
+            Attempt.search([("batch_id", "in", batches.ids), ("status", "in", ("queued", "sent"))])
+        )
         self.assertEqual(payroll.state, "reconciled")
         moves = payroll.move_ids
         self.assertEqual(set(moves.mapped("g2p_event")), {"approval", "payment", "failure"})

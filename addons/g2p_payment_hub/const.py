@@ -13,15 +13,24 @@ BATCH_STATES = [
 #: Batches whose processor may still report outcomes (polled by the cron).
 OPEN_BATCH_STATES = ("sent", "partially_completed")
 
+#: Stored state of an attempt: open while its batch holds the payment, or closed by the batch
+#: (refused by the processor, cancelled). The outcome of an accepted payment is not copied onto
+#: the attempt: it lives on the payroll line, the one record of what was paid (see ATTEMPT_STATUSES).
 ATTEMPT_STATES = [
+    ("open", "Open"),
+    ("failed", "Refused"),
+    ("cancelled", "Cancelled"),
+]
+#: What an attempt shows: its batch's progress and its payroll line's outcome.
+ATTEMPT_STATUSES = [
     ("queued", "Queued"),
     ("sent", "Sent"),
     ("paid", "Paid"),
     ("failed", "Failed"),
     ("cancelled", "Cancelled"),
 ]
-#: An attempt in one of these states holds its payroll line: the line cannot go in another batch.
-LIVE_ATTEMPT_STATES = ("queued", "sent", "paid")
+#: Batch states in which the processor has not accepted the batch (yet).
+UNSENT_BATCH_STATES = ("draft", "queued", "sending")
 
 LOG_KINDS = [
     ("request", "Request"),

@@ -1,7 +1,7 @@
 {
     "name": "G2P Payroll",
     "summary": "Payroll per cycle with maker-checker approval, funds and journal entries in Odoo Accounting",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "G2P",
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",

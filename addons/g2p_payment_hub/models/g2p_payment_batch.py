@@ -130,7 +130,7 @@ class G2pPaymentBatch(models.Model):
         return self._transition("sending", {"queued"})
 
     def _set_sent(self, external_id=None):
-        """Accepted by the processor: attempts and payroll lines become sent."""
+        """Accepted by the processor: the payroll lines of its open attempts become sent."""
         changed = self._transition(
             "sent",
             {"queued", "sending"},
@@ -139,7 +139,7 @@ class G2pPaymentBatch(models.Model):
         if external_id:
             # Also for a batch already sent whose processor id was not known yet (found later).
             self.filtered(lambda b: not b.external_id).write({"external_id": external_id})
-        changed._mark_attempts_sent()
+        changed._mark_lines_sent()
         return changed
 
     def _set_partially_completed(self):
@@ -160,34 +160,18 @@ class G2pPaymentBatch(models.Model):
         changed._close_attempts("cancelled", _("Batch cancelled"))
         return changed
 
-    def _mark_attempts_sent(self):
-        """Attempts and their payroll lines become sent, unless the caller marks those of many
-        batches at once (``g2p_defer_lines_sent``: one UPDATE each, the payroll state once)."""
+    def _mark_lines_sent(self):
+        """The approved payroll lines of the open attempts of ``self`` become sent, in one UPDATE,
+        unless the caller marks those of many batches at once (``g2p_defer_lines_sent``)."""
         if not self or self.env.context.get("g2p_defer_lines_sent"):
             return
         self.env["g2p.payment.attempt"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE g2p_payment_attempt SET state = 'sent', write_uid = %s,
-                          write_date = now() AT TIME ZONE 'UTC'
-                    WHERE batch_id = ANY(%s) AND state = 'queued'""",
-                self.env.uid,
-                self.ids,
-            )
-        )
-        self.env["g2p.payment.attempt"].invalidate_model()
-        self._mark_lines_sent()
-
-    def _mark_lines_sent(self):
-        """The approved payroll lines with a sent attempt in ``self`` become sent (set-based)."""
-        if not self:
-            return
         line_ids = [
             row[0]
             for row in self.env.execute_query(
                 SQL(
                     "SELECT payroll_line_id FROM g2p_payment_attempt "
-                    "WHERE batch_id = ANY(%s) AND state = 'sent'",
+                    "WHERE batch_id = ANY(%s) AND state = 'open'",
                     self.ids,
                 )
             )
@@ -200,12 +184,10 @@ class G2pPaymentBatch(models.Model):
         self.env["g2p.payment.attempt"].flush_model()
         self.env.cr.execute(
             SQL(
-                """UPDATE g2p_payment_attempt SET state = %s, reason = %s, write_uid = %s,
-                          write_date = now() AT TIME ZONE 'UTC'
-                    WHERE batch_id IN %s AND state = 'queued'""",
+                """UPDATE g2p_payment_attempt SET state = %s, reason = %s
+                    WHERE batch_id IN %s AND state = 'open'""",
                 state,
                 (reason or "")[:250] or None,
-                self.env.uid,
                 tuple(self.ids),
             )
         )
@@ -215,10 +197,12 @@ class G2pPaymentBatch(models.Model):
     # ------------------------------------------------------------------ counts
 
     def _update_counts(self):
-        """Recompute the stored counts and amounts from the attempts, in one statement."""
+        """Recompute the stored counts and amounts from the attempts and the outcomes of their
+        payroll lines, in one statement. A payment refused with its batch counts as failed."""
         if not self:
             return
         self.env["g2p.payment.attempt"].flush_model()
+        self.env["g2p.payroll.line"].flush_model(["state"])
         self.flush_recordset()
         self.env.cr.execute(
             SQL(
@@ -231,16 +215,24 @@ class G2pPaymentBatch(models.Model):
                                   count(a.id) FILTER (WHERE a.state != 'cancelled') AS total,
                                   COALESCE(sum(a.amount) FILTER (WHERE a.state != 'cancelled'), 0)
                                       AS total_amount,
-                                  count(a.id) FILTER (WHERE a.state = 'paid') AS paid,
-                                  COALESCE(sum(a.amount) FILTER (WHERE a.state = 'paid'), 0) AS paid_amount,
-                                  count(a.id) FILTER (WHERE a.state = 'failed') AS failed,
-                                  COALESCE(sum(a.amount) FILTER (WHERE a.state = 'failed'), 0)
+                                  count(a.id) FILTER (WHERE o.outcome = 'paid') AS paid,
+                                  COALESCE(sum(a.amount) FILTER (WHERE o.outcome = 'paid'), 0) AS paid_amount,
+                                  count(a.id) FILTER (WHERE o.outcome = 'failed') AS failed,
+                                  COALESCE(sum(a.amount) FILTER (WHERE o.outcome = 'failed'), 0)
                                       AS failed_amount,
-                                  count(a.id) FILTER (WHERE a.state IN ('queued', 'sent')) AS pending,
-                                  COALESCE(sum(a.amount) FILTER (WHERE a.state IN ('queued', 'sent')), 0)
+                                  count(a.id) FILTER (WHERE o.outcome = 'pending') AS pending,
+                                  COALESCE(sum(a.amount) FILTER (WHERE o.outcome = 'pending'), 0)
                                       AS pending_amount
                              FROM g2p_payment_batch b2
                         LEFT JOIN g2p_payment_attempt a ON a.batch_id = b2.id
+                        LEFT JOIN g2p_payroll_line l ON l.id = a.payroll_line_id
+                            CROSS JOIN LATERAL (
+                                  SELECT CASE
+                                         WHEN a.state = 'failed' THEN 'failed'
+                                         WHEN a.state != 'open' THEN NULL
+                                         WHEN l.state IN ('paid', 'failed') THEN l.state
+                                         WHEN l.state = 'cancelled' THEN NULL
+                                         ELSE 'pending' END AS outcome) o
                             WHERE b2.id IN %s
                          GROUP BY b2.id) s
                     WHERE b.id = s.id""",
@@ -349,7 +341,7 @@ class G2pPaymentBatch(models.Model):
                     batch.last_error = str(error)
             if batch.state in ("sent", "partially_completed", "completed"):
                 accepted |= batch
-        accepted.with_context(g2p_defer_lines_sent=False)._mark_attempts_sent()
+        accepted.with_context(g2p_defer_lines_sent=False)._mark_lines_sent()
         return accepted.with_env(self.env)
 
     @api.model
@@ -502,8 +494,8 @@ class G2pPaymentBatch(models.Model):
                 for r in final
             ]
             summary = self.env["g2p.payroll.line"].sudo()._apply_payment_results(line_results, atomic=False)
-            # Rows are numbered from 1 in the order given: back to each result's batch. An attempt
-            # takes the reported state only when its payment did (applied now or before).
+            # Rows are numbered from 1 in the order given: back to each result's batch. The outcome
+            # is the payroll line's: attempts are not rewritten (their status reads the line).
             errors_by_batch = defaultdict(list)
             for row, message in summary["errors"]:
                 errors_by_batch[final[row - 1].get("batch_id") or self[:1].id].append(message)
@@ -514,27 +506,6 @@ class G2pPaymentBatch(models.Model):
                     body="\n".join(messages[:50]),
                     note=_("%s results not applied", len(messages)),
                 )
-            refused = {row for row, __ in summary["errors"]}
-            applied = [r for row, r in enumerate(final, start=1) if row not in refused]
-            Attempt = self.env["g2p.payment.attempt"]
-            Attempt.flush_model()
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE g2p_payment_attempt a
-                          SET state = v.state, psp_reference = COALESCE(v.ref, a.psp_reference),
-                              reason = COALESCE(v.reason, a.reason), write_uid = %s,
-                              write_date = now() AT TIME ZONE 'UTC'
-                         FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])
-                              AS v(request_id, state, ref, reason)
-                        WHERE a.request_id = v.request_id AND a.state IN ('queued', 'sent')""",
-                    self.env.uid,
-                    [r["request_id"] for r in applied],
-                    [r["status"] for r in applied],
-                    [r.get("psp_reference") or None for r in applied],
-                    [(r.get("reason") or "")[:250] or None for r in applied],
-                )
-            )
-            Attempt.invalidate_model()
         self.write({"last_status_date": now})
         self._update_counts()
         for batch in self:

@@ -199,11 +199,14 @@ class G2pPaymentConnector(models.Model):
             "decimals": self.amount_decimals,
         }
 
-    def _payee_identifier(self, payment):
-        """(type, value) of the payee of ``payment`` (a dict of payroll line columns)."""
-        return PAYEE_IDENTIFIER_TYPES.get(payment["account_type"], "accountNumber"), payment[
-            "account_identifier"
-        ]
+    def _set_payee_identifiers(self, payments):
+        """Set ``payee_identifier_type`` and ``payee_identifier`` on each of ``payments`` (dicts of
+        payroll line columns: account_type, account_identifier...). One call for all the payments of
+        the connector: a national payroll has hundreds of thousands."""
+        for payment in payments:
+            kind = PAYEE_IDENTIFIER_TYPES.get(payment["account_type"], "accountNumber")
+            payment["payee_identifier_type"] = kind
+            payment["payee_identifier"] = payment["account_identifier"]
 
     def _split_payments(self, payments):
         """Lists of ``payments`` (dicts: line_id, request_id, amount, currency, payee_identifier_type,

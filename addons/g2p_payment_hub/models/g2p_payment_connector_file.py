@@ -32,19 +32,20 @@ class G2pPaymentConnectorFile(models.Model):
 
     # ------------------------------------------------------------------ hooks
 
-    def _payee_identifier(self, payment):
+    def _set_payee_identifiers(self, payments):
         if self.code != "file":
-            return super()._payee_identifier(payment)
-        return ("iban" if payment["account_type"] == "bank" else "accountNumber"), payment[
-            "account_identifier"
-        ]
+            return super()._set_payee_identifiers(payments)
+        for payment in payments:
+            kind = "iban" if payment["account_type"] == "bank" else "accountNumber"
+            payment["payee_identifier_type"] = kind
+            payment["payee_identifier"] = payment["account_identifier"]
 
     def _build_batch(self, batch):
         """Render the file and attach it to the batch. A payment the format cannot carry (no IBAN,
         amount with too many decimals) stops the whole batch with a clear error."""
         if self.code != "file":
             return super()._build_batch(batch)
-        attempts = batch.attempt_ids.filtered(lambda a: a.state == "queued")
+        attempts = batch.attempt_ids.filtered(lambda a: a.state == "open")
         currency = batch.currency_id
         decimals = currency.decimal_places
         try:
@@ -114,25 +115,11 @@ class G2pPaymentConnectorFile(models.Model):
 
     def _fetch_status(self, batch):
         """Outcomes come from the bank's report, applied to the payroll lines by payroll
-        reconciliation: mirror them on the attempts (the lines' journal entries are already posted,
-        so applying them again is a no-op)."""
+        reconciliation; the attempts read them from there. Nothing to fetch: the caller then
+        recounts the batch and completes it once every payment has its outcome."""
         if self.code != "file":
             return super()._fetch_status(batch)
-        outcomes = []
-        for attempt in batch.attempt_ids.filtered(lambda a: a.state in ("queued", "sent")):
-            line = attempt.payroll_line_id
-            if line.state == "paid":
-                outcomes.append(
-                    {"request_id": attempt.request_id, "status": "paid", "psp_reference": line.psp_reference,
-                     "date": line.paid_date}
-                )  # fmt: skip
-            elif line.state == "failed":
-                outcomes.append(
-                    {"request_id": attempt.request_id, "status": "failed", "reason": line.failure_note
-                     or line.failure_reason_id.name, "reason_code": line.failure_reason_id.code,
-                     "date": line.failed_date}
-                )  # fmt: skip
-        return batch._results_from_outcomes(outcomes)
+        return []
 
     def _test_connection(self):
         if self.code != "file":

@@ -72,7 +72,7 @@ class G2pPaymentConnectorFineract(models.Model):
         if not (self.fineract_url and self.fineract_tenant and self.fineract_payment_type_id):
             raise UserError(_("Connector %s: set the Fineract API URL, tenant and payment type.", self.name))
         deposits = []
-        for attempt in batch.attempt_ids.filtered(lambda a: a.state == "queued"):
+        for attempt in batch.attempt_ids.filtered(lambda a: a.state == "open"):
             try:
                 amount = format_amount(attempt.amount, self.amount_decimals, attempt.request_id)
             except FormatError as error:
@@ -186,7 +186,7 @@ class G2pPaymentConnectorFineract(models.Model):
         error (the server is unwell): the rest stay pending for the next fetch."""
         day = fields.Date.context_today(self)
         outcomes = []
-        for attempt in batch.attempt_ids.filtered(lambda a: a.state in ("queued", "sent")):
+        for attempt in batch.attempt_ids.filtered(lambda a: a.status in ("queued", "sent")):
             try:
                 outcome = self._fineract_deposit(batch, attempt, day)
             except G2pTransportError as error:

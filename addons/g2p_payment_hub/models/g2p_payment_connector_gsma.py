@@ -97,10 +97,12 @@ class G2pPaymentConnectorGsma(models.Model):
 
     # ------------------------------------------------------------------ hooks
 
-    def _payee_identifier(self, payment):
+    def _set_payee_identifiers(self, payments):
         if self.code != "gsma":
-            return super()._payee_identifier(payment)
-        return GSMA_PARTY_KEYS.get(payment["account_type"], "accountid"), payment["account_identifier"]
+            return super()._set_payee_identifiers(payments)
+        for payment in payments:
+            payment["payee_identifier_type"] = GSMA_PARTY_KEYS.get(payment["account_type"], "accountid")
+            payment["payee_identifier"] = payment["account_identifier"]
 
     def _build_batch(self, batch):
         """The ``requestBatchTransaction`` body; each transaction carries its attempt's request id as
@@ -113,7 +115,7 @@ class G2pPaymentConnectorGsma(models.Model):
             )
         currency = batch.currency_id.name
         transactions = []
-        for attempt in batch.attempt_ids.filtered(lambda a: a.state == "queued"):
+        for attempt in batch.attempt_ids.filtered(lambda a: a.state == "open"):
             try:
                 amount = format_amount(attempt.amount, self.amount_decimals, attempt.request_id)
             except FormatError as error:
@@ -225,7 +227,7 @@ class G2pPaymentConnectorGsma(models.Model):
     def _fetch_status(self, batch):
         if self.code != "gsma":
             return super()._fetch_status(batch)
-        open_attempts = batch.attempt_ids.filtered(lambda a: a.state in ("queued", "sent"))
+        open_attempts = batch.attempt_ids.filtered(lambda a: a.status in ("queued", "sent"))
         if batch.gsma_request_status != "completed" or not batch.external_id:
             state = self._gsma_request_state(batch) or self._gsma_batch_state(batch)
             status = state.get("status")

@@ -116,26 +116,34 @@ class G2pPaymentConnectorPhee(models.Model):
             limits["max_bytes"] = min(limits["max_bytes"], 100_000)
         return limits
 
-    def _phee_instruction(self, payment):
-        return phee.PaymentInstruction(
-            request_id=payment["request_id"],
-            payment_mode=self.payment_mode or "",
-            payer_identifier_type=self.payer_identifier_type or "",
-            payer_identifier=self.payer_identifier or "",
-            payee_identifier_type=payment["payee_identifier_type"] or "",
-            payee_identifier=payment["payee_identifier"] or "",
-            amount=Decimal(str(payment["amount"])),
-            currency=payment["currency"],
-            note=payment.get("payment_number") or "",
-            line_id=payment.get("line_id"),
-        )
+    def _phee_instructions(self, payments):
+        """The PH-EE instructions of ``payments`` (the connector's settings read once)."""
+        payer = {
+            "payment_mode": self.payment_mode or "",
+            "payer_identifier_type": self.payer_identifier_type or "",
+            "payer_identifier": self.payer_identifier or "",
+        }
+        return [
+            phee.PaymentInstruction(
+                request_id=payment["request_id"],
+                payee_identifier_type=payment["payee_identifier_type"] or "",
+                payee_identifier=payment["payee_identifier"] or "",
+                amount=Decimal(str(payment["amount"])),
+                currency=payment["currency"],
+                note=payment.get("payment_number") or "",
+                line_id=payment.get("line_id"),
+                **payer,
+            )
+            for payment in payments
+        ]
 
-    def _payee_identifier(self, payment):
-        kind, value = super()._payee_identifier(payment)
-        if self.code == "phee" and kind == "msisdn" and value:
-            # PH-EE and Mojaloop use MSISDNs without the leading "+".
-            value = value.lstrip("+")
-        return kind, value
+    def _set_payee_identifiers(self, payments):
+        super()._set_payee_identifiers(payments)
+        if self.code == "phee":
+            for payment in payments:
+                if payment["payee_identifier_type"] == "msisdn" and payment["payee_identifier"]:
+                    # PH-EE and Mojaloop use MSISDNs without the leading "+".
+                    payment["payee_identifier"] = payment["payee_identifier"].lstrip("+")
 
     def _split_payments(self, payments):
         """PH-EE batches: row and byte limits, and never two payments sharing payee, type, amount
@@ -145,9 +153,9 @@ class G2pPaymentConnectorPhee(models.Model):
         self._phee_check_config()
         limits = self._get_batch_limits()
         by_request = {payment["request_id"]: payment for payment in payments}
-        for payment in payments:
+        for payment, instruction in zip(payments, self._phee_instructions(payments), strict=True):
             # Kept for _build_batches: the same instruction is rendered, not built again.
-            payment["instruction"] = self._phee_instruction(payment)
+            payment["instruction"] = instruction
         bodies = {}
         try:
             groups = phee.split_into_batches(
@@ -170,9 +178,9 @@ class G2pPaymentConnectorPhee(models.Model):
         if self.code != "phee":
             return super()._build_batches(batches, chunks)
         for batch, chunk in zip(batches, chunks, strict=True):
-            instructions = [
-                payment.get("instruction") or self._phee_instruction(payment) for payment in chunk
-            ]
+            instructions = [payment.get("instruction") for payment in chunk]
+            if not all(instructions):
+                instructions = self._phee_instructions(chunk)
             bodies = {p["request_id"]: p["csv_body"] for p in chunk if p.get("csv_body")}
             self._phee_write_payload(batch, instructions, bodies)
 
@@ -188,12 +196,12 @@ class G2pPaymentConnectorPhee(models.Model):
                      FROM g2p_payment_attempt a
                      JOIN g2p_payroll_line l ON l.id = a.payroll_line_id
                      JOIN res_currency c ON c.id = l.currency_id
-                    WHERE a.batch_id = %s AND a.state = 'queued'
+                    WHERE a.batch_id = %s AND a.state = 'open'
                     ORDER BY a.id""",
                 batch.id,
             )
         )
-        self._phee_write_payload(batch, [self._phee_instruction(row) for row in rows])
+        self._phee_write_payload(batch, self._phee_instructions(rows))
 
     def _phee_write_payload(self, batch, instructions, bodies=None):
         decimals = self._get_batch_limits()["decimals"]

@@ -1,11 +1,11 @@
-import uuid
 from collections import defaultdict
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import LIVE_ATTEMPT_STATES
+from ..tools import new_request_ids
+from odoo.addons.g2p_registry.tools.sql import pg_array
 
 
 class G2pPayroll(models.Model):
@@ -98,11 +98,10 @@ class G2pPayroll(models.Model):
                      JOIN res_currency c ON c.id = l.currency_id
                     WHERE l.payroll_id = %(payroll)s AND l.state = 'approved' %(only)s
                       AND NOT EXISTS (SELECT 1 FROM g2p_payment_attempt a
-                                       WHERE a.payroll_line_id = l.id AND a.state IN %(live)s)
+                                       WHERE a.payroll_line_id = l.id AND a.state = 'open')
                     ORDER BY l.id""",
                 payroll=self.id,
                 only=SQL("AND l.id IN %s", tuple(lines.ids)) if lines is not None else SQL(""),
-                live=LIVE_ATTEMPT_STATES,
             )
         )
         Batch = self.env["g2p.payment.batch"]
@@ -115,22 +114,25 @@ class G2pPayroll(models.Model):
         chunks = []  # (connector, payments)
         for psp_id, psp_payments in by_psp.items():
             connector = connectors[psp_id]
-            for payment in psp_payments:
-                payment["request_id"] = str(uuid.uuid4())
-                payment["payee_identifier_type"], payment["payee_identifier"] = connector._payee_identifier(
-                    payment
-                )
+            for payment, request_id in zip(psp_payments, new_request_ids(len(psp_payments)), strict=True):
+                payment["request_id"] = request_id
+            connector._set_payee_identifiers(psp_payments)
             chunks.extend((connector, chunk) for chunk in connector._split_payments(psp_payments) if chunk)
-        batches = Batch.sudo().create(
-            [
-                {
-                    "connector_id": connector.id,
-                    "payroll_id": self.id,
-                    "company_id": self.company_id.id,
-                    "currency_id": self.currency_id.id,
-                }
-                for connector, __ in chunks
-            ]
+        # The payroll's chatter says what was batched: no "created" message per batch.
+        batches = (
+            Batch.sudo()
+            .with_context(mail_create_nolog=True)
+            .create(
+                [
+                    {
+                        "connector_id": connector.id,
+                        "payroll_id": self.id,
+                        "company_id": self.company_id.id,
+                        "currency_id": self.currency_id.id,
+                    }
+                    for connector, __ in chunks
+                ]
+            )
         )
         self._insert_attempts(batches, [chunk for __, chunk in chunks])
         batches._update_counts()
@@ -165,16 +167,13 @@ class G2pPayroll(models.Model):
         self.env.cr.execute(
             SQL(
                 """INSERT INTO g2p_payment_attempt
-                          (batch_id, payroll_line_id, company_id, request_id, amount, payee_identifier_type,
-                           payee_identifier, state, create_uid, create_date, write_uid, write_date)
-                   SELECT v.batch, v.line, %(company)s, v.request, v.amount, v.type, v.value, 'queued',
-                          %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                          (batch_id, payroll_line_id, request_id, amount, payee_identifier_type,
+                           payee_identifier, state)
+                   SELECT v.batch, v.line, v.request, v.amount, v.type, v.value, 'open'
                      FROM unnest(%(batch)s::int[], %(line)s::int[], %(request)s::varchar[],
                                  %(amount)s::numeric[], %(type)s::varchar[], %(value)s::varchar[])
                           AS v(batch, line, request, amount, type, value)""",
-                company=self.company_id.id,
-                uid=self.env.uid,
-                **columns,
+                **{name: pg_array(values) for name, values in columns.items()},
             )
         )
         self.env["g2p.payment.attempt"].invalidate_model()

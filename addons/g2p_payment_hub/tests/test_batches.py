@@ -74,9 +74,17 @@ class TestPaymentBatches(PaymentHubCase):
         with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
             payroll.with_user(self.finance).action_create_batches()
         batch = payroll.batch_ids[0]
+        Attempt = self.env["g2p.payment.attempt"]
+        self.assertEqual(
+            Attempt.search([("batch_id", "=", batch.id), ("status", "=", "queued")]), batch.attempt_ids
+        )
         batch._set_sending()
         batch._set_sent("PHEE-1")
-        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"sent"})
+        self.assertEqual(set(batch.attempt_ids.mapped("status")), {"sent"})
+        self.assertEqual(
+            Attempt.search([("batch_id", "=", batch.id), ("status", "=", "sent")]), batch.attempt_ids
+        )
+        self.assertFalse(Attempt.search([("batch_id", "=", batch.id), ("status", "=", "queued")]))
         self.assertEqual(set(batch.attempt_ids.payroll_line_id.mapped("state")), {"sent"})
         self.assertFalse(batch._set_sent("PHEE-1"))  # a repeat changes nothing
         with self.assertRaises(UserError):

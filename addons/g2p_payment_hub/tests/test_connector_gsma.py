@@ -83,7 +83,7 @@ class TestGsmaConnector(PspCase, HttpCase):
         self.assertEqual(barred.failure_note, "Payee account is barred")
         self.assertEqual(unknown.failure_reason_id.code, "ACCOUNT_NOT_FOUND")
         self.assertEqual(unknown.failure_note, "Payee MSISDN +254710000005 is not registered")
-        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"paid", "failed"})
+        self.assertEqual(set(batch.attempt_ids.mapped("status")), {"paid", "failed"})
 
     # ------------------------------------------------------------------ happy paths
 
@@ -341,7 +341,7 @@ class TestGsmaConnector(PspCase, HttpCase):
         batch._send_batches()
         self.assertEqual(batch.state, "failed")
         self.assertIn("401", batch.last_error)
-        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"failed"})
+        self.assertEqual(set(batch.attempt_ids.mapped("status")), {"failed"})
         self.assertEqual(set(self.lines.mapped("state")), {"approved"})
         self.assertEqual(
             self.payroll._create_payment_batches(self.lines).attempt_ids.payroll_line_id, self.lines

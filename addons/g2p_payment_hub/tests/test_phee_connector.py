@@ -89,7 +89,7 @@ class TestPheeConnector(PaymentHubCase):
         self.assertEqual(action["params"]["type"], "warning")
         self.assertEqual(batch.state, "queued")
         self.assertIn("Cannot reach", batch.last_error)
-        self.assertEqual(set(batch.attempt_ids.mapped("state")), {"queued"})
+        self.assertEqual(set(batch.attempt_ids.mapped("status")), {"queued"})
         self.assertEqual(set(batch.attempt_ids.payroll_line_id.mapped("state")), {"approved"})
         # Two tries (one retry: a refused connection cannot have been received), all logged.
         self.assertEqual(len(batch.log_ids.filtered(lambda log: log.kind == "request")), 2)

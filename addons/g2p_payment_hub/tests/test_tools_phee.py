@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from odoo.addons.g2p_payment_hub.tools import FormatError, phee
+from odoo.addons.g2p_payment_hub.tools import FormatError, new_request_ids, phee
 
 
 def _instruction(n, amount=Decimal(100), payee=None, **values):
@@ -78,8 +78,22 @@ def test_render_csv_names_row_and_column_of_forbidden_characters():
             phee.render_csv([_instruction(0, payment_mode=bad)])
     with pytest.raises(FormatError, match="column payee_identifier_type: ' msisdn' has leading or trailing"):
         phee.render_csv([_instruction(0, payee_identifier_type=" msisdn")])
+    # The check of a whole row at once must catch, and name, each of these too.
+    for values, column in [
+        ({"payment_mode": "\tmojaloop"}, "payment_mode"),
+        ({"payee_identifier_type": "msisdn\t"}, "payee_identifier_type"),
+        ({"payee": "2771000 "}, "payee_identifier"),
+    ]:
+        with pytest.raises(FormatError, match=f"column {column}: .* has leading or trailing"):
+            phee.render_csv([_instruction(0, **values)])
+    # An inner tab or space breaks nothing in PH-EE's split: such a row passes the slower check.
+    assert phee.parse_csv(phee.render_csv([_instruction(0, payee="2771 000\t1")]))[0]["payee_identifier"] == (
+        "2771 000\t1"
+    )
     with pytest.raises(FormatError, match="column request_id: not a UUID"):
         phee.render_csv([_instruction(0, request_id="PAY-1")])
+    with pytest.raises(FormatError, match="column request_id: not a UUID"):
+        phee.render_csv([_instruction(0, request_id=str(uuid.UUID(int=1)) + " ")])
     with pytest.raises(FormatError, match="column currency: 'usd' is not an ISO 4217 code"):
         phee.render_csv([_instruction(0, currency="usd")])
     with pytest.raises(FormatError, match="column payment_mode: value is required"):
@@ -273,3 +287,13 @@ def test_rows_rendered_while_splitting_are_reused_as_they_are():
     # A row that was not split (no body kept) is still validated and rendered.
     extra = _instruction(99)
     assert phee.render_csv([extra], bodies=bodies).split("\n")[1].startswith("0," + extra.request_id)
+
+
+def test_new_request_ids_are_unique_version_4_uuids():
+    ids = new_request_ids(5000)
+    assert len(set(ids)) == 5000
+    for value in ids[:200]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert new_request_ids(0) == []

@@ -5,6 +5,7 @@ wire formats can be tested without a database. Import a module by path, e.g.
 ``from odoo.addons.g2p_payment_hub.tools import phee``.
 """
 
+import os
 from decimal import Decimal, InvalidOperation
 
 # ISO 4217 currencies whose minor unit is not 2 (the common case); used when the caller does not
@@ -51,3 +52,14 @@ def format_amount(amount, decimals, where):
     if rounded != value:
         raise FormatError(f"{where}: amount {amount!r} has more than {decimals} decimal(s)")
     return f"{rounded:f}"
+
+
+def new_request_ids(count):
+    """``count`` random (version 4) UUIDs as strings, from one read of the system's random source:
+    a national payroll needs hundreds of thousands at once."""
+    raw = os.urandom(16 * count).hex()
+    ids = []
+    for start in range(0, 32 * count, 32):
+        h = raw[start : start + 32]
+        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
+    return ids

@@ -7,7 +7,6 @@ over ``csv.size`` (100,000 bytes by default).
 
 import json
 import re
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,6 +42,7 @@ _FORBIDDEN = re.compile(r"[,\"'\r\n]")
 _NOTE_UNSAFE = re.compile(r"[,\"'\x00-\x1f\x7f]+")
 _SPACES = re.compile(r"\s{2,}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Fields that must not be empty (the payer may be, in budget-account mode PH-EE takes it from the
 # program configuration).
@@ -94,18 +94,25 @@ def sanitize_note(note):
     return _SPACES.sub(" ", _NOTE_UNSAFE.sub(" ", note)).strip()
 
 
+def _where(instruction, row):
+    return f"row {row} (request_id {instruction.request_id!r})"
+
+
 def _check(instruction, row, decimals):
     """Validate one instruction; return its values after ``id`` in column order, as strings."""
-    where = f"row {row} (request_id {instruction.request_id!r})"
     for column in _REQUIRED:
         if not getattr(instruction, column):
-            raise FormatError(f"{where}, column {column}: value is required")
-    try:
-        uuid.UUID(instruction.request_id)
-    except (ValueError, TypeError, AttributeError):
-        raise FormatError(f"{where}, column request_id: not a UUID") from None
+            raise FormatError(f"{_where(instruction, row)}, column {column}: value is required")
+    if not isinstance(instruction.request_id, str) or not _UUID.fullmatch(instruction.request_id):
+        raise FormatError(f"{_where(instruction, row)}, column request_id: not a UUID")
     if not _CURRENCY.fullmatch(instruction.currency):
-        raise FormatError(f"{where}, column currency: {instruction.currency!r} is not an ISO 4217 code")
+        raise FormatError(
+            f"{_where(instruction, row)}, column currency: {instruction.currency!r} is not an ISO 4217 code"
+        )
+    try:
+        amount = format_amount(instruction.amount, decimals, "amount")
+    except FormatError as error:
+        raise FormatError(f"{_where(instruction, row)}, column {error}") from None
     return [
         instruction.request_id,
         instruction.payment_mode,
@@ -113,7 +120,7 @@ def _check(instruction, row, decimals):
         instruction.payer_identifier or "",
         instruction.payee_identifier_type,
         instruction.payee_identifier,
-        format_amount(instruction.amount, decimals, f"{where}, column amount"),
+        amount,
         instruction.currency,
         sanitize_note(instruction.note),
     ]
@@ -122,15 +129,32 @@ def _check(instruction, row, decimals):
 def _row_values(instruction, row, decimals):
     """The validated values of one CSV line after its ``id`` (which depends on the batch)."""
     values = _check(instruction, row, decimals)
-    where = f"row {row} (request_id {instruction.request_id!r})"
+    body = ",".join(values)
+    # One look at the whole row: printable (no line break, tab or other white space but the plain
+    # space), no quote, no extra comma, no value starting or ending with a space. Only a row that
+    # fails this is checked column by column, to name the culprit (or pass, e.g. an inner tab).
+    if (
+        body.isprintable()
+        and body.count(",") == len(values) - 1
+        and '"' not in body
+        and "'" not in body
+        and ", " not in body
+        and " ," not in body
+        and body[:1] != " "
+        and body[-1:] != " "
+    ):
+        return values
+    # Something is wrong: find the column to name it.
     for column, value in zip(COLUMNS[1:], values, strict=True):
         if _FORBIDDEN.search(value):
             raise FormatError(
-                f"{where}, column {column}: {value!r} contains a comma, a quote or a line break, "
-                "which PH-EE cannot parse"
+                f"{_where(instruction, row)}, column {column}: {value!r} contains a comma, a quote or a "
+                "line break, which PH-EE cannot parse"
             )
         if value != value.strip():
-            raise FormatError(f"{where}, column {column}: {value!r} has leading or trailing spaces")
+            raise FormatError(
+                f"{_where(instruction, row)}, column {column}: {value!r} has leading or trailing spaces"
+            )
     return values
 
 

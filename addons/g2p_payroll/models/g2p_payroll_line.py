@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.g2p_registry.models.g2p_payment_mechanism import ACCOUNT_TYPES
+from odoo.addons.g2p_registry.tools.sql import pg_array
 
 LINE_STATES = [
     ("pending", "Pending"),
@@ -29,9 +30,10 @@ class G2pPayrollLine(models.Model):
     payroll_id = fields.Many2one(
         "g2p.payroll", required=True, ondelete="cascade", index=True, check_company=True
     )
-    program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict", index=True)
-    # Few distinct values per table (cycles, companies, PSPs): no index, they would only slow the
-    # bulk inserts; queries reach lines through the payroll, the program or the beneficiary.
+    # Few distinct values per table (program, cycles, companies, PSPs): no index, each would be
+    # written at every state change of every line; queries reach lines through the payroll (whose
+    # index serves the program's figures too), the payment number or the beneficiary.
+    program_id = fields.Many2one("g2p.program", required=True, ondelete="restrict")
     cycle_id = fields.Many2one("g2p.cycle", required=True, ondelete="restrict")
     entitlement_cycle_id = fields.Many2one(
         "g2p.cycle",
@@ -106,7 +108,9 @@ class G2pPayrollLine(models.Model):
         if not rows:
             return
         rows = [(*row, None) if len(row) == 6 else row for row in rows]
-        ids, states, dates, refs, reasons, notes, items = (list(col) for col in zip(*rows, strict=True))
+        # Sorted by id: the rows are then visited in the table's order.
+        rows = sorted(rows, key=lambda row: row[0])
+        ids, states, dates, refs, reasons, notes, items = (pg_array(col) for col in zip(*rows, strict=True))
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_payroll_line l

@@ -152,8 +152,9 @@ class G2pProgram(models.Model):
             """SELECT p.id,
                       COALESCE((SELECT sum(f.amount) FROM g2p_program_fund f
                                  WHERE f.program_id = p.id AND f.state = 'posted'), 0),
-                      COALESCE((SELECT sum(l.amount) FROM g2p_payroll_line l
-                                 WHERE l.program_id = p.id AND l.state IN %s), 0)
+                      COALESCE((SELECT sum(l.amount) FROM g2p_payroll pr
+                                  JOIN g2p_payroll_line l ON l.payroll_id = pr.id
+                                 WHERE pr.program_id = p.id AND l.state IN %s), 0)
                  FROM g2p_program p WHERE p.id IN %s""",
             COMMITTED_LINE_STATES,
             tuple(self.ids) or (None,),
@@ -161,7 +162,8 @@ class G2pProgram(models.Model):
 
     def _compute_funds(self):
         self.env["g2p.program.fund"].flush_model(["amount", "state", "program_id"])
-        self.env["g2p.payroll.line"].flush_model(["amount", "state", "program_id"])
+        self.env["g2p.payroll.line"].flush_model(["amount", "state", "payroll_id"])
+        self.env["g2p.payroll"].flush_model(["program_id"])
         figures = {
             pid: (received, committed)
             for pid, received, committed in self.env.execute_query(self._funds_sql())
