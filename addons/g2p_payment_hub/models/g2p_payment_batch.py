@@ -508,13 +508,12 @@ class G2pPaymentBatch(models.Model):
                 )
         self.write({"last_status_date": now})
         self._update_counts()
-        for batch in self:
-            if batch.state not in OPEN_BATCH_STATES:
-                continue
-            if batch.pending_count == 0:
-                batch._set_completed()
-            elif batch.paid_count or batch.failed_count:
-                batch._set_partially_completed()
+        # One write per target state, not one per batch (a payroll has hundreds of batches).
+        open_batches = self.filtered(lambda b: b.state in OPEN_BATCH_STATES)
+        open_batches.filtered(lambda b: b.pending_count == 0)._set_completed()
+        open_batches.filtered(
+            lambda b: b.pending_count and (b.paid_count or b.failed_count)
+        )._set_partially_completed()
         return summary
 
     @api.model
