@@ -536,10 +536,10 @@ class G2pPaymentBatch(models.Model):
                 if day == today + timedelta(days=1):
                     result["date"] = today
                 continue
-            batch = batches[result["batch_id"]]
-            journal = batch.payroll_id.program_id.sudo().benefits_journal_id
-            key = (day, batch.company_id.id, journal.id)
+            key = (day, result["batch_id"])
             if key not in verdicts:
+                batch = batches[result["batch_id"]]
+                journal = batch.payroll_id.program_id.sudo().benefits_journal_id
                 verdicts[key] = bool(batch.company_id._get_violated_lock_dates(day, False, journal or None))
             if verdicts[key]:
                 result["date"] = today
