@@ -351,6 +351,9 @@ def transfer_outcome(transfer):
     return TransferOutcome(request_id, status, reason, transfer.get("transactionId") or "", completed_at)
 
 
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 def utc_datetime(value):
     """A naive UTC datetime from PH-EE's date values: epoch milliseconds (Jackson's default for
     ``java.util.Date``, as a number or digits) or ISO 8601 text; None when absent or unreadable
@@ -359,7 +362,7 @@ def utc_datetime(value):
         return None
     try:
         if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-            return datetime.datetime.fromtimestamp(int(value) / 1000, datetime.UTC).replace(tzinfo=None)
+            return _EPOCH + datetime.timedelta(milliseconds=int(value))
         parsed = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         return None
