@@ -2,6 +2,7 @@ import logging
 import secrets
 import uuid
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -482,7 +483,7 @@ class G2pPaymentBatch(models.Model):
     def _apply_results(self, results):
         """Apply connector results to the attempts of ``self`` and their payroll lines."""
         now = fields.Datetime.now()
-        final = [r for r in results if r["status"] in ("paid", "failed")]
+        final = self._with_postable_dates([r for r in results if r["status"] in ("paid", "failed")])
         summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
         if final:
             line_results = [
@@ -515,6 +516,34 @@ class G2pPaymentBatch(models.Model):
             lambda b: b.pending_count and (b.paid_count or b.failed_count)
         )._set_partially_completed()
         return summary
+
+    def _with_postable_dates(self, results):
+        """``results`` with each processor date kept as the payment's date, except tomorrow (the
+        clocks or time zones differ) or a day in a locked accounting period (an outcome learnt after
+        closing), which become today: such outcomes must not be held back by their date. Any other
+        date the payroll service would refuse (unreadable, further ahead) is left for it to report."""
+        today = fields.Date.context_today(self)
+        batches = {batch.id: batch for batch in self}
+        verdicts = {}
+        for result in results:
+            try:
+                day = fields.Date.to_date(result.get("date"))
+            except (TypeError, ValueError):
+                continue
+            if not day or result.get("batch_id") not in batches:
+                continue
+            if day > today:
+                if day == today + timedelta(days=1):
+                    result["date"] = today
+                continue
+            key = (day, result["batch_id"])
+            if key not in verdicts:
+                batch = batches[result["batch_id"]]
+                journal = batch.payroll_id.program_id.sudo().benefits_journal_id
+                verdicts[key] = bool(batch.company_id._get_violated_lock_dates(day, False, journal or None))
+            if verdicts[key]:
+                result["date"] = today
+        return results
 
     @api.model
     def _cron_poll_status(self, limit=100):

@@ -428,7 +428,7 @@ class G2pPaymentConnectorPhee(models.Model):
             return super()._fetch_status(batch)
         if not batch.external_id and not self._phee_recover(batch):
             return []
-        outcomes, page = [], 0
+        outcomes, page, offsets = [], 0, {}
         page_size = max(self.phee_page_size or 500, 1)
         while True:
             response = self._phee_ops_get(
@@ -444,18 +444,27 @@ class G2pPaymentConnectorPhee(models.Model):
                 except FormatError as error:
                     self.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
                     continue
-                outcomes.append(self._phee_result(outcome))
+                outcomes.append(self._phee_result(outcome, offsets))
             if data.get("last", True) or not content:
                 break
             page += 1
         return batch._results_from_outcomes(outcomes)
 
-    def _phee_result(self, outcome):
+    def _phee_result(self, outcome, offsets=None):
+        """A result dict from a PH-EE transfer outcome; its date is the day, in the user's time zone,
+        the processor completed it (``offsets``: a cache of UTC offsets by hour, for big pages)."""
         result = {
             "request_id": outcome.request_id,
             "status": outcome.status,
             "psp_reference": outcome.psp_reference,
         }
+        if outcome.completed_at:
+            offsets = {} if offsets is None else offsets
+            hour = outcome.completed_at.replace(minute=0, second=0, microsecond=0)
+            if hour not in offsets:
+                local = fields.Datetime.context_timestamp(self, hour)
+                offsets[hour] = local.utcoffset() or datetime.timedelta(0)
+            result["date"] = (outcome.completed_at + offsets[hour]).date()
         if outcome.status == phee.STATUS_FAILED:
             text = outcome.reason.lower()
             result["reason"] = outcome.reason

@@ -1,5 +1,7 @@
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import UserError
 
 from .common import PaymentHubCase
@@ -122,3 +124,29 @@ class TestPaymentBatches(PaymentHubCase):
         again = batch._apply_results(batch._results_from_outcomes(outcomes[:2]))
         self.assertEqual((again["paid"], again["failed"]), (0, 0))
         self.assertBalanced(payroll.move_ids)
+
+    def test_processor_dates_that_cannot_be_posted_become_today(self):
+        """A completion date after today (clocks differ) or in a locked period (learnt after
+        closing) must not hold the outcome back: it is paid today. Other dates are kept."""
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids.filtered(lambda b: b.total_count >= 3)[0]
+        batch._set_sending()
+        batch._set_sent("PHEE-2")
+        today = fields.Date.context_today(batch)
+        self.company.sudo().fiscalyear_lock_date = today - timedelta(days=10)
+        tomorrow, locked = today + timedelta(days=1), today - timedelta(days=20)
+        open_day = today - timedelta(days=5)
+        attempts = batch.attempt_ids[:3]
+        batch._apply_results(
+            [
+                {"request_id": a.request_id, "line_id": a.payroll_line_id.id, "batch_id": batch.id,
+                 "status": "paid", "date": day}
+                for a, day in zip(attempts, (tomorrow, locked, open_day), strict=True)
+            ]
+        )  # fmt: skip
+        self.assertEqual(attempts.payroll_line_id.mapped("paid_date"), [today, today, open_day])
+        self.assertEqual(set(attempts.mapped("status")), {"paid"})
+        payments = payroll.move_ids.filtered(lambda m: m.g2p_event == "payment")
+        self.assertEqual(sorted(payments.mapped("date")), [open_day, today])

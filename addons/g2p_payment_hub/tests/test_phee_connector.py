@@ -1,3 +1,4 @@
+import datetime
 from pathlib import Path
 
 from odoo.tools import file_open
@@ -94,3 +95,11 @@ class TestPheeConnector(PaymentHubCase):
         # Two tries (one retry: a refused connection cannot have been received), all logged.
         self.assertEqual(len(batch.log_ids.filtered(lambda log: log.kind == "request")), 2)
         self.assertEqual(len(batch.log_ids.filtered(lambda log: log.kind == "error")), 3)
+
+    def test_completion_day_is_the_users_local_day(self):
+        late_evening = phee.TransferOutcome("r", "paid", "", "tx", datetime.datetime(2026, 3, 1, 22, 30))
+        nairobi = self.mobile_connector.with_context(tz="Africa/Nairobi")  # UTC+3: already 2 March
+        self.assertEqual(nairobi._phee_result(late_evening)["date"], datetime.date(2026, 3, 2))
+        lima = self.mobile_connector.with_context(tz="America/Lima")  # UTC-5: still 1 March
+        self.assertEqual(lima._phee_result(late_evening)["date"], datetime.date(2026, 3, 1))
+        self.assertNotIn("date", nairobi._phee_result(late_evening._replace(completed_at=None)))

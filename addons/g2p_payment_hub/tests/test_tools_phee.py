@@ -1,3 +1,4 @@
+import datetime
 import json
 import time
 import uuid
@@ -275,6 +276,25 @@ def test_transfer_outcome():
         phee.transfer_outcome({"clientCorrelationId": "r", "status": "DONE"})
     with pytest.raises(FormatError, match="without clientCorrelationId"):
         phee.transfer_outcome({"status": "COMPLETED"})
+
+
+def test_transfer_completion_time():
+    def completed(value, status="COMPLETED"):
+        transfer = {"transactionId": "t", "status": status, "completedAt": value}
+        return phee.transfer_outcome(transfer).completed_at
+
+    moment = datetime.datetime(2026, 3, 1, 23, 30, 5)
+    millis = int(moment.replace(tzinfo=datetime.UTC).timestamp() * 1000)
+    # Jackson writes java.util.Date as epoch milliseconds; some deployments write ISO 8601.
+    assert completed(millis) == moment
+    assert completed(str(millis)) == moment
+    assert completed("2026-03-01T23:30:05Z") == moment
+    assert completed("2026-03-02T01:30:05+02:00") == moment
+    assert completed(millis, status="FAILED") == moment
+    # No date, an unreadable one, or a transfer still running: no completion time, the outcome stays.
+    for value in (None, "", "yesterday", 10**20):
+        assert completed(value) is None
+    assert completed(millis, status="IN_PROGRESS") is None
 
 
 def test_rows_rendered_while_splitting_are_reused_as_they_are():

@@ -5,6 +5,7 @@ validated here instead of quoted; the byte size of a file is checked because PH-
 over ``csv.size`` (100,000 bytes by default).
 """
 
+import datetime
 import json
 import re
 from collections import defaultdict
@@ -83,6 +84,8 @@ class TransferOutcome(NamedTuple):
     status: str
     reason: str
     psp_reference: str
+    #: When the processor finished the transfer (naive UTC), if it says so.
+    completed_at: datetime.datetime | None = None
 
 
 def sanitize_note(note):
@@ -344,4 +347,25 @@ def transfer_outcome(transfer):
             or str(transfer.get("statusDetail") or "").strip()
             or raw_status
         )
-    return TransferOutcome(request_id, status, reason, transfer.get("transactionId") or "")
+    completed_at = utc_datetime(transfer.get("completedAt")) if status != STATUS_PENDING else None
+    return TransferOutcome(request_id, status, reason, transfer.get("transactionId") or "", completed_at)
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def utc_datetime(value):
+    """A naive UTC datetime from PH-EE's date values: epoch milliseconds (Jackson's default for
+    ``java.util.Date``, as a number or digits) or ISO 8601 text; None when absent or unreadable
+    (a date is a detail of an outcome, never a reason to drop it)."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+            return _EPOCH + datetime.timedelta(milliseconds=int(value))
+        parsed = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+    if parsed.tzinfo:
+        parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
+    return parsed
