@@ -518,10 +518,10 @@ class G2pPaymentBatch(models.Model):
         return summary
 
     def _with_postable_dates(self, results):
-        """``results`` with each processor date kept as the payment's date, except tomorrow (the
-        clocks or time zones differ) or a day in a locked accounting period (an outcome learnt after
-        closing), which become today: such outcomes must not be held back by their date. Any other
-        date the payroll service would refuse (unreadable, further ahead) is left for it to report."""
+        """``results`` with each processor date kept as the payment's date unless
+        :meth:`_date_becomes_today` says otherwise: such outcomes must not be held back, or posted
+        on an implausible day, because of their date. A date the payroll service refuses
+        (unreadable, days ahead) is left for it to report."""
         today = fields.Date.context_today(self)
         batches = {batch.id: batch for batch in self}
         verdicts = {}
@@ -530,20 +530,26 @@ class G2pPaymentBatch(models.Model):
                 day = fields.Date.to_date(result.get("date"))
             except (TypeError, ValueError):
                 continue
-            if not day or result.get("batch_id") not in batches:
+            batch_id = result.get("batch_id")
+            if not day or batch_id not in batches:
                 continue
-            if day > today:
-                if day == today + timedelta(days=1):
-                    result["date"] = today
-                continue
-            key = (day, result["batch_id"])
-            if key not in verdicts:
-                batch = batches[result["batch_id"]]
-                journal = batch.payroll_id.program_id.sudo().benefits_journal_id
-                verdicts[key] = bool(batch.company_id._get_violated_lock_dates(day, False, journal or None))
-            if verdicts[key]:
+            if (day, batch_id) not in verdicts:
+                verdicts[day, batch_id] = batches[batch_id]._date_becomes_today(day, today)
+            if verdicts[day, batch_id]:
                 result["date"] = today
         return results
+
+    def _date_becomes_today(self, day, today):
+        """Whether a processor's ``day`` for a payment of this batch is replaced by today: tomorrow
+        (clocks or time zones differ), a day before the batch was sent (a placeholder or a wrong
+        clock) or a day in a locked accounting period (an outcome learnt after closing)."""
+        self.ensure_one()
+        if day > today:
+            return day == today + timedelta(days=1)
+        if self.sent_date and day < fields.Date.context_today(self, self.sent_date):
+            return True
+        journal = self.payroll_id.program_id.sudo().benefits_journal_id
+        return bool(self.company_id._get_violated_lock_dates(day, False, journal or None))
 
     @api.model
     def _cron_poll_status(self, limit=100):

@@ -126,27 +126,46 @@ class TestPaymentBatches(PaymentHubCase):
         self.assertBalanced(payroll.move_ids)
 
     def test_processor_dates_that_cannot_be_posted_become_today(self):
-        """A completion date after today (clocks differ) or in a locked period (learnt after
-        closing) must not hold the outcome back: it is paid today. Other dates are kept."""
+        """A completion date of tomorrow (clocks differ), before the batch was sent (a placeholder)
+        or in a locked period (learnt after closing) must not hold the outcome back or date it
+        implausibly: it is paid today. An open date since sending is kept."""
         payroll = self._approved_payroll()
         with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
             payroll.with_user(self.finance).action_create_batches()
-        batch = payroll.batch_ids.filtered(lambda b: b.total_count >= 3)[0]
+        batch = payroll.batch_ids.filtered(lambda b: b.total_count >= 4)[0]
         batch._set_sending()
         batch._set_sent("PHEE-2")
         today = fields.Date.context_today(batch)
+        batch.sent_date = fields.Datetime.now() - timedelta(days=30)
         self.company.sudo().fiscalyear_lock_date = today - timedelta(days=10)
-        tomorrow, locked = today + timedelta(days=1), today - timedelta(days=20)
-        open_day = today - timedelta(days=5)
-        attempts = batch.attempt_ids[:3]
+        days = {
+            "tomorrow": today + timedelta(days=1),
+            "before sending": today - timedelta(days=40),
+            "locked": today - timedelta(days=20),
+            "open": today - timedelta(days=5),
+        }
+        attempts = batch.attempt_ids[:4]
         batch._apply_results(
             [
                 {"request_id": a.request_id, "line_id": a.payroll_line_id.id, "batch_id": batch.id,
                  "status": "paid", "date": day}
-                for a, day in zip(attempts, (tomorrow, locked, open_day), strict=True)
+                for a, day in zip(attempts, days.values(), strict=True)
             ]
         )  # fmt: skip
-        self.assertEqual(attempts.payroll_line_id.mapped("paid_date"), [today, today, open_day])
+        self.assertEqual(attempts.payroll_line_id.mapped("paid_date"), [today, today, today, days["open"]])
         self.assertEqual(set(attempts.mapped("status")), {"paid"})
         payments = payroll.move_ids.filtered(lambda m: m.g2p_event == "payment")
-        self.assertEqual(sorted(payments.mapped("date")), [open_day, today])
+        self.assertEqual(sorted(payments.mapped("date")), [days["open"], today])
+
+    def test_payment_in_a_batch_cannot_be_cancelled(self):
+        payroll = self._approved_payroll()
+        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+            payroll.with_user(self.finance).action_create_batches()
+        batch = payroll.batch_ids[0]
+        line = batch.attempt_ids[0].payroll_line_id
+        with self.assertRaisesRegex(UserError, "cancel the batch first"):
+            line.with_user(self.finance).action_cancel()
+        self.assertEqual(line.state, "approved")
+        batch.with_user(self.finance).action_cancel()
+        line.with_user(self.finance).action_cancel()
+        self.assertEqual(line.state, "cancelled")

@@ -292,7 +292,7 @@ def test_transfer_completion_time():
     assert completed("2026-03-02T01:30:05+02:00") == moment
     assert completed(millis, status="FAILED") == moment
     # No date, an unreadable one, or a transfer still running: no completion time, the outcome stays.
-    for value in (None, "", "yesterday", 10**20):
+    for value in (None, "", "yesterday", 10**20, 0, "0", -5, True):
         assert completed(value) is None
     assert completed(millis, status="IN_PROGRESS") is None
 

@@ -358,11 +358,12 @@ def utc_datetime(value):
     """A naive UTC datetime from PH-EE's date values: epoch milliseconds (Jackson's default for
     ``java.util.Date``, as a number or digits) or ISO 8601 text; None when absent or unreadable
     (a date is a detail of an outcome, never a reason to drop it)."""
-    if value in (None, ""):
+    if value in (None, "") or isinstance(value, bool):
         return None
     try:
         if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-            return _EPOCH + datetime.timedelta(milliseconds=int(value))
+            # 0 and negatives are placeholders, not moments.
+            return _EPOCH + datetime.timedelta(milliseconds=int(value)) if int(value) > 0 else None
         parsed = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         return None

@@ -302,7 +302,8 @@ class G2pPayroll(models.Model):
                       %(prefix)s || COALESCE(p.registrant_number, 'R' || p.id::text) || '-R' || f.id::text,
                       f.beneficiary_id, %(account_columns)s, f.amount, f.id, 'pending',
                       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                 FROM g2p_payroll_line f
+                 FROM g2p_payroll fp
+                 JOIN g2p_payroll_line f ON f.payroll_id = fp.id
                  JOIN g2p_payment_failure_reason r ON r.id = f.failure_reason_id AND r.retryable IS TRUE
                  JOIN g2p_program_membership pm
                       ON pm.program_id = f.program_id AND pm.partner_id = f.beneficiary_id
@@ -310,7 +311,7 @@ class G2pPayroll(models.Model):
                  JOIN res_partner p ON p.id = f.beneficiary_id AND p.registrant_state = 'active'
                  JOIN g2p_payment_account a ON a.id = pm.payment_account_id
             LEFT JOIN g2p_pay_point pp ON pp.id = a.pay_point_id
-                WHERE f.program_id = %(program)s AND f.state = 'failed' AND f.payroll_id != %(payroll)s
+                WHERE fp.program_id = %(program)s AND fp.id != %(payroll)s AND f.state = 'failed'
                   AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line r2
                                    WHERE r2.repay_of_line_id = f.id AND r2.state != 'cancelled')
                   AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line paid
@@ -327,9 +328,10 @@ class G2pPayroll(models.Model):
         inserted = self.env.cr.rowcount
         self.env.cr.execute(
             SQL(
-                """SELECT count(*) FROM g2p_payroll_line f
+                """SELECT count(*) FROM g2p_payroll fp
+                     JOIN g2p_payroll_line f ON f.payroll_id = fp.id
                      JOIN g2p_payment_failure_reason r ON r.id = f.failure_reason_id AND r.retryable IS TRUE
-                    WHERE f.program_id = %s AND f.state = 'failed' AND f.payroll_id != %s
+                    WHERE fp.program_id = %s AND fp.id != %s AND f.state = 'failed'
                       AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line r2
                                        WHERE r2.repay_of_line_id = f.id AND r2.state != 'cancelled')""",
                 self.program_id.id,

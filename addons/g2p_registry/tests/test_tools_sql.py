@@ -33,3 +33,6 @@ class TestPgArray(TransactionCase):
     def test_unsupported_values_are_refused(self):
         with self.assertRaises(TypeError):
             pg_array([{"a": 1}])
+        # An aware moment would lose its offset in a timestamp array.
+        with self.assertRaises(TypeError):
+            pg_array([datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.UTC)])

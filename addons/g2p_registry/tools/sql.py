@@ -8,7 +8,7 @@ _PLAIN = (int, float, Decimal, datetime.date)  # datetime.datetime is a date too
 
 def pg_array(values):
     """A PostgreSQL array literal (``{...}``) holding ``values`` (None, str, int, float, Decimal,
-    date, datetime or bool), to pass as a query parameter with a cast: ``unnest(%s::int[])``.
+    date, naive datetime or bool), to pass as a query parameter with a cast: ``unnest(%s::int[])``.
 
     psycopg2 sends a Python list as ``ARRAY[v1, v2, ...]``, an expression PostgreSQL parses value
     by value; for the hundreds of thousands of values of one set-based write of a national payroll,
@@ -30,6 +30,9 @@ def pg_array(values):
             append('"%s"' % value.replace("\\", "\\\\").replace('"', '\\"'))
         elif isinstance(value, bool):
             append("t" if value else "f")
+        elif isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            # A timestamp array ignores the offset: the moment would silently shift.
+            raise TypeError("pg_array: convert %r to naive UTC first" % (value,))
         elif isinstance(value, _PLAIN):
             append(str(value))
         else:

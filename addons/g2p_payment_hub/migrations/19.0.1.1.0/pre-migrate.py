@@ -9,7 +9,11 @@ def migrate(cr, version):
         return
     cr.execute("DROP INDEX IF EXISTS g2p_payment_attempt_one_live_attempt")
     cr.execute(
-        """UPDATE g2p_payment_attempt a SET state = 'open'
+        """UPDATE g2p_payment_attempt a
+              SET state = 'open',
+                  -- the processor's reason of a failed payment is on its payroll line; the attempt's
+                  -- reason now only says why a whole batch was refused or cancelled
+                  reason = CASE WHEN a.state = 'failed' THEN NULL ELSE a.reason END
              FROM g2p_payment_batch b
             WHERE b.id = a.batch_id
               AND (a.state IN ('queued', 'sent', 'paid')
