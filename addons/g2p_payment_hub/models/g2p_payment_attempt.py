@@ -74,19 +74,18 @@ class G2pPaymentAttempt(models.Model):
                 attempt.status = "sent"
 
     def _search_status(self, operator, value):
-        if operator not in ("in", "="):
+        # The ORM turns "=" into "in" and tries negative operators as their positive.
+        if operator != "in":
             return NotImplemented
-        values = {value} if operator == "=" else set(value)
         final = ("paid", "failed", "cancelled")
         accepted = [("state", "=", "open"), ("batch_id.state", "not in", UNSENT_BATCH_STATES)]
         domains = []
-        if "queued" in values:
+        if "queued" in value:
             domains.append([("state", "=", "open"), ("batch_id.state", "in", UNSENT_BATCH_STATES)])
-        if "sent" in values:
+        if "sent" in value:
             domains.append(accepted + [("payroll_line_id.state", "not in", final)])
-        for outcome in values & set(final):
-            closed = [("state", "=", outcome)] if outcome in ("failed", "cancelled") else []
+        for outcome in set(value) & set(final):
             domains.append(accepted + [("payroll_line_id.state", "=", outcome)])
-            if closed:
-                domains.append(closed)
+            if outcome != "paid":  # also closed with a refused or cancelled batch
+                domains.append([("state", "=", outcome)])
         return Domain.OR(domains) if domains else Domain.FALSE

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 
 from ..const import LOG_BODY_LIMIT, PAYEE_IDENTIFIER_TYPES, SENSITIVE_KEYS
 from ..exceptions import G2pTransportError
+from ..tools import FormatError, format_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -207,6 +208,16 @@ class G2pPaymentConnector(models.Model):
             kind = PAYEE_IDENTIFIER_TYPES.get(payment["account_type"], "accountNumber")
             payment["payee_identifier_type"] = kind
             payment["payee_identifier"] = payment["account_identifier"]
+
+    def _attempt_amount(self, attempt):
+        """The attempt's amount as this processor takes it (``amount_decimals``); one it cannot
+        carry stops the batch with an error naming the payment."""
+        try:
+            return format_amount(attempt.amount, self.amount_decimals, attempt.request_id)
+        except FormatError as error:
+            raise UserError(
+                _("Payment %(number)s: %(error)s", number=attempt.payment_number, error=error)
+            ) from None
 
     def _split_payments(self, payments):
         """Lists of ``payments`` (dicts: line_id, request_id, amount, currency, payee_identifier_type,

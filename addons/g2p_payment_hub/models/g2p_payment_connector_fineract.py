@@ -6,7 +6,6 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import G2pTransportError
-from ..tools import FormatError, format_amount
 
 TENANT_HEADER = "Fineract-Platform-TenantId"
 # Fineract error codes (userMessageGlobalisationCode) that say why a deposit was refused.
@@ -73,13 +72,7 @@ class G2pPaymentConnectorFineract(models.Model):
             raise UserError(_("Connector %s: set the Fineract API URL, tenant and payment type.", self.name))
         deposits = []
         for attempt in batch.attempt_ids.filtered(lambda a: a.state == "open"):
-            try:
-                amount = format_amount(attempt.amount, self.amount_decimals, attempt.request_id)
-            except FormatError as error:
-                raise UserError(
-                    _("Payment %(number)s: %(error)s", number=attempt.payment_number, error=error)
-                ) from None
-            deposits.append({"request_id": attempt.request_id, "amount": amount})
+            deposits.append({"request_id": attempt.request_id, "amount": self._attempt_amount(attempt)})
         batch.write({"payload": json.dumps(deposits), "payload_filename": "%s.json" % batch.name})
 
     def _send(self, batch):
@@ -206,7 +199,7 @@ class G2pPaymentConnectorFineract(models.Model):
             "transactionDate": day.isoformat(),
             "dateFormat": "yyyy-MM-dd",
             "locale": "en",
-            "transactionAmount": format_amount(attempt.amount, self.amount_decimals, attempt.request_id),
+            "transactionAmount": self._attempt_amount(attempt),
             "paymentTypeId": self.fineract_payment_type_id,
             "receiptNumber": attempt.payment_number,
             "note": _("G2P payroll %s", batch.payroll_id.name),

@@ -11,7 +11,6 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import G2pTransportError
-from ..tools import FormatError, format_amount
 
 # Rejection reasons are free text in GSMA v1.2: map the usual wordings to our reason codes.
 REJECTION_REASON_CODES = [
@@ -116,15 +115,9 @@ class G2pPaymentConnectorGsma(models.Model):
         currency = batch.currency_id.name
         transactions = []
         for attempt in batch.attempt_ids.filtered(lambda a: a.state == "open"):
-            try:
-                amount = format_amount(attempt.amount, self.amount_decimals, attempt.request_id)
-            except FormatError as error:
-                raise UserError(
-                    _("Payment %(number)s: %(error)s", number=attempt.payment_number, error=error)
-                ) from None
             transactions.append(
                 {
-                    "amount": amount,
+                    "amount": self._attempt_amount(attempt),
                     "currency": currency,
                     "type": self.gsma_transaction_type or "disbursement",
                     "debitParty": [{"key": self.payer_identifier_type, "value": self.payer_identifier}],
