@@ -57,6 +57,21 @@ def psql(db, sql):
     subprocess.run(["psql", "-q", "-d", db, "-c", sql], check=True)
 
 
+def scratch_cleaner(parser, db, prefix, cleanup, vacuum):
+    """The ``before`` step of a benchmark that deletes an earlier run's rows: refuses a database
+    whose name does not start with ``prefix`` (never a real one), then runs ``cleanup`` in one
+    transaction and ``vacuum``, so the run starts without their dead rows (VACUUM cannot run inside
+    odoo shell's transaction)."""
+    if not db.startswith(prefix):
+        parser.error("use a scratch database whose name starts with %s" % prefix)
+
+    def clean():
+        psql(db, "BEGIN;" + cleanup + "COMMIT;")
+        psql(db, vacuum)
+
+    return clean
+
+
 def run_in_odoo_shell(script_path, db, addon, marker_env, update=False, before=None):
     """Install ``addon`` in ``db`` when the database is missing (else update it if ``update``), call
     ``before()``, then run ``script_path`` inside ``odoo shell`` with ``marker_env`` (how the script

@@ -23,7 +23,14 @@ from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
-from bench_common import PAYROLL_CLEANUP, TESTS_DIR, argument_parser, psql, run_in_odoo_shell, timed
+from bench_common import (
+    PAYROLL_CLEANUP,
+    TESTS_DIR,
+    argument_parser,
+    run_in_odoo_shell,
+    scratch_cleaner,
+    timed,
+)
 
 MARKER = "G2P_BENCH_PAYMENT_HUB"
 
@@ -33,14 +40,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--granularity", default="total", choices=["total", "psp"])
     args = parser.parse_args()
-    if not args.db.startswith("g2p_bench_hub"):
-        parser.error("use a scratch database whose name starts with g2p_bench_hub")
-
-    def clean():
-        # Start without the dead rows of the last run (VACUUM cannot run inside odoo shell's transaction).
-        psql(args.db, "BEGIN;" + CLEANUP + "COMMIT;")
-        psql(args.db, VACUUM)
-
+    clean = scratch_cleaner(parser, args.db, "g2p_bench_hub", CLEANUP, VACUUM)
     marker = "%s:%s:%s" % (args.households, args.batch_size, args.granularity)
     run_in_odoo_shell(__file__, args.db, "g2p_payment_hub", {MARKER: marker}, update=True, before=clean)
 
@@ -108,7 +108,7 @@ def bench(env, households, batch_size, granularity, workers=2, chunk=25):
     from benchmark_enrolment import generate  # sibling script: the same registry data
 
     from odoo.tools import SQL
-    from tests.simulators.phee import run_phee_simulator
+    from tests.simulators.phee import connector_values, run_phee_simulator
 
     env = env(su=True)
     reset(env)
@@ -147,17 +147,9 @@ def bench(env, households, batch_size, granularity, workers=2, chunk=25):
         env["g2p.payment.connector"].create(
             {
                 "name": "Benchmark PH-EE",
-                "code": "phee",
+                **connector_values(sim.url),
                 "state": "test",
                 "psp_id": psp.id,
-                "phee_bulk_url": sim.url,
-                "phee_ops_url": sim.url,
-                "phee_tenant": "gorilla",
-                "phee_username": "mifos",
-                "phee_password": "password",
-                "payment_mode": "mojaloop",
-                "payer_identifier_type": "msisdn",
-                "payer_identifier": "27710101999",
                 "batch_max_rows": batch_size,
                 "retry_backoff": 0.05,
             }

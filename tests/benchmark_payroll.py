@@ -22,7 +22,7 @@ from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
-from bench_common import PAYROLL_CLEANUP, argument_parser, psql, run_in_odoo_shell, timed
+from bench_common import PAYROLL_CLEANUP, argument_parser, run_in_odoo_shell, scratch_cleaner, timed
 
 MARKER = "G2P_BENCH_PAYROLL"
 
@@ -31,15 +31,8 @@ def main():
     parser = argument_parser(__doc__, "g2p_bench_payroll")
     parser.add_argument("--granularity", default="total", choices=["total", "psp", "beneficiary"])
     args = parser.parse_args()
-    if not args.db.startswith("g2p_bench_payroll"):
-        parser.error("use a scratch database whose name starts with g2p_bench_payroll")
-
-    def clean():
-        # Earlier runs' programs, payrolls and entries go (the registry stays), then VACUUM so the
-        # run starts without their dead rows (VACUUM cannot run inside odoo shell's transaction).
-        psql(args.db, "BEGIN;" + PAYROLL_CLEANUP + "COMMIT;")
-        psql(args.db, VACUUM)
-
+    # Earlier runs' programs, payrolls and entries go; the registry stays.
+    clean = scratch_cleaner(parser, args.db, "g2p_bench_payroll", PAYROLL_CLEANUP, VACUUM)
     marker = "%s:%s" % (args.households, args.granularity)
     run_in_odoo_shell(__file__, args.db, "g2p_payroll", {MARKER: marker}, update=True, before=clean)
 

@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase
 from odoo.tests import common as test_common
 from odoo.tools import SQL
-from tests.simulators.phee import run_phee_simulator
+from tests.simulators.phee import connector_values, run_phee_simulator
 
 from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import G2pPaymentBatch
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
@@ -56,16 +56,8 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         cls.program.with_user(cls.manager)._enrol_eligible()
         Connector = cls.env["g2p.payment.connector"]
         common = {
-            "code": "phee",
+            **connector_values(cls.sim.url),
             "state": "test",
-            "phee_bulk_url": cls.sim.url,
-            "phee_ops_url": cls.sim.url,
-            "phee_tenant": "gorilla",
-            "phee_username": "mifos",
-            "phee_password": "password",
-            "payment_mode": "mojaloop",
-            "payer_identifier_type": "msisdn",
-            "payer_identifier": "27710101999",
             "phee_jws": True,
             "phee_jws_private_key": PRIVATE_KEY,
             "phee_callback_base_url": cls.base_url(),

@@ -1378,6 +1378,23 @@ class PheeSimulator:
         self.processor.shutdown()
 
 
+def connector_values(url):
+    """The fields of a PH-EE ``g2p.payment.connector`` that talks to the simulator at ``url`` in its
+    default configuration: a known tenant and payment mode, the OAuth user, a payer wallet."""
+    user, password = next(iter(DEFAULT_CONFIG["oauth_users"].items()))
+    return {
+        "code": "phee",
+        "phee_bulk_url": url,
+        "phee_ops_url": url,
+        "phee_tenant": DEFAULT_CONFIG["tenants"][0],
+        "phee_username": user,
+        "phee_password": password,
+        "payment_mode": DEFAULT_CONFIG["known_payment_modes"][0],
+        "payer_identifier_type": "msisdn",
+        "payer_identifier": "27710101999",
+    }
+
+
 def run_phee_simulator(startup_timeout=20, **config):
     """Start the simulator as its own process with ``config``; a context manager yielding its ``url`` and
     ``control(...)`` (see base.SimulatorProcess)."""
