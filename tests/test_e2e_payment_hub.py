@@ -488,6 +488,7 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
                     with self.assertRaises(RetryableJobError) as caught:
                         job.perform()
                     during["retry_seconds"] = caught.exception.seconds
+                    during["retries_counted"] = job.retry
                 self.env.invalidate_all()
                 during["pending_after_job"] = events.mapped("processed")
                 during["lines"] = set(batch.attempt_ids.payroll_line_id.mapped("state"))
@@ -500,6 +501,7 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertEqual(during["pending"], [False], "a callback before the send commits stays pending")
         self.assertEqual(len(during["jobs"]), 1)
         self.assertLessEqual(during["retry_seconds"], 10)
+        self.assertEqual(during["retries_counted"], 0, "however long the send, the job keeps waiting")
         self.assertEqual(during["pending_after_job"], [False])
         self.assertFalse(during["lines"] & {"paid", "failed"}, "no outcome before the send is over")
 

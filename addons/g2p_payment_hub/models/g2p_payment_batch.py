@@ -15,9 +15,10 @@ from odoo.addons.queue_job.exception import RetryableJobError
 _logger = logging.getLogger(__name__)
 
 FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
-#: A status job for a batch whose Send has not committed yet tries again after this many seconds...
+#: A status job for a batch whose Send has not committed yet tries again after this many seconds
+#: (not counted against the job's max retries: a send may take minutes with its transport retries)...
 UNSENT_RETRY_SECONDS = 5
-#: ... for as long as its oldest pending callback is younger than this (then the poll cron takes over).
+#: ... while a pending callback of the batch is younger than this; then the poll cron takes over.
 UNSENT_RETRY_MINUTES = 30
 
 
@@ -478,6 +479,7 @@ class G2pPaymentBatch(models.Model):
                 "Payment batch %s is not sent yet: its callback waits for the send to commit."
                 % ", ".join(waiting.mapped("name")),
                 seconds=UNSENT_RETRY_SECONDS,
+                ignore_retry=True,
             )
 
     def _fetch_and_apply_logged(self):

@@ -116,6 +116,8 @@ class TestStatusJobs(PaymentHubCase):
             with self.assertRaises(RetryableJobError) as caught:
                 job.perform()
             self.assertEqual(caught.exception.seconds, UNSENT_RETRY_SECONDS)
+            self.assertTrue(caught.exception.ignore_retry, "waiting for the send uses no retry")
+            self.assertEqual(job.retry, 0)
             self.assertFalse(log.processed)
             # The send commits; the next try fetches (the processor is down here: pattern retry)
             # and, once it answers, consumes the callback.
