@@ -4,22 +4,31 @@ journal entries. Duplicate, late, lost and forged callbacks, submission errors, 
 after the processor accepted a batch — and, every time, the simulator's received log proves that no
 payment request id and no batch went out twice."""
 
+import json
+import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from unittest.mock import patch
 
 import requests
 
 from odoo.exceptions import UserError
+from odoo.http import request
+from odoo.service import model as service_model
 from odoo.tests import HttpCase
 from odoo.tests import common as test_common
 from odoo.tools import SQL
 from tests.simulators.phee import connector_values, run_phee_simulator
 
 from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import G2pPaymentBatch
+from odoo.addons.g2p_payment_hub.tests.common import STATUS_CHANNEL, perform_trapped_jobs
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
-from odoo.addons.queue_job.job import Job
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "addons" / "g2p_payment_hub" / "tests" / "data"
@@ -96,6 +105,8 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
 
     def _wait_callbacks(self, expected, timeout=20):
         """Let Odoo's HTTP server take requests until ``expected`` callbacks were answered 2xx."""
+        # The callbacks' transactions read what this one wrote, as they would after its commit.
+        self.env.flush_all()
         deadline = time.monotonic() + timeout
         with self.allow_requests(all_requests=True):
             while time.monotonic() < deadline:
@@ -108,15 +119,23 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.env.invalidate_all()
         return answered
 
-    def _perform_jobs(self):
-        jobs = self.env["queue.job"].search(
-            [("model_name", "=", "g2p.payment.batch"), ("state", "=", "pending")]
-        )
-        for job in jobs:
-            Job.load(self.env, job.uuid).perform()
-            job.state = "done"
+    def _perform_jobs(self, trap):
+        """Perform the status jobs ``trap`` caught, as the job runner would."""
+        perform_trapped_jobs(trap, self.env.cr)
         self.env.invalidate_all()
-        return len(jobs)
+
+    def assertStatusJobs(self, trap, batches):
+        """One status job per batch of ``batches`` (and no other), in the status channel."""
+        trap.assert_jobs_count(len(batches))
+        for batch in batches:
+            trap.assert_enqueued_job(
+                batch._fetch_and_apply,
+                properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id},
+            )
+        self.assertEqual({job.channel for job in trap.enqueued_jobs}, {STATUS_CHANNEL} if batches else set())
+
+    def _callback_url(self, batch):
+        return "%s/g2p/payment_hub/phee/callback/%s" % (self.base_url(), batch.correlation_id)
 
     def assertNothingSentTwice(self, payroll):
         received = self.sim.control("received")
@@ -140,19 +159,21 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         payroll = self._payroll_in_batches()
         batches = payroll.batch_ids
         self.assertEqual(len(batches), 4)  # 9 mobile by 4, 3 bank
-        accepted = batches._send_batches()
-        self.assertEqual(accepted, batches)
-        self.assertTrue(all(batches.mapped("external_id")))
-        self.assertEqual(set(payroll.line_ids.mapped("state")), {"sent"})
-        self.assertEqual(payroll.state, "in_payment")
+        with trap_jobs() as trap:
+            accepted = batches._send_batches()
+            self.assertEqual(accepted, batches)
+            self.assertTrue(all(batches.mapped("external_id")))
+            self.assertEqual(set(payroll.line_ids.mapped("state")), {"sent"})
+            self.assertEqual(payroll.state, "in_payment")
 
-        # Each batch calls back twice (duplicate copies): stored once, one status job per batch.
-        self._wait_callbacks(2 * len(batches))
-        events = self.env["g2p.payment.batch.log"].search(
-            [("batch_id", "in", batches.ids), ("kind", "=", "callback")]
-        )
-        self.assertEqual(len(events), len(batches))
-        self.assertEqual(self._perform_jobs(), len(batches))
+            # Each batch calls back twice (duplicate copies): stored once, one status job per batch.
+            self._wait_callbacks(2 * len(batches))
+            events = self.env["g2p.payment.batch.log"].search(
+                [("batch_id", "in", batches.ids), ("kind", "=", "callback")]
+            )
+            self.assertEqual(len(events), len(batches))
+            self.assertStatusJobs(trap, batches)
+            self._perform_jobs(trap)
 
         outcome = self._outcome_of(payroll)
         self.assertEqual(outcome.pop("E2E07"), "failed")
@@ -200,19 +221,21 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
 
         # A late callback (new body) and a replayed one: accepted, harmless.
         batch = batches[0]
-        url = "%s/g2p/payment_hub/phee/callback/%s" % (self.base_url(), batch.correlation_id)
+        url = self._callback_url(batch)
         body = {
             "clientCorrelationId": batch.correlation_id,
             "batchId": batch.external_id,
             "message": "late : 100",
         }
-        with self.allow_requests(all_requests=True):
+        self.env.flush_all()
+        with trap_jobs() as trap, self.allow_requests(all_requests=True):
             late = requests.post(url, params={"token": batch.callback_token}, json=body, timeout=10)
             again = requests.post(url, params={"token": batch.callback_token}, json=body, timeout=10)
         self.assertEqual((late.status_code, late.json()["duplicate"]), (200, False))
         self.assertEqual((again.status_code, again.json()["duplicate"]), (200, True))
         self.env.invalidate_all()
-        self._perform_jobs()
+        self.assertStatusJobs(trap, batch)
+        self._perform_jobs(trap)
         self.assertEqual(self._outcome_of(payroll), {**outcome, "E2E07": "failed", "E2E05": "failed"})
         self.assertEqual(len(payroll.move_ids), len(moves))
 
@@ -227,9 +250,10 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         payroll = self._payroll_in_batches()
         batch = payroll.batch_ids[0]
         batch._send_batches()
-        url = "%s/g2p/payment_hub/phee/callback/%s" % (self.base_url(), batch.correlation_id)
+        url = self._callback_url(batch)
         body = {"clientCorrelationId": batch.correlation_id, "batchId": batch.external_id, "message": "x"}
-        with self.allow_requests(all_requests=True):
+        self.env.flush_all()
+        with trap_jobs() as trap, self.allow_requests(all_requests=True):
             missing = requests.post(url, json=body, timeout=10)
             wrong = requests.post(url, params={"token": "A" * 43}, json=body, timeout=10)
             unknown = requests.post(
@@ -248,7 +272,7 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertEqual([r.status_code for r in (missing, wrong, unknown, other)], [403, 403, 403, 400])
         self.env.invalidate_all()
         self.assertFalse(batch.log_ids.filtered(lambda log: log.kind == "callback"))
-        self.assertEqual(self._perform_jobs(), 0)
+        trap.assert_jobs_count(0)
 
     def test_lost_callbacks_are_caught_by_the_poll_cron(self):
         self.sim.control("config", {"callback_drop": True, "in_progress_fraction": 0.5})
@@ -369,3 +393,178 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertEqual(set(payroll.batch_ids.mapped("state")), {"completed"})
         received = self.assertNothingSentTwice(payroll)
         self.assertEqual(len([e for e in received["submissions"] if e["status"] == 202]), 4)
+
+    # ------------------------------------------------------------------ callback races and logs
+
+    def test_concurrent_identical_callbacks_are_stored_once(self):
+        """20 identical callbacks at once, three rounds: every answer is 2xx, the event is stored
+        once with the body sent, one answer says new, one status fetch is queued.
+
+        Odoo's test server serializes requests on the test's transaction, so PostgreSQL cannot
+        refuse one of two concurrent inserts by itself here. The test makes it refuse the first
+        execution of every request the way it refuses the later of two identical callbacks
+        (serialization_failure, raised by PostgreSQL), so Odoo replays each request: the replay must
+        read the same body."""
+        self.sim.control("config", {"callback_drop": True})  # only the test's callbacks
+        payroll = self._payroll_in_batches()
+        batch = payroll.batch_ids[0]
+        batch._send_batches()
+        self.assertEqual(batch.state, "sent")
+        body = {
+            "clientCorrelationId": batch.correlation_id,
+            "batchId": batch.external_id,
+            "message": "x : 100",
+        }
+        raw = json.dumps(body).encode()
+        receive = G2pPaymentBatch._receive_callback
+
+        def refused_once(record, *args, **kwargs):
+            result = receive(record, *args, **kwargs)
+            environ = request.httprequest.environ
+            if not environ.get("g2p_test_refused"):
+                environ["g2p_test_refused"] = True
+                record.env.cr.execute(
+                    SQL(
+                        "DO $$ BEGIN RAISE EXCEPTION 'could not serialize access due to concurrent update' "
+                        "USING ERRCODE = 'serialization_failure'; END $$"
+                    )
+                )
+            return result
+
+        def post(_number):
+            return requests.post(
+                self._callback_url(batch),
+                params={"token": batch.callback_token},
+                data=raw,
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            )
+
+        answers = []
+        self.env.flush_all()
+        with (
+            patch.object(G2pPaymentBatch, "_receive_callback", refused_once),
+            # Odoo waits up to 2 s before a replay; a moment is enough here.
+            patch.object(service_model, "random", SimpleNamespace(uniform=lambda low, high: 0.01)),
+            self.allow_requests(all_requests=True),
+            ThreadPoolExecutor(max_workers=20) as pool,
+        ):
+            for _round in range(3):
+                answers += list(pool.map(post, range(20)))
+        self.env.invalidate_all()
+        self.assertEqual({answer.status_code for answer in answers}, {200})
+        self.assertEqual([answer.json()["duplicate"] for answer in answers].count(False), 1)
+        events = batch.log_ids.filtered(lambda log: log.kind == "callback")
+        self.assertEqual(len(events), 1)
+        self.assertEqual(events.body, raw.decode())
+        self.assertTrue(events.processed)
+        jobs = self.env["queue.job"].search([("identity_key", "=", "g2p_payment_batch_status_%s" % batch.id)])
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.channel, STATUS_CHANNEL)
+
+    def test_callback_during_a_long_send_applies_the_outcome(self):
+        """PH-EE calls back while Odoo's Send transaction is still open (after PH-EE accepted the
+        batch, before the batch is sent in Odoo): the callback is kept pending, its status job
+        retries within seconds while the batch is not sent, and once the send is over the outcome
+        is applied, well within a minute and without the poll cron."""
+        payroll = self._payroll_in_batches()
+        batch = payroll.batch_ids.filtered(lambda b: b.connector_id == self.mobile_connector)[0]
+        set_sent = G2pPaymentBatch._set_sent
+        during = {}
+
+        def slow_set_sent(record, external_id=None):
+            if record == batch and not during:
+                # PH-EE accepted the batch; this transaction stays open until its callback is in.
+                during["accepted_at"] = time.monotonic()
+                during["callbacks"] = self._wait_callbacks(1)
+                during["state"] = batch.state
+                events = batch.log_ids.filtered(lambda log: log.kind == "callback")
+                during["pending"] = events.mapped("processed")
+                # The job runner may take the callback's job now: it must not consume the callback.
+                jobs = list(trap.enqueued_jobs)
+                during["jobs"] = jobs
+                for job in jobs:
+                    job.recordset = job.recordset.with_env(job.env(cr=self.env.cr))
+                    with self.assertRaises(RetryableJobError) as caught:
+                        job.perform()
+                    during["retry_seconds"] = caught.exception.seconds
+                    during["retries_counted"] = job.retry
+                self.env.invalidate_all()
+                during["pending_after_job"] = events.mapped("processed")
+                during["lines"] = set(batch.attempt_ids.payroll_line_id.mapped("state"))
+            return set_sent(record, external_id)
+
+        with trap_jobs() as trap, patch.object(G2pPaymentBatch, "_set_sent", slow_set_sent):
+            batch._send_batches()
+        self.assertEqual(batch.state, "sent")
+        self.assertEqual(during["state"], "sending", "the callback came in during the send")
+        self.assertEqual(during["pending"], [False], "a callback before the send commits stays pending")
+        self.assertEqual(len(during["jobs"]), 1)
+        self.assertLessEqual(during["retry_seconds"], 10)
+        self.assertEqual(during["retries_counted"], 0, "however long the send, the job keeps waiting")
+        self.assertEqual(during["pending_after_job"], [False])
+        self.assertFalse(during["lines"] & {"paid", "failed"}, "no outcome before the send is over")
+
+        # The send has committed: the runner tries the job again after those seconds.
+        (job,) = during["jobs"]
+        job.perform()
+        self.env.invalidate_all()
+        self.assertLess(time.monotonic() - during["accepted_at"], 60)
+        self.assertEqual(batch.state, "completed")
+        self.assertTrue(set(batch.attempt_ids.payroll_line_id.mapped("state")) <= {"paid", "failed"})
+        self.assertEqual(
+            batch.log_ids.filtered(lambda log: log.kind == "callback").mapped("processed"), [True]
+        )
+        self.assertNothingSentTwice(payroll)
+
+    def test_served_callbacks_log_no_token(self):
+        """Callbacks served over HTTP (accepted, refused, on either callback route) write no token
+        to any log record, at DEBUG level, while the request lines themselves are logged."""
+        self.sim.control("config", {"callback_drop": True})
+        payroll = self._payroll_in_batches()
+        batch = payroll.batch_ids[0]
+        batch._send_batches()
+        token = batch.callback_token
+        body = {"clientCorrelationId": batch.correlation_id, "batchId": batch.external_id, "message": "x"}
+
+        records = []
+        client_thread = threading.get_ident()
+
+        class Capture(logging.Handler):
+            def emit(self, record):
+                if record.name.startswith("urllib3") and record.thread == client_thread:
+                    return  # this test's own HTTP client: the processor's side, not Odoo's log
+                records.append((record.name, self.format(record)))
+
+        handler = Capture(logging.DEBUG)
+        loggers = [logging.getLogger(name) for name in ("", "werkzeug", "odoo.http")]
+        levels = [logger.level for logger in loggers]
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+        self.env.flush_all()
+        try:
+            with self.allow_requests(all_requests=True):
+                accepted = requests.post(
+                    self._callback_url(batch), params={"token": token}, json=body, timeout=10
+                )
+                refused = requests.post(
+                    self._callback_url(batch), params={"token": token[:-2] + "xx"}, json=body, timeout=10
+                )
+                by_path = requests.put(
+                    "%s/g2p/payment_hub/gsma/callback/%s/%s" % (self.base_url(), batch.correlation_id, token),
+                    json=body,
+                    timeout=10,
+                )
+                self._wait_remaining_requests()
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.removeHandler(handler)
+                logger.setLevel(level)
+        self.assertEqual((accepted.status_code, refused.status_code, by_path.status_code), (200, 403, 404))
+        request_lines = [text for name, text in records if "/g2p/payment_hub/" in text]
+        self.assertGreaterEqual(len(request_lines), 3, "the request lines are logged")
+        self.assertTrue(any(batch.correlation_id in text for text in request_lines))
+        for name, text in records:
+            self.assertNotIn(token, text, "token logged by %s" % name)
+            self.assertNotIn(token[:-2], text, "token logged by %s" % name)

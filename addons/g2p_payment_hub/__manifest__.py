@@ -1,7 +1,7 @@
 {
     "name": "G2P Payment Hub",
     "summary": "Sends payroll payments to bulk payment processors (Mifos PH-EE first) and closes the loop",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "G2P",
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",

@@ -44,17 +44,13 @@ class G2pGsmaCallbackController(http.Controller):
         except ValueError:
             return self._error(400, "validation", "formatError", "The body is not JSON")
         headers = dict(request.httprequest.headers.items())
-        batch = batch.with_company(batch.company_id)
-        log, new = batch.env["g2p.payment.batch.log"]._record_event(
-            batch, "callback", raw, headers=headers, url="%s/%s" % (CALLBACK_ROUTE, correlation_id)
-        )
-        if new:
-            try:
-                batch.connector_id._handle_callback(batch, payload, headers)
-            except UserError as error:
-                _logger.warning("GSMA callback for batch %s refused: %s", batch.name, error)
-                return self._error(400, "validation", "genericError", str(error))
-            log.processed = True
+        try:
+            batch._receive_callback(
+                raw, headers=headers, url="%s/%s" % (CALLBACK_ROUTE, correlation_id), payload=payload
+            )
+        except UserError as error:
+            _logger.warning("GSMA callback for batch %s refused: %s", batch.name, error)
+            return self._error(400, "validation", "genericError", str(error))
         return Response(status=204)
 
     @staticmethod

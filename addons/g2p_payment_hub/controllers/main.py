@@ -32,7 +32,9 @@ class G2pPaymentHubController(http.Controller):
         )
         if batch is None:
             return request.make_json_response({"error": "forbidden"}, status=403)
-        raw = request.httprequest.get_data(cache=False, as_text=False)
+        # Cached: when Odoo replays the request after a serialization conflict, the replay reads the
+        # same bytes (an uncached read would leave it an empty body, stored as a new event).
+        raw = request.httprequest.get_data()
         try:
             payload = json.loads(raw or b"{}")
         except ValueError:
@@ -40,13 +42,9 @@ class G2pPaymentHubController(http.Controller):
         reported = payload.get("clientCorrelationId") if isinstance(payload, dict) else None
         if reported and reported != correlation_id:
             return request.make_json_response({"error": "correlation id mismatch"}, status=400)
-        batch = batch.with_company(batch.company_id)
-        log, new = batch.env["g2p.payment.batch.log"]._record_event(
-            batch, "callback", raw, headers=dict(request.httprequest.headers), url=request.httprequest.url
+        _log, new = batch._receive_callback(
+            raw, headers=dict(request.httprequest.headers), url=request.httprequest.url, payload=payload
         )
-        if new:
-            batch.connector_id._handle_callback(batch, payload, request.httprequest.headers)
-            log.processed = True
         return request.make_json_response({"status": "received", "duplicate": not new})
 
     def _authenticated_batch(self, correlation_id, token):

@@ -8,12 +8,18 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import BATCH_STATES, OPEN_BATCH_STATES
+from ..const import BATCH_STATES, OPEN_BATCH_STATES, UNSENT_BATCH_STATES
 from ..exceptions import G2pTransportError
+from odoo.addons.queue_job.exception import RetryableJobError
 
 _logger = logging.getLogger(__name__)
 
 FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
+#: A status job for a batch whose Send has not committed yet tries again after this many seconds
+#: (not counted against the job's max retries: a send may take minutes with its transport retries)...
+UNSENT_RETRY_SECONDS = 5
+#: ... while a pending callback of the batch is younger than this; then the poll cron takes over.
+UNSENT_RETRY_MINUTES = 30
 
 
 class G2pPaymentBatch(models.Model):
@@ -408,37 +414,104 @@ class G2pPaymentBatch(models.Model):
         self._fetch_and_apply()
         return True
 
+    def _receive_callback(self, raw, headers=None, url=None, payload=None):
+        """An authenticated callback for this batch (the controllers call this once they found the
+        batch and checked its token). Returns (log, new).
+
+        The event is stored once (unique per batch and body), also when Odoo replays the request
+        after a serialization conflict: the caller passes the body as read once, cached, so a
+        replay stores the same bytes. A new event goes to the connector (which queues a status
+        fetch). It is consumed (``processed``) at once only when the batch is visible as sent: a
+        callback can arrive while the Send that submitted the batch has not committed yet; it then
+        stays pending, and the status job retries until the send has committed."""
+        self.ensure_one()
+        batch = self.sudo().with_company(self.company_id)
+        log, new = batch.env["g2p.payment.batch.log"]._record_event(
+            batch, "callback", raw, headers=headers, url=url
+        )
+        if new:
+            batch.connector_id._handle_callback(batch, payload, headers or {})
+            if batch.state not in UNSENT_BATCH_STATES:
+                log.processed = True
+        return log, new
+
     def _enqueue_status_fetch(self):
-        """Fetch the status of ``self`` in a job (one waiting job per batch)."""
+        """Fetch the status of ``self`` in a job (one waiting job per batch), in the channel of the
+        job function declared in the hub's data (``root.g2p.payment_hub.status``)."""
         for batch in self.sudo():
             batch.with_delay(
-                channel="root.g2p_payment_hub",
                 identity_key="g2p_payment_batch_status_%s" % batch.id,
                 description=_("Fetch status of payment batch %s", batch.name),
             )._fetch_and_apply()
 
+    def _pending_callbacks(self):
+        """Callbacks of ``self`` stored but not consumed yet (arrived before the batch was sent)."""
+        return (
+            self.env["g2p.payment.batch.log"]
+            .sudo()
+            .search([("batch_id", "in", self.ids), ("kind", "=", "callback"), ("processed", "=", False)])
+        )
+
     def _fetch_and_apply(self):
         """Fetch the authoritative status of the batches from their processors and apply it:
-        attempts, payroll lines (with their journal entries, once per payroll), counts, states."""
+        attempts, payroll lines (with their journal entries, once per payroll), counts, states.
+
+        As a queue job (one batch): a transport error raises ``RetryableJobError`` so the job
+        function's retry pattern applies (a status request is a GET: safe to repeat), and a batch
+        whose callback arrived before its Send committed is retried within seconds until the batch
+        is visible as sent. Elsewhere (button, poll cron) errors are logged on the batch."""
         with self.env["g2p.payment.batch.log"]._buffered():
             return self._fetch_and_apply_logged()
+
+    def _in_job(self):
+        # queue_job runs a job's method with the job's uuid in the context.
+        return bool(self.env.context.get("job_uuid"))
+
+    def _check_sent_for_job(self):
+        """In a job: raise ``RetryableJobError`` (retried in seconds) when a batch of ``self`` has
+        pending callbacks but is not visible as sent yet, i.e. its Send has not committed."""
+        unsent = self.filtered(lambda b: b.state in ("queued", "sending"))
+        pending = unsent._pending_callbacks()
+        recent = fields.Datetime.now() - timedelta(minutes=UNSENT_RETRY_MINUTES)
+        waiting = pending.filtered(lambda log: log.timestamp >= recent).batch_id
+        if waiting:
+            raise RetryableJobError(
+                "Payment batch %s is not sent yet: its callback waits for the send to commit."
+                % ", ".join(waiting.mapped("name")),
+                seconds=UNSENT_RETRY_SECONDS,
+                ignore_retry=True,
+            )
 
     def _fetch_and_apply_logged(self):
         # Sudo: also run from callbacks (public user) and reads connector secrets; entries are
         # posted in each batch's company.
+        in_job = self._in_job()
+        if in_job:
+            self.sudo()._check_sent_for_job()
         batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)
         summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
         for company in batches.company_id:
             part = batches.filtered(lambda b, c=company: b.company_id == c).with_company(company)
             results = []
+            fetched = part.browse()
             for batch in part:
                 try:
                     results.extend(batch.connector_id._fetch_status(batch))
-                except UserError as error:
-                    # Unreachable processor or refused login: logged on the batch, the others go on,
-                    # and the next poll tries again.
+                except G2pTransportError as error:
+                    if in_job:
+                        # Rolls back this try; the job function's retry pattern says when again.
+                        raise RetryableJobError(str(error)) from error
                     batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
                     batch.last_error = str(error)
+                except UserError as error:
+                    # Refused login, bad configuration: for a person to fix. Logged on the batch, the
+                    # others go on, and the next poll tries again.
+                    batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
+                    batch.last_error = str(error)
+                else:
+                    fetched |= batch
+            # Callbacks that arrived before the batch was sent are consumed by this fetch.
+            fetched._pending_callbacks().write({"processed": True})
             applied = part._apply_results(results)
             for key in ("paid", "failed", "skipped"):
                 summary[key] += applied[key]

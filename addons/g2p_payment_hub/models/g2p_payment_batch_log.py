@@ -32,7 +32,11 @@ class G2pPaymentBatchLog(models.Model):
     body = fields.Text(readonly=True)
     note = fields.Char(readonly=True)
     event_key = fields.Char(readonly=True, help="Identity of an inbound event (hash of its body).")
-    processed = fields.Boolean(readonly=True, help="The inbound event triggered a status fetch.")
+    processed = fields.Boolean(
+        readonly=True,
+        help="The inbound event triggered a status fetch of its sent batch. A callback that arrives "
+        "before its batch's send has committed stays pending until a fetch after the send.",
+    )
     is_submission = fields.Boolean(
         readonly=True, help="Written in its own transaction just before the batch was submitted."
     )

@@ -9,3 +9,4 @@ from . import test_redaction
 from . import test_connector_gsma
 from . import test_connector_fineract
 from . import test_connector_file
+from . import test_status_jobs

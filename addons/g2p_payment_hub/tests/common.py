@@ -1,6 +1,18 @@
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
 
+#: Where status jobs run (the job function's channel, declared in the hub's data).
+STATUS_CHANNEL = "root.g2p.payment_hub.status"
+
+
+def perform_trapped_jobs(trap, cr):
+    """Perform the jobs ``trap`` (``trap_jobs()``) caught, on the test's cursor ``cr``, as the job
+    runner performs each in a transaction of its own. Jobs enqueued by an HTTP request (a callback)
+    hold that request's cursor, closed since: they are rebound to ``cr`` (user and context kept)."""
+    for job in trap.enqueued_jobs:
+        job.recordset = job.recordset.with_env(job.env(cr=cr))
+    trap.perform_enqueued_jobs()
+
 
 class PaymentHubCase(PayrollCase):
     """An approved payroll of mobile-money and bank households, ready to be batched."""

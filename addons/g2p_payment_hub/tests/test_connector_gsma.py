@@ -8,8 +8,9 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL, mute_logger
 
+from .common import STATUS_CHANNEL, perform_trapped_jobs
 from .psp_common import PspCase, load_simulator
-from odoo.addons.queue_job.job import Job
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 gsma = load_simulator("gsma")
 
@@ -119,7 +120,9 @@ class TestGsmaConnector(PspCase, HttpCase):
         self.assertNotIn("s3cret-api-key", log_text)
         self.assertNotIn(batch.sudo().callback_token, log_text)
 
-        with self.allow_requests(all_requests=True):
+        # What the send's commit does: the callbacks' transactions see the batch as sent.
+        self.env.flush_all()
+        with trap_jobs() as trap, self.allow_requests(all_requests=True):
             callbacks = self._wait_for(
                 lambda: [c for c in self.sim.control("callbacks") if "status" in c or "error" in c][1:],
                 message="two callbacks",
@@ -129,11 +132,15 @@ class TestGsmaConnector(PspCase, HttpCase):
         events = batch.log_ids.filtered(lambda log: log.kind == "callback")
         self.assertEqual(len(events), 1, "a duplicate callback is recorded once")
         self.assertTrue(events.processed)
-        jobs = self.env["queue.job"].search([("identity_key", "=", "g2p_payment_batch_status_%s" % batch.id)])
-        self.assertEqual(len(jobs), 1)
+        trap.assert_jobs_count(1)
+        trap.assert_enqueued_job(
+            batch._fetch_and_apply,
+            properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id},
+        )
+        self.assertEqual(trap.enqueued_jobs[0].channel, STATUS_CHANNEL)
         self.assertEqual(batch.state, "sent", "the callback body is never applied as an outcome")
 
-        Job.load(self.env, jobs.uuid).perform()  # what the queue_job runner does
+        perform_trapped_jobs(trap, self.env.cr)  # what the queue_job runner does
         batch.invalidate_recordset()
         self.assertOutcome(batch)
         log_text = "".join((log.headers or "") + (log.body or "") + (log.url or "") for log in batch.log_ids)

@@ -1,5 +1,8 @@
+import logging
+
 from odoo.tests import TransactionCase
 
+from odoo.addons.g2p_payment_hub.log_redaction import CallbackSecretFilter, redact_line
 from odoo.addons.g2p_payment_hub.models.g2p_payment_connector import redact_headers, redact_text, redact_url
 
 
@@ -24,3 +27,25 @@ class TestRedaction(TransactionCase):
         self.assertNotIn("zzz", body)
         self.assertIn("bearer", body)
         self.assertLess(len(redact_text("x" * 10000)), 4100)
+
+    def test_request_log_lines_lose_callback_tokens(self):
+        phee = '"POST /g2p/payment_hub/phee/callback/c0ffee?token=tok123&x=1 HTTP/1.1" 200 -'
+        gsma = '"PUT /g2p/payment_hub/gsma/callback/c0ffee/tok456 HTTP/1.1" 204 -'
+        other = '"GET /web/login?token=kept HTTP/1.1" 200 -'
+        self.assertEqual(
+            redact_line(phee),
+            '"POST /g2p/payment_hub/phee/callback/c0ffee?token=[REDACTED]&x=1 HTTP/1.1" 200 -',
+        )
+        self.assertEqual(
+            redact_line(gsma), '"PUT /g2p/payment_hub/gsma/callback/c0ffee/[REDACTED] HTTP/1.1" 204 -'
+        )
+        self.assertEqual(redact_line(other), other)
+        # Installed on the request loggers when the hub is imported; a record is rewritten, not dropped.
+        logger = logging.getLogger("werkzeug")
+        self.assertTrue(any(isinstance(f, CallbackSecretFilter) for f in logger.filters))
+        record = logging.LogRecord(
+            "werkzeug", logging.INFO, __file__, 1, '"%s" %s %s', (gsma[1:-7], 204, "-"), None
+        )
+        self.assertTrue(CallbackSecretFilter().filter(record))
+        self.assertNotIn("tok456", record.getMessage())
+        self.assertIn("/gsma/callback/c0ffee/[REDACTED]", record.getMessage())
