@@ -66,7 +66,7 @@ class TestEnrolment(ProgramCase):
 
     def test_disabled_registrant_marked_not_eligible(self):
         self.program._enrol_eligible()
-        self.h1.sudo().action_disable("deceased head")
+        self.h1.sudo()._disable("deceased head")
         self.program._verify_eligibility()
         member = self.program.membership_ids.filtered(lambda m: m.partner_id == self.h1)
         self.assertEqual(member.state, "not_eligible")
