@@ -83,9 +83,9 @@ class TestEnrolment(ProgramCase):
         member.action_pause()  # repeating is a no-op
         member.action_exit()
         self.assertEqual(member.state, "exited")
-        with self.assertRefused(UserError, "Cannot set Paused"):
+        with self.assertRefused(UserError, "cannot become Paused"):
             member.action_pause()
-        with self.assertRefused(UserError, "Cannot set Enrolled"):
+        with self.assertRefused(UserError, "cannot become Enrolled"):
             member.action_resume()
         self.assertEqual(member.state, "exited")
         self.assertEqual(self.program._enrol_eligible(), 0, "an exited member is not re-enrolled")
