@@ -82,7 +82,7 @@ class G2pStateMixin(models.AbstractModel):
             if why is None:
                 why = _(
                     "Only from: %(states)s.",
-                    states=", ".join(labels.get(state, state) for state in sorted(allowed_from)),
+                    states=", ".join(label for state, label in labels.items() if state in allowed_from),
                 )
             message = _(
                 "%(what)s %(record)s is %(current)s: it cannot become %(target)s. %(why)s",
@@ -93,7 +93,7 @@ class G2pStateMixin(models.AbstractModel):
                 why=why,
             )
             if len(wrong) > 1:
-                message += " " + _("(%s records in all cannot.)", len(wrong))
+                message += " " + _("%s records of the selection cannot: none was changed.", len(wrong))
             raise UserError(message)
         return self & self.browse().union(*by_state.values())  # in the order of ``self``
 
