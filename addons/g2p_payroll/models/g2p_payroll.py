@@ -612,7 +612,10 @@ class G2pPayroll(models.Model):
         Aml._reconcile_plan([Aml.browse([settlement, *approvals]) for settlement, approvals in rows])
 
     def _update_payment_state(self):
-        """approved → in payment once any payment left; → reconciled when all have an outcome."""
+        """approved → in payment once any payment left; → reconciled when all have an outcome.
+
+        Called for any payroll whose payments moved: payrolls in other states (a draft, a closed
+        one) are left as they are on purpose, by testing the state before each transition."""
         self.env["g2p.payroll.line"].flush_model(["state", "payroll_id"])
         for payroll in self:
             states = {
