@@ -104,7 +104,11 @@ class G2pStateMixin(models.AbstractModel):
         records that changed."""
         todo = self._g2p_transition_todo(target, allowed_from, why=why)
         if todo:
-            todo._g2p_write_state({self._g2p_state_field: target, **(vals or {})})
+            vals = {self._g2p_state_field: target, **(vals or {})}
+            todo._g2p_write_state(vals)
+            # In the database at once: set-based SQL that reads states (crons, locks) must not see
+            # an intermediate state flushed by the next transition's read.
+            todo.flush_recordset(list(vals))
             if message and hasattr(todo, "_message_log_batch"):
                 todo._message_log_batch(bodies=dict.fromkeys(todo.ids, message))
         return todo

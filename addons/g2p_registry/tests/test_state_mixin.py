@@ -2,6 +2,7 @@ import logging
 
 from odoo.exceptions import UserError
 from odoo.tests import Form
+from odoo.tools import SQL
 
 from .common import RegistryCase
 
@@ -115,3 +116,12 @@ class TestStateMixin(RegistryCase):
         self.assertEqual(set(people.mapped("registrant_state")), {"disabled"})
         self.assertEqual(set(people.mapped("disabled_reason")), {"Duplicate registration"})
         self.assertEqual(people.disabled_by_id, self.validator)
+
+    def test_new_state_is_in_the_database_at_once(self):
+        """Set-based SQL run after a transition (a cron's selection, a lock) reads the new state."""
+        people = self._people(2)
+        people._g2p_transition("active", {"draft"})
+        rows = self.env.execute_query(
+            SQL("SELECT DISTINCT registrant_state FROM res_partner WHERE id = ANY(%s)", people.ids)
+        )
+        self.assertEqual(rows, [("active",)])
