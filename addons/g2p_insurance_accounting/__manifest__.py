@@ -1,7 +1,7 @@
 {
     "name": "G2P Insurance Accounting",
     "summary": "Health insurance: products with caps, covers, premiums, claims with excess, refunds",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "G2P",
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",
@@ -12,6 +12,9 @@
         "security/ir.model.access.csv",
         "data/g2p_insurance_data.xml",
         "data/mail_template_data.xml",
+        "wizards/g2p_insurance_premium_payment_wizard_views.xml",
+        "wizards/g2p_insurance_policy_cancel_wizard_views.xml",
+        "wizards/g2p_insurance_claim_reject_wizard_views.xml",
         "views/g2p_insurance_product_views.xml",
         "views/g2p_insurance_policy_views.xml",
         "views/g2p_insurance_claim_views.xml",

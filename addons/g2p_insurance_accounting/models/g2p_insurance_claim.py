@@ -3,8 +3,11 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
+from odoo.tools.translate import LazyTranslate
 
 from .g2p_insurance_policy import CLAIMS_GROUP, FINANCE_GROUP, _check_protected_write
+
+_lt = LazyTranslate(__name__)
 
 CLAIM_SYSTEM_FIELDS = {
     "state",
@@ -44,8 +47,9 @@ CLAIM_STATES = [
 class G2PInsuranceClaim(models.Model):
     _name = "g2p.insurance.claim"
     _description = "Health Insurance Claim"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "g2p.state.mixin"]
     _order = "date_received desc, id desc"
+    _g2p_state_label = _lt("Claim")
     _check_company_auto = True
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/")
@@ -237,30 +241,18 @@ class G2PInsuranceClaim(models.Model):
         if len(lines) > 1 and self.currency_id.is_zero(balance):
             lines.reconcile()
 
-    def _set_state(self, new_state, allowed, **vals):
-        for claim in self:
-            if claim.state not in allowed:
-                raise UserError(
-                    _(
-                        "Claim %(claim)s is %(state)s and cannot become %(new)s.",
-                        claim=claim.name,
-                        state=dict(CLAIM_STATES)[claim.state],
-                        new=dict(CLAIM_STATES)[new_state],
-                    )
-                )
-        self.with_context(g2p_insurance_internal=True).write({"state": new_state, **vals})
+    def _g2p_write_state(self, vals):
+        self.with_context(g2p_insurance_internal=True).write(vals)
 
     def _set_rejected(self, reason, date):
         if not reason:
             raise UserError(_("Give the reason of the rejection."))
-        self._set_state(
+        rejected = self._g2p_transition(
             "rejected",
-            ("draft", "received"),
-            rejection_reason=reason,
-            date_adjudicated=date,
-            adjudicated_by_id=self.env.user.id,
+            {"draft", "received"},
+            {"rejection_reason": reason, "date_adjudicated": date, "adjudicated_by_id": self.env.user.id},
         )
-        for claim in self:
+        for claim in rejected:  # a repeated rejection tells the family nothing new
             claim.message_post_with_source(
                 "g2p_insurance_accounting.mail_template_claim_rejected",
                 subtype_xmlid="mail.mt_comment",
@@ -269,7 +261,12 @@ class G2PInsuranceClaim(models.Model):
 
     # ------------------------------------------------------------------ actions
 
-    def action_receive(self, date=None):
+    def action_receive(self):
+        """The Receive button: received on the claim's date of receipt."""
+        self._receive()
+        return True
+
+    def _receive(self, date=None):
         """Register the claim: Dr family shared account / Cr provider payable for the claimed amount.
         A claim the cover cannot pay at all (excluded, waiting period, limit exhausted, cover not
         active) is rejected at once with its reason, and nothing is posted."""
@@ -297,16 +294,19 @@ class G2PInsuranceClaim(models.Model):
                 )
             ]
         )
-        self._set_state(
+        self._g2p_transition(
             "received",
-            ("draft",),
-            receipt_move_id=move.id,
-            date_received=date,
-            received_by_id=self.env.user.id,
+            {"draft"},
+            {"receipt_move_id": move.id, "date_received": date, "received_by_id": self.env.user.id},
         )
         return move
 
-    def action_approve(self, date=None):
+    def action_approve(self):
+        """The Adjudicate button: adjudicated today."""
+        self._approve()
+        return True
+
+    def _approve(self, date=None):
         """Adjudicate: Dr medical claims expense / Cr family shared account for the approved amount;
         the rest is the excess, charged to the family."""
         self._check_group(CLAIMS_GROUP, _("approve claims"))
@@ -316,7 +316,7 @@ class G2PInsuranceClaim(models.Model):
         date = date or fields.Date.context_today(self)
         approved, reason = self._adjudicate()
         if reason:
-            return self.action_reject(reason, date)
+            return self._reject(reason, date)
         accounts = self.policy_id.product_id._get_accounts()
         excess = self.currency_id.round(self.claimed_amount - approved)
         move = self.env["account.move"]._g2p_insurance_post(
@@ -332,15 +332,17 @@ class G2PInsuranceClaim(models.Model):
                 )
             ]
         )
-        self._set_state(
+        self._g2p_transition(
             "approved",
-            ("received",),
-            approval_move_id=move.id,
-            approved_amount=approved,
-            excess_amount=excess,
-            excess_collected=self.currency_id.is_zero(excess),
-            date_adjudicated=date,
-            adjudicated_by_id=self.env.user.id,
+            {"received"},
+            {
+                "approval_move_id": move.id,
+                "approved_amount": approved,
+                "excess_amount": excess,
+                "excess_collected": self.currency_id.is_zero(excess),
+                "date_adjudicated": date,
+                "adjudicated_by_id": self.env.user.id,
+            },
         )
         self._reconcile(accounts["family"])
         for claim in self:
@@ -351,7 +353,19 @@ class G2PInsuranceClaim(models.Model):
             )
         return move
 
-    def action_reject(self, reason=None, date=None):
+    def action_open_reject_wizard(self):
+        self._check_group(CLAIMS_GROUP, _("reject claims"))
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reject Claim"),
+            "res_model": "g2p.insurance.claim.reject.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_claim_id": self.id},
+        }
+
+    def _reject(self, reason=None, date=None):
         """Reject with a reason. A received claim's receipt entry is reversed (never deleted)."""
         self._check_group(CLAIMS_GROUP, _("reject claims"))
         self.ensure_one()
@@ -379,7 +393,12 @@ class G2PInsuranceClaim(models.Model):
         self._set_rejected(reason, date)
         return reversal
 
-    def action_collect_excess(self, date=None):
+    def action_collect_excess(self):
+        """The Collect Excess button: collected today."""
+        self._collect_excess()
+        return True
+
+    def _collect_excess(self, date=None):
         """Excess collected from the family: Dr bank / Cr family shared account."""
         self._check_group(FINANCE_GROUP, _("collect excesses"))
         self.ensure_one()
@@ -407,7 +426,12 @@ class G2PInsuranceClaim(models.Model):
         self._reconcile(accounts["family"])
         return move
 
-    def action_pay_provider(self, date=None):
+    def action_pay_provider(self):
+        """The Pay Provider button: paid today."""
+        self._pay_provider()
+        return True
+
+    def _pay_provider(self, date=None):
         """Pay the provider in full: Dr provider payable / Cr bank, reconciled."""
         self._check_group(FINANCE_GROUP, _("pay providers"))
         self.ensure_one()
@@ -432,23 +456,10 @@ class G2PInsuranceClaim(models.Model):
                 )
             ]
         )
-        self._set_state(
-            "paid", ("approved",), payment_move_id=move.id, date_paid=date, paid_by_id=self.env.user.id
+        self._g2p_transition(
+            "paid",
+            {"approved"},
+            {"payment_move_id": move.id, "date_paid": date, "paid_by_id": self.env.user.id},
         )
         self._reconcile(accounts["payable"])
         return move
-
-    def action_receive_button(self):
-        self.action_receive()
-
-    def action_approve_button(self):
-        self.action_approve()
-
-    def action_reject_button(self):
-        self.action_reject()
-
-    def action_collect_excess_button(self):
-        self.action_collect_excess()
-
-    def action_pay_provider_button(self):
-        self.action_pay_provider()

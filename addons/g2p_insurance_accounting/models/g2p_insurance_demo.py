@@ -97,7 +97,7 @@ class G2PInsuranceDemo(models.AbstractModel):
             }
         )
         policy.action_activate()
-        policy.action_register_premium_payment(date=date(2020, 1, 10))
+        policy._register_premium_payment(date=date(2020, 1, 10))
         Claim = env["g2p.insurance.claim"]
 
         def claim(provider, reference, member, category, service, received, amount, **vals):
@@ -118,16 +118,16 @@ class G2PInsuranceDemo(models.AbstractModel):
         first = claim(
             gertrude, "GCH-2020-0311", members[2], "inpatient", date(2020, 3, 10), date(2020, 3, 15), 79_650
         )
-        first.action_receive()
-        first.action_approve(date(2020, 3, 20))
-        first.action_pay_provider(date(2020, 3, 25))
+        first._receive()
+        first._approve(date(2020, 3, 20))
+        first._pay_provider(date(2020, 3, 25))
         maternity = claim(
             nairobi, "TNH-2020-0707", members[1], "maternity", date(2020, 7, 5), date(2020, 7, 10), 123_753
         )
-        maternity.action_receive()
-        maternity.action_approve(date(2020, 7, 15))
-        maternity.action_collect_excess(date(2020, 7, 20))
-        maternity.action_pay_provider(date(2020, 7, 25))
+        maternity._receive()
+        maternity._approve(date(2020, 7, 15))
+        maternity._collect_excess(date(2020, 7, 20))
+        maternity._pay_provider(date(2020, 7, 25))
         optical = claim(
             kikuyu,
             "KEH-2020-1019",
@@ -138,13 +138,13 @@ class G2PInsuranceDemo(models.AbstractModel):
             5_000,
             member_paid_at_provider=2_500,
         )
-        optical.action_receive()
-        optical.action_approve(date(2020, 10, 26))
-        optical.action_pay_provider(date(2020, 10, 30))
+        optical._receive()
+        optical._approve(date(2020, 10, 26))
+        optical._pay_provider(date(2020, 10, 30))
         teeth = claim(
             dental, "SDC-2020-1105", members[3], "dental", date(2020, 11, 5), date(2020, 11, 9), 12_380
         )
-        teeth.action_receive()
-        policy.action_cancel(date(2020, 12, 1))
-        policy.action_pay_refund(date(2020, 12, 5))
+        teeth._receive()
+        policy._cancel(date(2020, 12, 1))
+        policy._pay_refund(date(2020, 12, 5))
         return policy

@@ -4,6 +4,9 @@ from markupsafe import Markup, escape
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, format_amount
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 POLICY_STATES = [
     ("draft", "Draft"),
@@ -15,6 +18,7 @@ POLICY_STATES = [
 FINANCE_GROUP = "g2p_insurance_accounting.group_g2p_insurance_finance"
 CLAIMS_GROUP = "g2p_insurance_accounting.group_g2p_claims_officer"
 CONSUMING_CLAIM_STATES = ("approved", "paid")
+CANCELLABLE_STATES = {"draft", "active", "suspended"}
 # Set by the workflow only (they mirror posted entries), and fields frozen once the cover is active.
 POLICY_SYSTEM_FIELDS = {
     "state",
@@ -55,8 +59,9 @@ def _check_protected_write(records, vals, system_fields, draft_fields):
 class G2PInsurancePolicy(models.Model):
     _name = "g2p.insurance.policy"
     _description = "Health Insurance Cover"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "g2p.state.mixin"]
     _order = "date_start desc, id desc"
+    _g2p_state_label = _lt("Cover")
     _check_company_auto = True
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/")
@@ -286,30 +291,22 @@ class G2PInsurancePolicy(models.Model):
         if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
             raise AccessError(_("Only insurance finance officers can handle premiums, refunds and payments."))
 
-    def _set_state(self, new_state, allowed, **vals):
-        for policy in self:
-            if policy.state not in allowed:
-                raise UserError(
-                    _(
-                        "Cover %(cover)s is %(state)s and cannot become %(new)s.",
-                        cover=policy.name,
-                        state=dict(POLICY_STATES)[policy.state],
-                        new=dict(POLICY_STATES)[new_state],
-                    )
-                )
-        self._internal_write({"state": new_state, **vals})
+    def _g2p_write_state(self, vals):
+        self._internal_write(vals)
 
     def _set_active(self):
-        self._set_state("active", ("draft", "suspended"), suspended_date=False)
+        return self._g2p_transition("active", {"draft", "suspended"}, {"suspended_date": False})
 
     def _set_suspended(self, date=None):
-        self._set_state("suspended", ("active",), suspended_date=date or fields.Date.context_today(self))
+        return self._g2p_transition(
+            "suspended", {"active"}, {"suspended_date": date or fields.Date.context_today(self)}
+        )
 
     def _set_cancelled(self, date):
-        self._set_state("cancelled", ("draft", "active", "suspended"), cancel_date=date)
+        return self._g2p_transition("cancelled", CANCELLABLE_STATES, {"cancel_date": date})
 
     def _set_expired(self):
-        self._set_state("expired", ("active", "suspended"))
+        return self._g2p_transition("expired", {"active", "suspended"})
 
     def _move_vals(self, journal, date, ref, lines):
         """lines: (account, partner, debit, credit) tuples."""
@@ -360,17 +357,16 @@ class G2PInsurancePolicy(models.Model):
     def action_activate(self):
         """Start the cover: the premium is invoiced to the payer (Dr premium receivable / Cr income)."""
         self._check_finance()
+        todo = self._g2p_transition_todo("active", {"draft"}, why=_("Only draft covers can be activated."))
         vals_list = []
-        for policy in self:
-            if policy.state != "draft":
-                raise UserError(_("Only draft covers can be activated (%(cover)s).", cover=policy.name))
+        for policy in todo:
             if not policy.member_ids:
                 raise UserError(_("Cover %(cover)s covers nobody.", cover=policy.name))
             if policy.holder_id.registrant_state != "active":
                 raise UserError(
                     _("The holder of %(cover)s must be an approved registrant.", cover=policy.name)
                 )
-        for policy in self:
+        for policy in todo:
             amount = policy.currency_id.round(policy.premium_amount)
             if float_is_zero(amount, precision_rounding=policy.currency_id.rounding):
                 continue
@@ -388,7 +384,7 @@ class G2PInsurancePolicy(models.Model):
                 )
             )
         moves = self.env["account.move"]._g2p_insurance_post(vals_list)
-        for policy in self:
+        for policy in todo:
             move = moves.filtered(lambda m, p=policy: m.g2p_policy_id == p)
             policy._set_active()
             policy._internal_write({"premium_move_id": move.id, "premium_paid": not move})
@@ -398,7 +394,26 @@ class G2PInsurancePolicy(models.Model):
                 )
         return True
 
-    def action_register_premium_payment(self, amount=None, date=None):
+    def action_open_premium_payment_wizard(self):
+        self._check_finance()
+        return self._open_wizard("g2p.insurance.premium.payment.wizard", _("Register Premium Payment"))
+
+    def action_open_cancel_wizard(self):
+        self._check_finance()
+        return self._open_wizard("g2p.insurance.policy.cancel.wizard", _("Cancel Cover"))
+
+    def _open_wizard(self, model, name):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_policy_id": self.id},
+        }
+
+    def _register_premium_payment(self, amount=None, date=None):
         """Premium received in the bank: Dr bank / Cr premium receivable, reconciled."""
         self._check_finance()
         self.ensure_one()
@@ -444,11 +459,13 @@ class G2PInsurancePolicy(models.Model):
             lines.reconcile()
         self.invalidate_recordset(["premium_residual"])
 
-    def action_cancel(self, date=None):
+    def _cancel(self, date=None):
         """Cancel the cover. For time-based products the unused whole months are refunded:
         Dr premium income / Cr premium refundable (or Cr receivable when the premium is still due)."""
         self._check_finance()
         self.ensure_one()
+        if not self._g2p_transition_todo("cancelled", CANCELLABLE_STATES):
+            return self.env["account.move"]  # already cancelled: nothing to refund again
         date = date or fields.Date.context_today(self)
         if self.state != "draft" and not (self.date_start <= date <= self.date_end):
             raise UserError(_("The cancellation date must fall within the cover period."))
@@ -493,7 +510,12 @@ class G2PInsurancePolicy(models.Model):
         period = self.product_id.period_months
         return self.currency_id.round(self.premium_amount * min(months, period) / period)
 
-    def action_pay_refund(self, date=None):
+    def action_pay_refund(self):
+        """The Pay Refund button: the refund is paid today."""
+        self._pay_refund()
+        return True
+
+    def _pay_refund(self, date=None):
         """Refund paid out: Dr premium refundable / Cr bank, reconciled."""
         self._check_finance()
         self.ensure_one()
@@ -521,15 +543,6 @@ class G2PInsurancePolicy(models.Model):
         self._notify("g2p_insurance_accounting.mail_template_refund_paid", partner)
         return move
 
-    def action_pay_premium_button(self):
-        return self.action_register_premium_payment()
-
-    def action_cancel_button(self):
-        return self.action_cancel()
-
-    def action_pay_refund_button(self):
-        return self.action_pay_refund()
-
     # ------------------------------------------------------------------ crons
 
     @api.model
@@ -541,7 +554,10 @@ class G2PInsurancePolicy(models.Model):
         ended._set_expired()
         unpaid = policies.search([("state", "=", "active"), ("premium_paid", "=", False)])
         late = unpaid.filtered(lambda p: p.date_start + relativedelta(days=p.product_id.grace_days) < today)
-        for policy in late:
-            policy._set_suspended(today)
-            policy.message_post(body=_("Suspended: the premium is unpaid after the grace period."))
+        late._g2p_transition(
+            "suspended",
+            {"active"},
+            {"suspended_date": today},
+            message=_("Suspended: the premium is unpaid after the grace period."),
+        )
         return late

@@ -101,7 +101,7 @@ class InsuranceCase(G2PCaseMixin, AccountTestInvoicingCommon):
         if activate:
             policy.action_activate()
         if pay:
-            policy.action_register_premium_payment(date=date(2020, 1, 10))
+            policy._register_premium_payment(date=date(2020, 1, 10))
         return policy
 
     def _claim(

@@ -33,7 +33,7 @@ class TestKinotiScenario(InsuranceCase):
             [(receivable, family, 30_000, 0), (income, family, 0, 30_000)],
         )
         self.assertEqual(policy.premium_residual, 30_000)
-        paid = policy.action_register_premium_payment(date=date(2020, 1, 10))
+        paid = policy._register_premium_payment(date=date(2020, 1, 10))
         self.assertMove(
             paid,
             date(2020, 1, 10),
@@ -47,14 +47,14 @@ class TestKinotiScenario(InsuranceCase):
         first = self._claim(
             policy, self.gertrude, "GCH-1", self.brian, self.inpatient, 79_650, received=date(2020, 3, 15)
         )
-        receipt = first.action_receive()
+        receipt = first._receive()
         self.assertMove(
             receipt,
             date(2020, 3, 15),
             journal,
             [(family_acc, family, 79_650, 0), (payable, self.gertrude, 0, 79_650)],
         )
-        approval = first.action_approve(date(2020, 3, 20))
+        approval = first._approve(date(2020, 3, 20))
         self.assertMove(
             approval,
             date(2020, 3, 20),
@@ -62,7 +62,7 @@ class TestKinotiScenario(InsuranceCase):
             [(expense, family, 79_650, 0), (family_acc, family, 0, 79_650)],
         )
         self.assertEqual((first.state, first.approved_amount, first.excess_amount), ("approved", 79_650, 0))
-        payment = first.with_user(self.finance).action_pay_provider(date(2020, 3, 25))
+        payment = first.with_user(self.finance)._pay_provider(date(2020, 3, 25))
         self.assertMove(
             payment,
             date(2020, 3, 25),
@@ -76,13 +76,13 @@ class TestKinotiScenario(InsuranceCase):
             policy, self.nairobi, "TNH-1", self.mary, self.maternity, 123_753, received=date(2020, 7, 10)
         )
         self.assertMove(
-            maternity.action_receive(),
+            maternity._receive(),
             date(2020, 7, 10),
             journal,
             [(family_acc, family, 123_753, 0), (payable, self.nairobi, 0, 123_753)],
         )
         self.assertMove(
-            maternity.action_approve(date(2020, 7, 15)),
+            maternity._approve(date(2020, 7, 15)),
             date(2020, 7, 15),
             journal,
             [(expense, family, 100_000, 0), (family_acc, family, 0, 100_000)],
@@ -90,13 +90,13 @@ class TestKinotiScenario(InsuranceCase):
         self.assertEqual((maternity.approved_amount, maternity.excess_amount), (100_000, 23_753))
         self.assertFalse(maternity.excess_collected)
         self.assertMove(
-            maternity.with_user(self.finance).action_collect_excess(date(2020, 7, 20)),
+            maternity.with_user(self.finance)._collect_excess(date(2020, 7, 20)),
             date(2020, 7, 20),
             bank_journal,
             [(bank, family, 23_753, 0), (family_acc, family, 0, 23_753)],
         )
         self.assertMove(
-            maternity.with_user(self.finance).action_pay_provider(date(2020, 7, 25)),
+            maternity.with_user(self.finance)._pay_provider(date(2020, 7, 25)),
             date(2020, 7, 25),
             bank_journal,
             [(payable, self.nairobi, 123_753, 0), (bank, self.nairobi, 0, 123_753)],
@@ -114,20 +114,20 @@ class TestKinotiScenario(InsuranceCase):
             member_paid_at_provider=2_500,
         )
         self.assertMove(
-            optical.action_receive(),
+            optical._receive(),
             date(2020, 10, 23),
             journal,
             [(family_acc, family, 5_000, 0), (payable, self.kikuyu, 0, 5_000)],
         )
         self.assertMove(
-            optical.action_approve(date(2020, 10, 26)),
+            optical._approve(date(2020, 10, 26)),
             date(2020, 10, 26),
             journal,
             [(expense, family, 5_000, 0), (family_acc, family, 0, 5_000)],
         )
         self.assertEqual(optical.excess_amount, 0)
         self.assertMove(
-            optical.with_user(self.finance).action_pay_provider(date(2020, 10, 30)),
+            optical.with_user(self.finance)._pay_provider(date(2020, 10, 30)),
             date(2020, 10, 30),
             bank_journal,
             [(payable, self.kikuyu, 5_000, 0), (bank, self.kikuyu, 0, 5_000)],
@@ -138,7 +138,7 @@ class TestKinotiScenario(InsuranceCase):
         dental = self._claim(
             policy, self.dentist, "SDC-1", self.faith, self.dental, 12_380, service=date(2020, 11, 5)
         )
-        self.assertFalse(dental.action_receive())
+        self.assertFalse(dental._receive())
         self.assertEqual(dental.state, "rejected")
         self.assertIn("excluded", dental.rejection_reason)
         self.assertFalse(dental.sudo().move_ids)
@@ -147,14 +147,14 @@ class TestKinotiScenario(InsuranceCase):
         )
 
         # 1 Dec: cancelled, one unused month refunded, refund paid
-        refund = policy.action_cancel(date(2020, 12, 1))
+        refund = policy._cancel(date(2020, 12, 1))
         self.assertEqual(policy.state, "cancelled")
         self.assertMove(
             refund, date(2020, 12, 1), journal, [(income, family, 2_500, 0), (refundable, family, 0, 2_500)]
         )
         self.assertEqual(policy.refund_amount, 2_500)
         self.assertMove(
-            policy.action_pay_refund(date(2020, 12, 5)),
+            policy._pay_refund(date(2020, 12, 5)),
             date(2020, 12, 5),
             bank_journal,
             [(refundable, family, 2_500, 0), (bank, family, 0, 2_500)],

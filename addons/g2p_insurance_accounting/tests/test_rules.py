@@ -13,8 +13,8 @@ class TestInsuranceRules(InsuranceCase):
         return self.env["account.move"].sudo().search([("company_id", "=", self.company.id)])
 
     def _receive_approve(self, claim, when=date(2020, 3, 20)):
-        claim.action_receive()
-        claim.action_approve(when)
+        claim._receive()
+        claim._approve(when)
         return claim
 
     def test_per_member_limits(self):
@@ -35,7 +35,7 @@ class TestInsuranceRules(InsuranceCase):
         self.assertEqual(policy._remaining_total(self.brian), 0)
         self.assertEqual(policy._remaining_total(self.mary), 30_000)
         third = self._claim(policy, self.gertrude, "A4", self.brian, self.inpatient, 5_000)
-        self.assertFalse(third.action_receive())
+        self.assertFalse(third._receive())
         self.assertEqual(third.state, "rejected")
         self.assertIn("exhausted", third.rejection_reason)
 
@@ -63,11 +63,11 @@ class TestInsuranceRules(InsuranceCase):
             lambda line: line.account_id == self.acc["g2p_ins_family_account_id"]
         )
         self.assertEqual(sum(family_lines.mapped("balance")), 2_500)
-        first.with_user(self.finance).action_collect_excess(date(2020, 3, 30))
+        first.with_user(self.finance)._collect_excess(date(2020, 3, 30))
         self.assertEqual(sum(family_lines.mapped("amount_residual")), 0)
         self.assertTrue(first.excess_collected)
         with self.assertRefused(UserError, "no excess to collect"):
-            first.with_user(self.finance).action_collect_excess(date(2020, 3, 30))
+            first.with_user(self.finance)._collect_excess(date(2020, 3, 30))
 
     def test_limit_exhausted_across_claims(self):
         product = self._product(code="SMALL", total_limit=100_000)
@@ -82,7 +82,7 @@ class TestInsuranceRules(InsuranceCase):
         self.assertEqual(policy.limit_remaining, 0)
         moves = self._moves()
         c = self._claim(policy, self.gertrude, "L3", self.joseph, self.inpatient, 10_000)
-        self.assertFalse(c.action_receive())
+        self.assertFalse(c._receive())
         self.assertEqual(c.state, "rejected")
         self.assertEqual(self._moves(), moves, "rejected at receipt: no entry")
 
@@ -91,10 +91,10 @@ class TestInsuranceRules(InsuranceCase):
         policy = self._policy(product)
         a = self._claim(policy, self.gertrude, "R1", self.brian, self.inpatient, 100_000)
         b = self._claim(policy, self.nairobi, "R2", self.mary, self.inpatient, 40_000)
-        a.action_receive()
-        receipt = b.action_receive()
-        a.action_approve(date(2020, 3, 20))
-        reversal = b.action_approve(date(2020, 3, 21))
+        a._receive()
+        receipt = b._receive()
+        a._approve(date(2020, 3, 20))
+        reversal = b._approve(date(2020, 3, 21))
         self.assertEqual(b.state, "rejected")
         self.assertIn("exhausted", b.rejection_reason)
         self.assertEqual(receipt.state, "posted", "never deleted")
@@ -125,13 +125,13 @@ class TestInsuranceRules(InsuranceCase):
         early = self._claim(
             policy, self.nairobi, "W1", self.mary, self.maternity, 50_000, service=date(2020, 6, 1)
         )
-        self.assertFalse(early.action_receive())
+        self.assertFalse(early._receive())
         self.assertIn("waiting period", early.rejection_reason)
         late = self._claim(
             policy, self.nairobi, "W2", self.mary, self.maternity, 50_000, service=date(2020, 10, 1)
         )
-        self.assertTrue(late.action_receive())
-        late.action_approve(date(2020, 10, 5))
+        self.assertTrue(late._receive())
+        late._approve(date(2020, 10, 5))
         self.assertEqual(late.approved_amount, 50_000)
 
     def test_third_party_payer(self):
@@ -145,11 +145,11 @@ class TestInsuranceRules(InsuranceCase):
             self.acc["journal"],
             [(receivable, self.employer, 30_000, 0), (income, self.employer, 0, 30_000)],
         )
-        payment = policy.action_register_premium_payment(12_000, date(2020, 1, 5))
+        payment = policy._register_premium_payment(12_000, date(2020, 1, 5))
         self.assertEqual(policy.premium_residual, 18_000)
         self.assertFalse(policy.premium_paid)
         self.assertEqual(payment.sudo().line_ids.partner_id, self.employer)
-        policy.action_register_premium_payment(date=date(2020, 1, 20))
+        policy._register_premium_payment(date=date(2020, 1, 20))
         self.assertTrue(policy.premium_paid)
         claim = self._receive_approve(
             self._claim(policy, self.gertrude, "T1", self.brian, self.inpatient, 1_000)
@@ -168,16 +168,16 @@ class TestInsuranceRules(InsuranceCase):
         self.assertIn(policy, suspended)
         self.assertEqual((policy.state, policy.suspended_date), ("suspended", date(2020, 2, 5)))
         claim = self._claim(policy, self.gertrude, "S1", self.brian, self.inpatient, 1_000)
-        self.assertFalse(claim.action_receive())
+        self.assertFalse(claim._receive())
         self.assertIn("not active", claim.rejection_reason)
-        policy.action_register_premium_payment(date=date(2020, 2, 10))
+        policy._register_premium_payment(date=date(2020, 2, 10))
         self.assertEqual(policy.state, "active", "paying the premium reactivates the cover")
         Policy._cron_check_covers(today=date(2021, 1, 5))
         self.assertEqual(policy.state, "expired")
 
     def test_double_submission_refused(self):
         policy = self._policy()
-        self._claim(policy, self.gertrude, "DUP-1", self.brian, self.inpatient, 1_000).action_receive()
+        self._claim(policy, self.gertrude, "DUP-1", self.brian, self.inpatient, 1_000)._receive()
         moves = self._moves()
         with self.assertRefused(ValidationError, "already submitted claim DUP-1"):
             self._claim(policy, self.gertrude, "DUP-1", self.brian, self.inpatient, 1_000)
@@ -198,9 +198,9 @@ class TestInsuranceRules(InsuranceCase):
                 self._claim(policy, self.gertrude, f"BAD{amount}", self.brian, self.inpatient, amount)
                 self.env.flush_all()
         with self.assertRefused(ValidationError, "more than the"):
-            policy.action_register_premium_payment(30_001, date(2020, 1, 5))
+            policy._register_premium_payment(30_001, date(2020, 1, 5))
         with self.assertRefused(ValidationError, "must be positive"):
-            policy.action_register_premium_payment(-5, date(2020, 1, 5))
+            policy._register_premium_payment(-5, date(2020, 1, 5))
         with self.assertRefused(Exception, "Caps and waiting periods cannot be negative"):
             self.product.category_rule_ids[:1].cap_period = -1
         self.assertEqual(self._moves(), moves, "nothing posted")
@@ -212,7 +212,7 @@ class TestInsuranceRules(InsuranceCase):
         self.company.sudo().fiscalyear_lock_date = date(2020, 6, 30)
         moves = self._moves()
         with self.assertRefused(UserError, "locked"):
-            claim.action_receive()
+            claim._receive()
         self.assertEqual(claim.state, "draft")
         self.assertEqual(self._moves(), moves)
 
@@ -220,18 +220,18 @@ class TestInsuranceRules(InsuranceCase):
         policy = self._policy()
         claim = self._claim(policy, self.gertrude, "ROLE", self.brian, self.inpatient, 1_000)
         with self.assertRefused(AccessError, "not allowed to receive claims"):
-            claim.with_user(self.finance).action_receive()
-        claim.action_receive()
-        claim.action_approve(date(2020, 3, 20))
+            claim.with_user(self.finance)._receive()
+        claim._receive()
+        claim._approve(date(2020, 3, 20))
         with self.assertRefused(AccessError, "not allowed to pay providers"):
-            claim.action_pay_provider(date(2020, 3, 25))
+            claim._pay_provider(date(2020, 3, 25))
         with self.assertRefused(AccessError, "finance officers"):
             policy.with_user(self.officer).action_pay_refund()
         self.assertEqual(claim.received_by_id, self.officer)
 
     def test_cancel_with_unpaid_premium_and_no_chart(self):
         policy = self._policy(pay=False)
-        credit_note = policy.action_cancel(date(2020, 7, 1))
+        credit_note = policy._cancel(date(2020, 7, 1))
         receivable = self.acc["g2p_ins_premium_receivable_account_id"]
         self.assertMove(
             credit_note,
@@ -286,7 +286,7 @@ class TestInsuranceRules(InsuranceCase):
     def test_workflow_fields_protected(self):
         policy = self._policy()
         claim = self._claim(policy, self.gertrude, "PROT", self.brian, self.inpatient, 10_000)
-        claim.action_receive()
+        claim._receive()
         with self.assertRefused(AccessError, "approved_amount.*workflow actions"):
             claim.write({"approved_amount": 10_000})
         with self.assertRefused(UserError, "claimed_amount cannot change once out of draft"):
@@ -297,7 +297,7 @@ class TestInsuranceRules(InsuranceCase):
             policy.write({"premium_amount": 1})
         self.assertEqual((claim.state, claim.approved_amount, claim.claimed_amount), ("received", 0, 10_000))
         claim.write({"rejection_reason": "Forged invoice"})
-        claim.action_reject()
+        claim._reject()
         self.assertEqual(claim.rejection_reason, "Forged invoice")
 
     def test_demo_loader(self):

@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..const import BATCH_STATES, OPEN_BATCH_STATES, UNSENT_BATCH_STATES
@@ -27,12 +27,12 @@ class G2pPaymentBatch(models.Model):
 
     ``correlation_id`` is the batch's idempotency key towards the processor, ``external_id`` the
     processor's own batch id. State changes only through the ``_set_<state>`` methods, which list
-    their allowed source states: a repeated transition is a logged no-op (callbacks and polls are
-    idempotent by construction), an illegal one is refused."""
+    their allowed source states to ``g2p.state.mixin``: a repeated transition is a logged no-op
+    (callbacks and polls are idempotent by construction), an illegal one is refused."""
 
     _name = "g2p.payment.batch"
     _description = "Payment Batch"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -107,38 +107,16 @@ class G2pPaymentBatch(models.Model):
 
     # ------------------------------------------------------------------ state machine
 
-    def _transition(self, state, allowed_from, extra=None):
-        """Move to ``state`` from ``allowed_from``; a batch already there is a logged no-op, any
-        other source state is refused. Returns the batches that changed."""
-        todo = self.browse()
-        for batch in self:
-            if batch.state == state:
-                _logger.info("Payment batch %s is already %s: nothing to do.", batch.name, state)
-            elif batch.state not in allowed_from:
-                raise UserError(
-                    _(
-                        "Payment batch %(batch)s is %(current)s: it cannot become %(target)s.",
-                        batch=batch.name,
-                        current=dict(BATCH_STATES)[batch.state],
-                        target=dict(BATCH_STATES)[state],
-                    )
-                )
-            else:
-                todo |= batch
-        if todo:
-            todo.write({"state": state, **(extra or {})})
-        return todo
-
     def _set_queued(self, error=None):
         """Ready to send (built), or back to the queue after a transport error."""
-        return self._transition("queued", {"draft", "sending"}, {"last_error": error or False})
+        return self._g2p_transition("queued", {"draft", "sending"}, {"last_error": error or False})
 
     def _set_sending(self):
-        return self._transition("sending", {"queued"})
+        return self._g2p_transition("sending", {"queued"})
 
     def _set_sent(self, external_id=None):
         """Accepted by the processor: the payroll lines of its open attempts become sent."""
-        changed = self._transition(
+        changed = self._g2p_transition(
             "sent",
             {"queued", "sending"},
             {"sent_date": fields.Datetime.now(), "last_error": False},
@@ -150,20 +128,20 @@ class G2pPaymentBatch(models.Model):
         return changed
 
     def _set_partially_completed(self):
-        return self._transition("partially_completed", {"sent"})
+        return self._g2p_transition("partially_completed", {"sent"})
 
     def _set_completed(self):
-        return self._transition("completed", {"sent", "partially_completed"})
+        return self._g2p_transition("completed", {"sent", "partially_completed"})
 
     def _set_failed(self, error):
         """Refused by the processor: nothing of it will be paid. Its attempts fail and free their
         lines (still approved), which can go in a new batch."""
-        changed = self._transition("failed", {"draft", "queued", "sending"}, {"last_error": error})
+        changed = self._g2p_transition("failed", {"draft", "queued", "sending"}, {"last_error": error})
         changed._close_attempts("failed", error)
         return changed
 
     def _set_cancelled(self):
-        changed = self._transition("cancelled", {"draft", "queued"})
+        changed = self._g2p_transition("cancelled", {"draft", "queued"})
         changed._close_attempts("cancelled", _("Batch cancelled"))
         return changed
 
@@ -269,7 +247,7 @@ class G2pPaymentBatch(models.Model):
 
     def _check_finance(self):
         if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
-            raise UserError(_("Only finance officers operate payment batches."))
+            raise AccessError(_("Only finance officers operate payment batches."))
 
     def action_send(self):
         """Send the batches; the outcome is shown, not raised: raising would roll back the log of

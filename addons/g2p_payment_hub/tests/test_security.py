@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase
 
 from .common import PaymentHubCase
@@ -48,5 +48,5 @@ class TestPaymentHubAccess(PaymentHubCase):
         self.assertNotIn(connector, visible)
 
     def test_only_finance_sends(self):
-        with self.assertRaisesRegex(UserError, "finance officers"):
+        with self.assertRaisesRegex(AccessError, "finance officers"):
             self.env["g2p.payment.batch"].with_user(self.manager).action_send()

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .g2p_payroll_line import FINAL_LINE_STATES
@@ -27,7 +27,7 @@ class G2pPayroll(models.Model):
 
     _name = "g2p.payroll"
     _description = "Payroll"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -130,29 +130,13 @@ class G2pPayroll(models.Model):
 
     # ------------------------------------------------------------------ guards
 
-    def _set_state(self, state, allowed_from, extra=None):
-        """Move to ``state`` from ``allowed_from``: a repeat is a no-op, anything else is refused."""
-        todo = self.filtered(lambda p: p.state != state)
-        for payroll in todo:
-            if payroll.state not in allowed_from:
-                raise UserError(
-                    _(
-                        "Payroll %(payroll)s is %(current)s: it cannot become %(target)s.",
-                        payroll=payroll.name,
-                        current=dict(PAYROLL_STATES)[payroll.state],
-                        target=dict(PAYROLL_STATES)[state],
-                    )
-                )
-        todo.write({"state": state, **(extra or {})})
-        return todo
-
     def _check_maker(self):
         """Program managers and finance officers prepare payrolls."""
         if self.env.su:
             return
         user = self.env.user
         if not (user.has_group(MANAGER_GROUP) or user.has_group(FINANCE_GROUP)):
-            raise UserError(_("Only program managers and finance officers prepare payrolls."))
+            raise AccessError(_("Only program managers and finance officers prepare payrolls."))
 
     def _check_can_cancel_lines(self):
         self._check_maker()
@@ -164,7 +148,7 @@ class G2pPayroll(models.Model):
 
     def _check_finance(self):
         if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
-            raise UserError(_("Only finance officers record transfers, fees and payment outcomes."))
+            raise AccessError(_("Only finance officers record transfers, fees and payment outcomes."))
 
     # ------------------------------------------------------------------ generation
 
@@ -347,12 +331,12 @@ class G2pPayroll(models.Model):
         for payroll in self:
             if not payroll.line_ids.filtered(lambda line: line.state == "pending"):
                 raise UserError(_("Payroll %s has no payments: generate it first.", payroll.name))
-        self._set_state("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
+        self._g2p_transition("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
         return True
 
     def action_reset_draft(self):
         self._check_maker()
-        self._set_state("draft", {"to_approve"}, {"submitted_by_id": False})
+        self._g2p_transition("draft", {"to_approve"}, {"submitted_by_id": False})
         return True
 
     def _check_approver(self):
@@ -360,7 +344,7 @@ class G2pPayroll(models.Model):
             return
         user = self.env.user
         if not user.has_group(APPROVER_GROUP):
-            raise UserError(_("Only payroll approvers can approve a payroll."))
+            raise AccessError(_("Only payroll approvers can approve a payroll."))
         for payroll in self:
             if user in (payroll.generated_by_id | payroll.submitted_by_id):
                 raise UserError(
@@ -390,7 +374,7 @@ class G2pPayroll(models.Model):
             program._lock_and_check_funds(sum(float(amount) for _id, amount in rows))
             lines = self.env["g2p.payroll.line"].browse([line_id for line_id, _amount in rows])
             payroll._post_approval(lines)
-            payroll.sudo()._set_state(
+            payroll.sudo()._g2p_transition(
                 "approved",
                 {"to_approve"},
                 {"approved_by_id": self.env.uid, "approved_date": fields.Datetime.now()},
@@ -628,7 +612,10 @@ class G2pPayroll(models.Model):
         Aml._reconcile_plan([Aml.browse([settlement, *approvals]) for settlement, approvals in rows])
 
     def _update_payment_state(self):
-        """approved → in payment once any payment left; → reconciled when all have an outcome."""
+        """approved → in payment once any payment left; → reconciled when all have an outcome.
+
+        Called for any payroll whose payments moved: payrolls in other states (a draft, a closed
+        one) are left as they are on purpose, by testing the state before each transition."""
         self.env["g2p.payroll.line"].flush_model(["state", "payroll_id"])
         for payroll in self:
             states = {
@@ -638,9 +625,9 @@ class G2pPayroll(models.Model):
                 )
             }
             if payroll.state in ("approved", "in_payment") and states and states <= set(FINAL_LINE_STATES):
-                payroll._set_state("reconciled", {"approved", "in_payment"})
+                payroll._g2p_transition("reconciled", {"approved", "in_payment"})
             elif payroll.state == "approved" and states & {"sent", "paid", "failed", "cancelled"}:
-                payroll._set_state("in_payment", {"approved"})
+                payroll._g2p_transition("in_payment", {"approved"})
 
     # ------------------------------------------------------------------ other money events
 
@@ -695,15 +682,14 @@ class G2pPayroll(models.Model):
     def action_cancel(self):
         """Cancel a payroll before approval (no entry was posted)."""
         self._check_maker()
-        for payroll in self:
-            payroll._set_state("cancelled", {"draft", "to_approve"})
-            lines = payroll.line_ids.filtered(lambda line: line.state == "pending")
-            lines._write_states([(line.id, "cancelled", None, None, None, None) for line in lines])
+        cancelled = self._g2p_transition("cancelled", {"draft", "to_approve"})
+        lines = cancelled.line_ids.filtered(lambda line: line.state == "pending")
+        lines._write_states([(line.id, "cancelled", None, None, None, None) for line in lines])
         return True
 
     def action_close(self):
         self._check_finance()
-        self._set_state("closed", {"reconciled"})
+        self._g2p_transition("closed", {"reconciled"})
         return True
 
     def unlink(self):

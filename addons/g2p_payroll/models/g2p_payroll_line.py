@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.g2p_registry.models.g2p_payment_mechanism import ACCOUNT_TYPES
 from odoo.addons.g2p_registry.tools.sql import pg_array
@@ -15,6 +15,8 @@ LINE_STATES = [
 ]
 FINAL_LINE_STATES = ("paid", "failed", "cancelled")
 
+_lt = LazyTranslate(__name__)
+
 
 class G2pPayrollLine(models.Model):
     """One payment of a payroll. Lines are created set-based by the payroll (never one by one)
@@ -23,6 +25,8 @@ class G2pPayrollLine(models.Model):
 
     _name = "g2p.payroll.line"
     _description = "Payroll Line"
+    _inherit = ["g2p.state.mixin"]
+    _g2p_state_label = _lt("Payment")
     _order = "payroll_id, id"
     _rec_name = "payment_number"
     _check_company_auto = True
@@ -165,19 +169,17 @@ class G2pPayrollLine(models.Model):
     def action_cancel(self):
         """Cancel pending or approved (not yet sent) lines; approved ones get a reversal entry."""
         self.payroll_id._check_can_cancel_lines()
-        wrong = self.filtered(lambda line: line.state not in ("pending", "approved"))
-        if wrong:
-            raise UserError(
-                _(
-                    "Only pending or approved payments can be cancelled; %(number)s is %(state)s.",
-                    number=wrong[0].payment_number,
-                    state=dict(LINE_STATES)[wrong[0].state],
-                )
-            )
+        # Lines change state in SQL (with their settlement), so only the checks of the mixin are
+        # used: cancelled lines are a logged no-op, sent or settled ones refuse the whole call.
+        todo = self._g2p_transition_todo(
+            "cancelled",
+            {"pending", "approved"},
+            why=_("Only pending or approved payments can be cancelled."),
+        )
         reason = self.env.ref("g2p_payroll.failure_reason_cancelled")
         today = fields.Date.context_today(self)
-        for payroll in self.payroll_id:
-            lines = self.filtered(lambda line, p=payroll: line.payroll_id == p)
+        for payroll in todo.payroll_id:
+            lines = todo.filtered(lambda line, p=payroll: line.payroll_id == p)
             approved = lines.filtered(lambda line: line.state == "approved")
             lines._write_states([(line.id, "cancelled", today, None, reason.id, None) for line in lines])
             if approved:

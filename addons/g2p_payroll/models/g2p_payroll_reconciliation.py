@@ -5,7 +5,7 @@ import hashlib
 import io
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 # Accepted headers (lower case, spaces or underscores) -> result key.
 COLUMNS = {
@@ -74,7 +74,7 @@ class G2pPayrollReconciliation(models.Model):
 
     def _check_finance(self):
         if not self.env.su and not self.env.user.has_group("g2p_payroll.group_g2p_finance_officer"):
-            raise UserError(_("Only finance officers reconcile payments."))
+            raise AccessError(_("Only finance officers reconcile payments."))
 
     # ------------------------------------------------------------------ parsing
 

@@ -1,5 +1,5 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 
@@ -10,7 +10,7 @@ class G2pProgramFund(models.Model):
 
     _name = "g2p.program.fund"
     _description = "Program Fund Receipt"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "g2p.state.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -47,13 +47,14 @@ class G2pProgramFund(models.Model):
 
     def _check_finance(self):
         if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
-            raise UserError(_("Only finance officers record program funds."))
+            raise AccessError(_("Only finance officers record program funds."))
 
     def action_post(self):
         self._check_finance()
-        for fund in self:
-            if fund.state != "draft":
-                raise UserError(_("Fund receipt %s is not a draft.", fund.name))
+        todo = self._g2p_transition_todo(
+            "posted", {"draft"}, why=_("Only draft fund receipts can be posted.")
+        )
+        for fund in todo:
             program = fund.program_id._g2p_accounting()
             journal = program.funding_journal_id
             if not journal.default_account_id:
@@ -87,7 +88,8 @@ class G2pProgramFund(models.Model):
                     }
                 ]
             )
-            fund.write({"state": "posted", "move_id": move.id, "posted_by_id": self.env.uid})
+            fund.move_id = move
+        todo._g2p_transition("posted", {"draft"}, {"posted_by_id": self.env.uid})
         self.program_id.invalidate_recordset(["funds_received", "funds_available"])
         return True
 
@@ -105,9 +107,8 @@ class G2pProgramFund(models.Model):
     def action_cancel(self):
         """Reverse a posted receipt (never delete it), unless the funds are already committed."""
         self._check_finance()
-        for fund in self:
-            if fund.state == "cancelled":
-                continue
+        todo = self._g2p_transition_todo("cancelled", {"draft", "posted"})
+        for fund in todo:
             if fund.state == "posted":
                 program = fund.program_id
                 program.invalidate_recordset(["funds_available"])
@@ -131,7 +132,7 @@ class G2pProgramFund(models.Model):
                 )
                 reversal.action_post()
                 fund.reversal_move_id = reversal
-            fund.state = "cancelled"
+        todo._g2p_transition("cancelled", {"draft", "posted"})
         self.program_id.invalidate_recordset(["funds_received", "funds_available"])
         return True
 

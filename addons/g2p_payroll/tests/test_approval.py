@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
 
 from .common import PayrollCase
@@ -45,7 +45,7 @@ class TestApproval(PayrollCase):
     def test_approval_needs_the_approver_group(self):
         self._fund(self.total)
         payroll = self._submitted()
-        with self.assertRefused(UserError, "Only payroll approvers can approve"):
+        with self.assertRefused(AccessError, "Only payroll approvers can approve"):
             payroll.with_user(self.finance).action_approve()
         payroll.with_user(self.approver).action_approve()
         self.assertEqual(payroll.state, "approved")
@@ -163,7 +163,7 @@ class TestApproval(PayrollCase):
             sorted((aml.account_id.id, aml.debit, aml.credit) for aml in fee.line_ids),
             sorted([(self.program.fee_expense_account_id.id, 120, 0), (clearing.id, 0, 120)]),
         )
-        with self.assertRefused(UserError, "Only finance officers"):
+        with self.assertRefused(AccessError, "Only finance officers"):
             payroll.with_user(self.manager)._post_psp_fee(self.mobile_psp, 10, self.today)
         wizard = (
             self.env["g2p.payroll.fee.wizard"]

@@ -147,7 +147,7 @@ class TestReconciliationFile(PayrollCase):
         report = self._upload(self._csv(self._good_rows()))
         with self.assertRefused(AccessError, "Payroll Reconciliation Report"):
             report.with_user(self.manager).action_check()
-        with self.assertRefused(UserError, "Only finance officers reconcile"):
+        with self.assertRefused(AccessError, "Only finance officers reconcile"):
             report.with_user(self.approver)._run(dry_run=True)
 
     def test_empty_and_garbage_files(self):

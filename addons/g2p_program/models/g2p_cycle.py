@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 CYCLE_STATES = [
     ("draft", "Draft"),
@@ -15,7 +15,7 @@ class G2pCycle(models.Model):
 
     _name = "g2p.cycle"
     _description = "Program Cycle"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
     _order = "program_id, sequence desc, id desc"
     _check_company_auto = True
 
@@ -71,35 +71,18 @@ class G2pCycle(models.Model):
             ):
                 raise ValidationError(_("Cycle %s must start within the program's dates.", cycle.name))
 
-    def _set_state(self, state, allowed_from, extra=None):
-        """Move to ``state`` from ``allowed_from``: repeating a transition is a no-op, an illegal
-        one is refused with the current state named."""
-        todo = self.filtered(lambda c: c.state != state)
-        for cycle in todo:
-            if cycle.state not in allowed_from:
-                raise UserError(
-                    _(
-                        "Cycle %(cycle)s is %(current)s: it cannot become %(target)s.",
-                        cycle=cycle.name,
-                        current=dict(CYCLE_STATES)[cycle.state],
-                        target=dict(CYCLE_STATES)[state],
-                    )
-                )
-        todo.write({"state": state, **(extra or {})})
-        return todo
-
     def _check_program_manager(self):
         self.program_id._check_manager()
 
     def action_submit(self):
         self._check_program_manager()
         self.program_id._ensure_active(_("submitting a cycle"))
-        self._set_state("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
+        self._g2p_transition("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
         return True
 
     def action_reset_draft(self):
         self._check_program_manager()
-        self._set_state("draft", {"to_approve"}, {"approved_by_id": False, "approved_date": False})
+        self._g2p_transition("draft", {"to_approve"}, {"approved_by_id": False, "approved_date": False})
         return True
 
     def _check_approver(self):
@@ -114,14 +97,14 @@ class G2pCycle(models.Model):
                 else user.has_group("g2p_program.group_g2p_program_manager")
             )
             if not allowed:
-                raise UserError(_("You are not an approver of program %s.", cycle.program_id.name))
+                raise AccessError(_("You are not an approver of program %s.", cycle.program_id.name))
 
     def action_approve(self):
         self._check_approver()
         self.program_id._ensure_active(_("approving a cycle"))
         # Approvers may be outside the program managers (e.g. finance): once checked, write as
         # superuser, recording who approved.
-        self.sudo()._set_state(
+        self.sudo()._g2p_transition(
             "approved",
             {"to_approve"},
             {"approved_by_id": self.env.uid, "approved_date": fields.Datetime.now()},
@@ -130,12 +113,12 @@ class G2pCycle(models.Model):
 
     def action_mark_distributed(self):
         self._check_program_manager()
-        self._set_state("distributed", {"approved"})
+        self._g2p_transition("distributed", {"approved"})
         return True
 
     def action_close(self):
         self._check_program_manager()
-        self._set_state("closed", {"distributed"})
+        self._g2p_transition("closed", {"distributed"})
         return True
 
     def _ensure_payroll_allowed(self):

@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -18,7 +18,7 @@ class G2pProgram(models.Model):
 
     _name = "g2p.program"
     _description = "G2P Program"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
     _order = "state, name, id"
     _check_company_auto = True
 
@@ -172,36 +172,30 @@ class G2pProgram(models.Model):
 
     def _check_manager(self):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
-            raise UserError(_("Only program managers can run programs."))
+            raise AccessError(_("Only program managers can run programs."))
 
     def action_activate(self):
         """draft → active."""
         self._check_manager()
-        wrong = self.filtered(lambda p: p.state != "draft")
-        if wrong:
-            raise UserError(_("Only draft programs can be activated: %s.", ", ".join(wrong.mapped("name"))))
-        self.write({"state": "active"})
+        self._g2p_transition("active", {"draft"}, why=_("Only draft programs can be activated."))
         return True
 
     def action_end(self):
         """active → ended. Open cycles must be closed first."""
         self._check_manager()
-        wrong = self.filtered(lambda p: p.state != "active")
-        if wrong:
-            raise UserError(_("Only active programs can be ended: %s.", ", ".join(wrong.mapped("name"))))
         open_cycles = self.cycle_ids.filtered(lambda c: c.state != "closed")
         if open_cycles:
             raise UserError(
                 _("Close these cycles before ending the program: %s.", ", ".join(open_cycles.mapped("name")))
             )
-        self.write({"state": "ended"})
+        self._g2p_transition("ended", {"active"}, why=_("Only active programs can be ended."))
         return True
 
     def action_reset_draft(self):
         """active → draft, only while nothing has been enrolled or cycled."""
         self._check_manager()
         for program in self:
-            if program.state != "active" or program.membership_ids or program.cycle_ids:
+            if program.state == "active" and (program.membership_ids or program.cycle_ids):
                 raise UserError(
                     _(
                         "Program %s cannot go back to draft: only an active program without members "
@@ -209,7 +203,11 @@ class G2pProgram(models.Model):
                         program.name,
                     )
                 )
-        self.write({"state": "draft"})
+        self._g2p_transition(
+            "draft",
+            {"active"},
+            why=_("Only an active program without members or cycles can go back to draft."),
+        )
         return True
 
     def _ensure_active(self, action):

@@ -18,7 +18,7 @@ class G2pProgramMembership(models.Model):
 
     _name = "g2p.program.membership"
     _description = "Program Membership"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "g2p.state.mixin"]
     _order = "program_id, id"
     _rec_name = "partner_id"
     _check_company_auto = True
@@ -94,26 +94,6 @@ class G2pProgramMembership(models.Model):
         members.filtered(lambda m: m.state == "enrolled").partner_id._ensure_can_receive_benefits()
         return members
 
-    def _set_state(self, state, allowed_from, reason=None):
-        """Move to ``state`` from one of ``allowed_from``; repeating it is a no-op."""
-        todo = self.filtered(lambda m: m.state != state)
-        wrong = todo.filtered(lambda m: m.state not in allowed_from)
-        if wrong:
-            raise UserError(
-                _(
-                    "Cannot set %(state)s on these members: %(names)s.",
-                    state=dict(MEMBERSHIP_STATES)[state],
-                    names=", ".join(wrong.mapped("partner_id.display_name")),
-                )
-            )
-        vals = {"state": state}
-        if reason is not None:
-            vals["state_reason"] = reason
-        if state == "exited":
-            vals["exit_date"] = fields.Date.context_today(self)
-        todo.write(vals)
-        return True
-
     def action_enrol(self):
         self.partner_id._ensure_can_receive_benefits()
         self.program_id._ensure_active(_("enrolment"))
@@ -122,15 +102,22 @@ class G2pProgramMembership(models.Model):
             raise UserError(
                 _("Confirmed duplicates cannot be enrolled: %s.", ", ".join(dup.mapped("partner_id.name")))
             )
-        self._set_state("enrolled", {"draft", "paused", "not_eligible"})
+        self._g2p_transition("enrolled", {"draft", "paused", "not_eligible"})
         self.filtered(lambda m: not m.enrolment_date).enrolment_date = fields.Date.context_today(self)
         return True
 
     def action_pause(self):
-        return self._set_state("paused", {"enrolled"})
+        self._g2p_transition("paused", {"enrolled"})
+        return True
 
     def action_resume(self):
-        return self._set_state("enrolled", {"paused"}, reason=False)
+        self._g2p_transition("enrolled", {"paused"}, {"state_reason": False})
+        return True
 
     def action_exit(self):
-        return self._set_state("exited", {"draft", "enrolled", "paused", "not_eligible", "duplicate"})
+        self._g2p_transition(
+            "exited",
+            {"draft", "enrolled", "paused", "not_eligible", "duplicate"},
+            {"exit_date": fields.Date.context_today(self)},
+        )
+        return True

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 
 from .common import ProgramCase
@@ -37,7 +37,7 @@ class TestProgramAccess(ProgramCase):
             program.write({"name": "Renamed"})
         with self.assertRefused(AccessError, "not allowed to create"):
             self.env["g2p.program"].with_user(self.registrar).create({"name": "X", "start_date": self.today})
-        with self.assertRefused(UserError, "Only program managers"):
+        with self.assertRefused(AccessError, "Only program managers"):
             program.action_enrol_eligible()
         with self.assertRefused(AccessError, "not allowed to modify"):
             program.membership_ids[:1].write({"state": "paused"})

@@ -1,6 +1,6 @@
 from datetime import date
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user
 
 from .common import ProgramCase
@@ -89,7 +89,7 @@ class TestCycles(ProgramCase):
         self.program.approver_group_ids = finance
         cycle = self.program._create_next_cycle()
         cycle.action_submit()
-        with self.assertRefused(UserError, "not an approver"):
+        with self.assertRefused(AccessError, "not an approver"):
             cycle.with_user(self.manager).action_approve()
         self.assertEqual(cycle.state, "to_approve")
         cycle.with_user(approver).action_approve()

@@ -77,7 +77,7 @@ class TestEligibility(ProgramCase):
 
     def test_disabled_and_duplicates_not_eligible(self):
         program = self._program()
-        self.single.sudo().action_disable("moved away")
+        self.single.sudo()._disable("moved away")
         self.env["res.partner"].browse(self.school.id).sudo().write({"duplicate_of_id": self.young.id})
         self.assertEqual(self._eligible(program), self.young | self.elder | self.disabled)
 

@@ -66,7 +66,7 @@ class TestEnrolment(ProgramCase):
 
     def test_disabled_registrant_marked_not_eligible(self):
         self.program._enrol_eligible()
-        self.h1.sudo().action_disable("deceased head")
+        self.h1.sudo()._disable("deceased head")
         self.program._verify_eligibility()
         member = self.program.membership_ids.filtered(lambda m: m.partner_id == self.h1)
         self.assertEqual(member.state, "not_eligible")
@@ -83,9 +83,9 @@ class TestEnrolment(ProgramCase):
         member.action_pause()  # repeating is a no-op
         member.action_exit()
         self.assertEqual(member.state, "exited")
-        with self.assertRefused(UserError, "Cannot set Paused"):
+        with self.assertRefused(UserError, "cannot become Paused"):
             member.action_pause()
-        with self.assertRefused(UserError, "Cannot set Enrolled"):
+        with self.assertRefused(UserError, "cannot become Enrolled"):
             member.action_resume()
         self.assertEqual(member.state, "exited")
         self.assertEqual(self.program._enrol_eligible(), 0, "an exited member is not re-enrolled")

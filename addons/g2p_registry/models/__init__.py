@@ -1,3 +1,4 @@
+from . import g2p_state_mixin
 from . import g2p_registrant_record_mixin
 from . import g2p_payment_mechanism
 from . import g2p_id_type

@@ -112,7 +112,7 @@ class G2pRegistryDemo(models.AbstractModel):
         created = self._generate(households=households)
         to_review = created[-3:-1]
         (to_review | to_review.group_membership_ids.individual_id).write({"registrant_state": "draft"})
-        created[-1].action_disable("Moved out of the program area (demo)")
+        created[-1]._disable("Moved out of the program area (demo)")
         return created
 
     @api.model

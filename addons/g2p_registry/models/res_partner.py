@@ -2,6 +2,9 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 REGISTRANT_STATES = [("draft", "Draft"), ("active", "Active"), ("disabled", "Disabled")]
 GENDERS = [("female", "Female"), ("male", "Male"), ("other", "Other")]
@@ -14,7 +17,10 @@ class ResPartner(models.Model):
     """Registrants are partners flagged ``is_registrant``: individuals, or groups (households)
     when ``is_group`` is set. PSPs are company partners flagged ``is_psp``."""
 
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "g2p.state.mixin"]
+    _g2p_state_field = "registrant_state"
+    _g2p_state_label = _lt("Registrant")
 
     is_registrant = fields.Boolean(index=True, copy=False, default=False)
     is_group = fields.Boolean(string="Is a Household", index=True, default=False)
@@ -207,55 +213,48 @@ class ResPartner(models.Model):
     def action_approve(self):
         """draft → active."""
         self._check_validator()
-        wrong = self.filtered(lambda p: not p.is_registrant or p.registrant_state != "draft")
-        if wrong:
-            raise UserError(
-                _("Only draft registrants can be approved: %s.", ", ".join(wrong.mapped("display_name")))
-            )
-        self.write(
-            {
-                "registrant_state": "active",
-                "approved_date": fields.Datetime.now(),
-                "approved_by_id": self.env.user.id,
-            }
+        self._ensure_registrants()
+        self._g2p_transition(
+            "active",
+            {"draft"},
+            {"approved_date": fields.Datetime.now(), "approved_by_id": self.env.user.id},
+            why=_("Only draft registrants can be approved."),
         )
         return True
 
-    def action_disable(self, reason):
-        """draft/active → disabled, with the reason kept."""
+    def _disable(self, reason):
+        """draft/active → disabled, with the reason kept (the wizard asks for it)."""
         self._check_validator()
         if not reason or not reason.strip():
             raise UserError(_("Give a reason to disable a registrant."))
-        wrong = self.filtered(lambda p: not p.is_registrant or p.registrant_state == "disabled")
-        if wrong:
-            raise UserError(_("Already disabled: %s.", ", ".join(wrong.mapped("display_name"))))
-        self.write(
+        self._ensure_registrants()
+        return self._g2p_transition(
+            "disabled",
+            {"draft", "active"},
             {
-                "registrant_state": "disabled",
                 "disabled_reason": reason.strip(),
                 "disabled_date": fields.Datetime.now(),
                 "disabled_by_id": self.env.user.id,
-            }
+            },
         )
-        return True
 
     def action_enable(self):
         """disabled → active. The last reason stays in the chatter history."""
         self._check_validator()
-        wrong = self.filtered(lambda p: p.registrant_state != "disabled")
-        if wrong:
-            raise UserError(
-                _("Only disabled registrants can be re-enabled: %s.", ", ".join(wrong.mapped("display_name")))
-            )
-        self.write(
-            {
-                "registrant_state": "active",
-                "disabled_reason": False,
-                "disabled_date": False,
-                "disabled_by_id": False,
-            }
+        self._g2p_transition(
+            "active",
+            {"disabled"},
+            {"disabled_reason": False, "disabled_date": False, "disabled_by_id": False},
+            why=_("Only disabled registrants can be re-enabled."),
         )
         return True
+
+    def _ensure_registrants(self):
+        others = self.filtered(lambda p: not p.is_registrant)
+        if others:
+            raise UserError(
+                _("These contacts are not registrants: %s.", ", ".join(others[:10].mapped("display_name")))
+            )
 
     def action_open_disable_wizard(self):
         self._check_validator()

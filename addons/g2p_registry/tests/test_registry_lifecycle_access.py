@@ -1,3 +1,5 @@
+import logging
+
 from odoo.exceptions import AccessError, UserError
 
 from .common import RegistryCase
@@ -49,13 +51,16 @@ class TestLifecycleAndAccess(RegistryCase):
         with self.assertRefused(UserError, "Only disabled registrants can be re-enabled"):
             person.action_enable()
         with self.assertRefused(UserError, "Give a reason"):
-            person.action_disable("  ")
+            person._disable("  ")
         person.action_approve()
-        with self.assertRefused(UserError, "Only draft registrants can be approved"):
+        # A repeat is a logged no-op (it used to be refused; see g2p.state.mixin).
+        with self.assertLogs("odoo.addons.g2p_registry.models.g2p_state_mixin", logging.INFO):
             person.action_approve()
-        person.action_disable("Moved away")
-        with self.assertRefused(UserError, "Already disabled"):
-            person.action_disable("Again")
+        self.assertEqual(person.registrant_state, "active")
+        person._disable("Moved away")
+        with self.assertLogs("odoo.addons.g2p_registry.models.g2p_state_mixin", logging.INFO):
+            self.assertFalse(person._disable("Again"))
+        self.assertEqual(person.disabled_reason, "Moved away", "a repeated disabling changes nothing")
         with self.assertRefused(UserError, "Only draft registrants can be approved"):
             person.action_approve()
         draft = self._individual("Draft")
@@ -67,7 +72,7 @@ class TestLifecycleAndAccess(RegistryCase):
         with self.assertRaises(AccessError):
             person.action_approve()
         with self.assertRaises(AccessError):
-            person.action_disable("no")
+            person._disable("no")
         with self.assertRaises(AccessError):
             person.write({"registrant_state": "active"})
         with self.assertRaises(AccessError):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 
 class G2pRegistrantDisableWizard(models.TransientModel):
@@ -9,5 +9,17 @@ class G2pRegistrantDisableWizard(models.TransientModel):
     reason = fields.Text(required=True, help="Kept on the registrant and in its history.")
 
     def action_disable(self):
-        self.partner_ids.action_disable(self.reason)
-        return {"type": "ir.actions.act_window_close"}
+        self.ensure_one()
+        disabled = self.partner_ids._disable(self.reason)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Registrants disabled"),
+                "message": _(
+                    "%s registrants disabled: they can no longer be enrolled or paid.", len(disabled)
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
