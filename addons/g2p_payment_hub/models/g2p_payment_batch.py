@@ -334,6 +334,8 @@ class G2pPaymentBatch(models.Model):
         """Send again the queued batches whose submission was tried (a transport error, a lost
         answer, a crash): the connector looks each up first. Batches never sent wait for a user."""
         self.env["g2p.payment.batch.log"].flush_model()
+        self.flush_model(["state", "connector_id"])
+        self.env["g2p.payment.connector"].flush_model(["state"])
         self.env.cr.execute(
             SQL(
                 """SELECT b.id FROM g2p_payment_batch b
