@@ -14,15 +14,15 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase
 from odoo.tests import common as test_common
 from odoo.tools import SQL
-from tests.simulators.phee import connector_values, run_phee_simulator
 
 from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import G2pPaymentBatch
+from odoo.addons.g2p_payment_hub_phee.tests.simulators.phee import connector_values, run_phee_simulator
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
 from odoo.addons.queue_job.job import Job
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "addons" / "g2p_payment_hub" / "tests" / "data"
+DATA = REPO / "addons" / "g2p_payment_hub_phee" / "tests" / "data"
 PRIVATE_KEY = (DATA / "TEST_ONLY_phee_jws_private_key.pem").read_text()
 CERTIFICATE = str(DATA / "TEST_ONLY_phee_jws_certificate.pem")
 

@@ -8,7 +8,6 @@ safe to run twice.
 """
 
 import hmac
-import json
 import logging
 
 from odoo import http
@@ -18,36 +17,8 @@ _logger = logging.getLogger(__name__)
 
 
 class G2pPaymentHubController(http.Controller):
-    @http.route(
-        "/g2p/payment_hub/phee/callback/<string:correlation_id>",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
-    def phee_callback(self, correlation_id, token=None, **kwargs):
-        batch = self._authenticated_batch(
-            correlation_id, token or request.httprequest.headers.get("X-G2P-Token")
-        )
-        if batch is None:
-            return request.make_json_response({"error": "forbidden"}, status=403)
-        raw = request.httprequest.get_data(cache=False, as_text=False)
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError:
-            return request.make_json_response({"error": "body is not JSON"}, status=400)
-        reported = payload.get("clientCorrelationId") if isinstance(payload, dict) else None
-        if reported and reported != correlation_id:
-            return request.make_json_response({"error": "correlation id mismatch"}, status=400)
-        batch = batch.with_company(batch.company_id)
-        log, new = batch.env["g2p.payment.batch.log"]._record_event(
-            batch, "callback", raw, headers=dict(request.httprequest.headers), url=request.httprequest.url
-        )
-        if new:
-            batch.connector_id._handle_callback(batch, payload, request.httprequest.headers)
-            log.processed = True
-        return request.make_json_response({"status": "received", "duplicate": not new})
+    """What the connectors' callback routes share (each connector addon declares its routes in a
+    subclass)."""
 
     def _authenticated_batch(self, correlation_id, token):
         """The batch whose callback token is ``token``, or None (same answer for an unknown batch,

@@ -1,0 +1,72 @@
+"""Connector types together (each is an addon of its own): one payroll paid through a GSMA
+provider (the stand-in, over real HTTP) and a bank file."""
+
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase
+
+from odoo.addons.g2p_payment_hub.tests.psp_common import PspCase
+from odoo.addons.g2p_payment_hub_gsma.tests.simulators import gsma
+
+
+class TestConnectorsTogether(PspCase, HttpCase):
+    test_tags = {"standard", "post_install"}
+    test_module = "g2p_payment_hub"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sim_context = gsma.run_gsma_simulator()
+        cls.sim = cls.sim_context.__enter__()
+        cls.addClassCleanup(cls.sim_context.__exit__, None, None, None)
+        cls.connector = cls.env["g2p.payment.connector"].create(
+            {
+                "name": "Mobile money (GSMA)",
+                "code": "gsma",
+                "psp_id": cls.mobile_psp.id,
+                "state": "test",
+                "gsma_url": cls.sim.url,
+                "gsma_auth_mode": "api_key",
+                "gsma_api_key": "s3cret-api-key",
+                "payer_identifier_type": "accountid",
+                "payer_identifier": "2000",
+                "gsma_use_callback": False,
+                "retry_backoff": 0,
+                "max_transport_retries": 0,
+                "timeout": 5,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sim.control("reset", {})
+        self.sim.control("config", {"auth": {"api_key": "s3cret-api-key"}})
+        self.payroll = self._approved_payroll()
+
+    def test_finance_officer_batches_and_sends_every_psp(self):
+        """The finance officer's path: one click batches the payroll per PSP (GSMA for wallets, a
+        bank file for IBANs), one click sends both; neither reads the connectors' secrets."""
+        self.env["g2p.payment.connector"].create(
+            {
+                "name": "Bank file",
+                "code": "file",
+                "psp_id": self.bank_psp.id,
+                "state": "enabled",
+                "file_debtor_iban": "DE89370400440532013000",
+                "file_debtor_bic": "COBADEFFXXX",
+            }
+        )
+        self.payroll.with_user(self.finance).action_create_batches()
+        batches = self.payroll.batch_ids
+        self.assertEqual(set(batches.mapped("connector_code")), {"gsma", "file"})
+        batches.with_user(self.finance).action_send()
+        self.assertEqual(set(batches.mapped("state")), {"sent"})
+        self.assertEqual(set(self.payroll.line_ids.mapped("state")), {"sent"})
+        file_batch = batches.filtered(lambda b: b.connector_code == "file")
+        attachment = (
+            self.env["ir.attachment"]
+            .with_user(self.finance)
+            .search([("res_model", "=", "g2p.payment.batch"), ("res_id", "=", file_batch.id)])
+        )
+        self.assertTrue(attachment.raw.startswith(b"<?xml"))
+        with self.assertRaises(AccessError):
+            self.connector.with_user(self.finance).read(["gsma_api_key"])
