@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 
 from odoo.addons.g2p_payment_hub.tests.psp_common import PspCase
+from odoo.addons.g2p_payment_hub_gsma.tests import test_connector_gsma as gsma_tests
 from odoo.addons.g2p_payment_hub_gsma.tests.simulators import gsma
 
 
@@ -19,21 +20,7 @@ class TestConnectorsTogether(PspCase, HttpCase):
         cls.sim = cls.sim_context.__enter__()
         cls.addClassCleanup(cls.sim_context.__exit__, None, None, None)
         cls.connector = cls.env["g2p.payment.connector"].create(
-            {
-                "name": "Mobile money (GSMA)",
-                "code": "gsma",
-                "psp_id": cls.mobile_psp.id,
-                "state": "test",
-                "gsma_url": cls.sim.url,
-                "gsma_auth_mode": "api_key",
-                "gsma_api_key": "s3cret-api-key",
-                "payer_identifier_type": "accountid",
-                "payer_identifier": "2000",
-                "gsma_use_callback": False,
-                "retry_backoff": 0,
-                "max_transport_retries": 0,
-                "timeout": 5,
-            }
+            gsma_tests.connector_values(cls.sim.url, cls.mobile_psp)
         )
 
     def setUp(self):

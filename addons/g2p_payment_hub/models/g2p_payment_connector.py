@@ -338,6 +338,34 @@ class G2pPaymentConnector(models.Model):
             _("Connector %(name)s (%(code)s) has no connection test.", name=self.name, code=self.code)
         )
 
+    # ------------------------------------------------------------------ submissions
+
+    def _count_submission(self, batch):
+        """Just before a submission of ``batch`` goes out: the marker committed from its own cursor
+        (a submission found later without an answer is looked up before any resend) and the
+        batch's send count."""
+        batch._note_submission()
+        batch.send_count += 1
+
+    def _find_submitted_batch(self, batch):
+        """The processor's id of ``batch`` when it already holds it (looked up by the batch's
+        correlation id), else None. Override per code; default: the processor cannot be asked."""
+        return None
+
+    def _recover_submission(self, batch):
+        """Mark ``batch`` sent and return True when the processor already holds it (a submission
+        whose answer was lost, or that failed after being registered): it is not submitted again."""
+        external_id = self._find_submitted_batch(batch)
+        if not external_id:
+            return False
+        self.env["g2p.payment.batch.log"]._log(
+            batch,
+            "info",
+            note=_("The processor already holds this batch (%s): not submitted again.", external_id),
+        )
+        batch._set_sent(external_id)
+        return True
+
     # ------------------------------------------------------------------ outbound HTTP
 
     def _build_request_url(self, endpoint, **kwargs):

@@ -1,3 +1,4 @@
 from . import test_security
 from . import test_batches
 from . import test_redaction
+from . import test_connector_base

@@ -8,6 +8,9 @@ from odoo.tests import Form, common
 
 from .common import PaymentHubCase
 
+#: Connector settings for tests against a local stand-in: no retry, no wait, a short timeout.
+FAST_TRANSPORT = {"retry_backoff": 0, "max_transport_retries": 0, "timeout": 5}
+
 
 class PspCase(PaymentHubCase):
     """An approved payroll (9 mobile-money and 3 bank households) and helpers to read its outcome."""

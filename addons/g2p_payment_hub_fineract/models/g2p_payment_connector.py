@@ -87,8 +87,7 @@ class G2pPaymentConnectorFineract(models.Model):
             return batch._set_failed(error)
         # On record even if this transaction is lost: the send cron then sends the batch again and
         # Fineract replays the deposits already made (same attempts, same keys).
-        batch._note_submission()
-        batch.send_count += 1
+        self._count_submission(batch)
         batch._set_sent()
         batch._apply_results(self._fineract_deposit_open(batch))
         return batch

@@ -5,7 +5,7 @@ import time
 from odoo.tests import tagged
 
 from .simulators import fineract
-from odoo.addons.g2p_payment_hub.tests.psp_common import PspCase
+from odoo.addons.g2p_payment_hub.tests.psp_common import FAST_TRANSPORT, PspCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
 
 API = "/fineract-provider/api/v1"
@@ -48,9 +48,7 @@ class TestFineractConnector(PspCase):
                 "fineract_password": "password",
                 "fineract_payment_type_id": 1,
                 "amount_decimals": 2,
-                "retry_backoff": 0,
-                "max_transport_retries": 0,
-                "timeout": 5,
+                **FAST_TRANSPORT,
             }
         )
 

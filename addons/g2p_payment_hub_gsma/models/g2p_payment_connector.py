@@ -145,13 +145,12 @@ class G2pPaymentConnectorGsma(models.Model):
         if batch.external_id or batch.gsma_server_correlation_id:
             return batch._set_sent()
         earlier, __ = batch._previous_submissions()
-        if earlier and self._gsma_recover(batch):
+        if earlier and self._recover_submission(batch):
             return batch
         summary = _(
             "%(count)s transactions, %(size)s bytes", count=len(batch.attempt_ids), size=len(batch.payload)
         )
-        batch._note_submission()
-        batch.send_count += 1
+        self._count_submission(batch)
         try:
             response = self._request(
                 batch,
@@ -163,7 +162,7 @@ class G2pPaymentConnectorGsma(models.Model):
                 log_body=summary,
             )
         except G2pTransportError as error:
-            if error.maybe_delivered and self._gsma_recover(batch):
+            if error.maybe_delivered and self._recover_submission(batch):
                 return batch
             raise
         body = self._parse_response_content(response)
@@ -176,7 +175,7 @@ class G2pPaymentConnectorGsma(models.Model):
         duplicate = status == 400 and body.get("errorCode") == "duplicateRequest"
         if duplicate or status >= 500:
             # A duplicate was accepted before; a 5xx may have been accepted before failing.
-            if self._gsma_recover(batch):
+            if self._recover_submission(batch):
                 return batch
             raise G2pTransportError(
                 _(
@@ -190,19 +189,6 @@ class G2pPaymentConnectorGsma(models.Model):
         return batch._set_failed(
             _("HTTP %(status)s: %(error)s", status=status, error=self._parse_response_error(response, body))
         )
-
-    def _gsma_recover(self, batch):
-        """Mark ``batch`` sent and return True when the provider already holds it."""
-        batch_id = self._gsma_lookup(batch)
-        if not batch_id:
-            return False
-        self.env["g2p.payment.batch.log"]._log(
-            batch,
-            "info",
-            note=_("The provider already holds this batch (%s): not submitted again.", batch_id),
-        )
-        batch._set_sent(external_id=batch_id)
-        return True
 
     def _handle_callback(self, batch, payload, headers):
         """The PUT is only a trigger: the provider's batch and its completions are fetched, since a
@@ -376,9 +362,11 @@ class G2pPaymentConnectorGsma(models.Model):
             log_response=log_response,
         )
 
-    def _gsma_lookup(self, batch):
+    def _find_submitted_batch(self, batch):
         """The provider's batch id for our correlation id (GET /responses/{clientCorrelationId}),
         or None when it never received the batch."""
+        if self.code != "gsma":
+            return super()._find_submitted_batch(batch)
         response, body = self._gsma_get(batch, "responses", batch.correlation_id)
         if response.status_code != 200:
             return None
@@ -391,7 +379,7 @@ class G2pPaymentConnectorGsma(models.Model):
         the batch resource is read instead (see _gsma_batch_state)."""
         if not batch.gsma_server_correlation_id:
             if not batch.external_id:
-                batch.external_id = self._gsma_lookup(batch) or False
+                batch.external_id = self._find_submitted_batch(batch) or False
             return {}
         response, body = self._gsma_get(batch, "requeststates", batch.gsma_server_correlation_id)
         if response.status_code != 200:

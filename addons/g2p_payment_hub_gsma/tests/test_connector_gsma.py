@@ -8,13 +8,30 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from .simulators import gsma
-from odoo.addons.g2p_payment_hub.tests.psp_common import PspCase
+from odoo.addons.g2p_payment_hub.tests.psp_common import FAST_TRANSPORT, PspCase
 from odoo.addons.queue_job.job import Job
 
 RULES = {
     "reject_msisdn_suffixes": {"0000003": "Payee account is barred"},
     "unknown_msisdns": ["+254710000005"],
 }
+
+
+def connector_values(url, psp):
+    """A GSMA connector (test mode, API key) for the stand-in at ``url``."""
+    return {
+        "name": "Mobile money (GSMA)",
+        "code": "gsma",
+        "psp_id": psp.id,
+        "state": "test",
+        "gsma_url": url,
+        "gsma_auth_mode": "api_key",
+        "gsma_api_key": "s3cret-api-key",
+        "payer_identifier_type": "accountid",
+        "payer_identifier": "2000",
+        "gsma_use_callback": False,
+        **FAST_TRANSPORT,
+    }
 
 
 @tagged("post_install", "-at_install")
@@ -25,23 +42,7 @@ class TestGsmaConnector(PspCase, HttpCase):
         cls.sim_context = gsma.run_gsma_simulator(**RULES)
         cls.sim = cls.sim_context.__enter__()
         cls.addClassCleanup(cls.sim_context.__exit__, None, None, None)
-        cls.connector = cls.env["g2p.payment.connector"].create(
-            {
-                "name": "Mobile money (GSMA)",
-                "code": "gsma",
-                "psp_id": cls.mobile_psp.id,
-                "state": "test",
-                "gsma_url": cls.sim.url,
-                "gsma_auth_mode": "api_key",
-                "gsma_api_key": "s3cret-api-key",
-                "payer_identifier_type": "accountid",
-                "payer_identifier": "2000",
-                "gsma_use_callback": False,
-                "retry_backoff": 0,
-                "max_transport_retries": 0,
-                "timeout": 5,
-            }
-        )
+        cls.connector = cls.env["g2p.payment.connector"].create(connector_values(cls.sim.url, cls.mobile_psp))
 
     def setUp(self):
         super().setUp()

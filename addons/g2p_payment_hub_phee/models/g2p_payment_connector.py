@@ -256,7 +256,7 @@ class G2pPaymentConnectorPhee(models.Model):
         batch._set_sending()
         earlier, last_started = batch._previous_submissions()
         if earlier:
-            if self._phee_recover(batch):
+            if self._recover_submission(batch):
                 return
             age = (fields.Datetime.now() - last_started).total_seconds() if last_started else None
             if age is not None and age < self.phee_resubmit_after:
@@ -283,14 +283,12 @@ class G2pPaymentConnectorPhee(models.Model):
 
         def before_retry():
             # The previous try reached PH-EE (5xx): it may have registered the batch anyway.
-            if self._phee_recover(batch):
+            if self._recover_submission(batch):
                 return True
-            batch._note_submission()
-            batch.send_count += 1
+            self._count_submission(batch)
             return False
 
-        batch._note_submission()
-        batch.send_count += 1
+        self._count_submission(batch)
         try:
             response = self._request(
                 batch,
@@ -302,7 +300,7 @@ class G2pPaymentConnectorPhee(models.Model):
                 **kwargs,
             )
         except G2pTransportError as error:
-            if error.maybe_delivered and self._phee_recover(batch):
+            if error.maybe_delivered and self._recover_submission(batch):
                 return
             raise
         if response is None:
@@ -312,13 +310,13 @@ class G2pPaymentConnectorPhee(models.Model):
                 external_id = phee.batch_id_from_polling_path(response.text)
             except FormatError:
                 external_id = None
-            if not external_id and self._phee_recover(batch):
+            if not external_id and self._recover_submission(batch):
                 return
             batch._set_sent(external_id)
             return
         if response.status_code == 409:
             # Duplicate correlation id (PH-EE with the de-duplication change): accepted before.
-            if self._phee_recover(batch):
+            if self._recover_submission(batch):
                 return
             raise G2pTransportError(_("PH-EE reports the batch as a duplicate but does not list it."))
         if response.status_code < 500:
@@ -338,20 +336,11 @@ class G2pPaymentConnectorPhee(models.Model):
             )
         )
 
-    def _phee_recover(self, batch):
-        """Look the batch up by correlation id; mark it sent and return True when PH-EE has it."""
-        external_id = self._phee_find_batch(batch)
-        if not external_id:
-            return False
-        self.env["g2p.payment.batch.log"]._log(
-            batch, "info", note=_("PH-EE already holds this batch (%s): not submitted again.", external_id)
-        )
-        batch._set_sent(external_id)
-        return True
-
-    def _phee_find_batch(self, batch):
+    def _find_submitted_batch(self, batch):
         """The PH-EE batch id of ``batch``, found by its correlation id in the batch listing (PH-EE
         has no look-up by correlation id), or None."""
+        if self.code != "phee":
+            return super()._find_submitted_batch(batch)
         date_from = batch.create_date - datetime.timedelta(minutes=5)
         params = {
             "dateFrom": date_from.strftime("%Y-%m-%d %H:%M:%S"),
@@ -436,7 +425,7 @@ class G2pPaymentConnectorPhee(models.Model):
     def _fetch_status(self, batch):
         if self.code != "phee":
             return super()._fetch_status(batch)
-        if not batch.external_id and not self._phee_recover(batch):
+        if not batch.external_id and not self._recover_submission(batch):
             return []
         outcomes, page, offsets = [], 0, {}
         page_size = max(self.phee_page_size or 500, 1)

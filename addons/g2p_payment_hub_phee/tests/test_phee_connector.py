@@ -1,6 +1,7 @@
 import datetime
 from pathlib import Path
 
+from odoo.exceptions import UserError
 from odoo.tools import file_open
 
 from ..tools import jws, phee
@@ -103,3 +104,45 @@ class TestPheeConnector(PaymentHubCase):
         lima = self.mobile_connector.with_context(tz="America/Lima")  # UTC-5: still 1 March
         self.assertEqual(lima._phee_result(late_evening)["date"], datetime.date(2026, 3, 1))
         self.assertNotIn("date", nairobi._phee_result(late_evening._replace(completed_at=None)))
+
+    def test_required_settings_are_declared(self):
+        connector = self.mobile_connector
+        self.assertEqual(
+            connector._get_required_fields(),
+            ["phee_bulk_url", "phee_ops_url", "phee_tenant", "payment_mode", "phee_jws_private_key"],
+        )
+        connector.write({"phee_tenant": False, "phee_jws_private_key": False})
+        with self.assertRaisesRegex(UserError, "is missing: Tenant, Signing Private Key"):
+            connector._test_connection()
+        connector.phee_jws = False
+        self.assertNotIn("phee_jws_private_key", connector._get_required_fields())
+
+    def test_request_hooks_route_each_api_with_its_headers(self):
+        connector = self.mobile_connector.with_context(tz="UTC")
+        connector.write({"phee_bulk_url": "http://bulk.test/", "phee_ops_url": "http://ops.test"})
+        self.assertEqual(
+            connector._build_request_url("/batchtransactions", api="bulk"),
+            "http://bulk.test/batchtransactions",
+        )
+        self.assertEqual(
+            connector._build_request_url("/api/v1/batches", api="ops"), "http://ops.test/api/v1/batches"
+        )
+        self.assertEqual(
+            connector._build_request_headers("POST", "/oauth/token", api="oauth"),
+            {"Authorization": "Basic Y2xpZW50Og==", "Platform-TenantId": "gorilla"},
+        )
+        # The operations API carries the token of the hub's cache (no login while it is valid).
+        credentials = (
+            connector.phee_ops_url,
+            connector.phee_tenant,
+            connector.phee_username,
+            connector.phee_password,
+        )
+        connector._token_cache_set(credentials, "cached-token", 300)
+        headers = connector._build_request_headers(
+            "GET", "/api/v1/batches", batch=self.env["g2p.payment.batch"], api="ops"
+        )
+        self.assertEqual(headers, {"Platform-TenantId": "gorilla", "Authorization": "Bearer cached-token"})
+        # A write on the connector (new credentials) forgets its tokens.
+        connector.phee_password = "changed"
+        self.assertIsNone(connector._token_cache_get(credentials))

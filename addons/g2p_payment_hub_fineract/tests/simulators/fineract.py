@@ -13,7 +13,6 @@ it prints ``FINERACT_SIMULATOR_READY http://127.0.0.1:<port>`` once listening; t
 ``/simulator/`` is described in the payment hub's tests/simulators/README.md.
 """
 
-import importlib.util
 import json
 import sys
 from base64 import b64decode
@@ -24,15 +23,9 @@ from urllib.parse import unquote
 
 import requests
 
-# The shared base.py is the payment hub's (g2p_payment_hub/tests/simulators): loaded by path under
-# its own name, so this file runs the same as a script, as part of its addon's tests package, or
-# from a copy of the addons folder (docker-compose).
-_BASE = Path(__file__).resolve().parents[3] / "g2p_payment_hub" / "tests" / "simulators" / "base.py"
-if "g2p_payment_simulator_base" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("g2p_payment_simulator_base", _BASE)
-    sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules[_spec.name])
-base = sys.modules["g2p_payment_simulator_base"]
+# base.py, shared by the stand-ins, is the payment hub's: its folder goes on the path.
+sys.path.append(str(Path(__file__).resolve().parents[3] / "g2p_payment_hub" / "tests" / "simulators"))
+import base
 
 READY_PREFIX = "FINERACT_SIMULATOR_READY"
 API_PREFIX = "/fineract-provider/api/v1"
