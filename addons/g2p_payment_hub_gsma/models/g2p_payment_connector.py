@@ -105,10 +105,7 @@ class G2pPaymentConnectorGsma(models.Model):
         requestingOrganisationTransactionReference, which completions and rejections echo back."""
         if self.code != "gsma":
             return super()._build_batch(batch)
-        if not (self.payer_identifier_type and self.payer_identifier):
-            raise UserError(
-                _("Connector %s: set the payer identifier type and value (the debit party).", self.name)
-            )
+        self._check_required_fields()
         currency = batch.currency_id.name
         transactions = []
         for attempt in batch.attempt_ids.filtered(lambda a: a.state == "open"):
@@ -269,7 +266,8 @@ class G2pPaymentConnectorGsma(models.Model):
     def _get_required_fields(self):
         if self.code != "gsma":
             return super()._get_required_fields()
-        return ["gsma_url"]
+        # the payer identifier is the debit party of every transaction
+        return ["gsma_url", "payer_identifier_type", "payer_identifier"]
 
     def _build_request_url(self, endpoint, **kwargs):
         if self.code != "gsma":
