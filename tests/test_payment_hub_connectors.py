@@ -2,6 +2,7 @@
 provider (the stand-in, over real HTTP) and a bank file."""
 
 from odoo.exceptions import AccessError
+from odoo.modules import neutralize
 from odoo.tests import HttpCase
 
 from odoo.addons.g2p_payment_hub.tests.psp_common import PspCase
@@ -57,3 +58,29 @@ class TestConnectorsTogether(PspCase, HttpCase):
         self.assertTrue(attachment.raw.startswith(b"<?xml"))
         with self.assertRaises(AccessError):
             self.connector.with_user(self.finance).read(["gsma_api_key"])
+
+    def test_neutralize_blanks_every_connector_secret(self):
+        """A copied database (odoo-bin neutralize): the hub disables the connectors and drops the
+        callback tokens, each connector addon blanks its own credentials."""
+        Connector = self.env["g2p.payment.connector"]
+        secrets = {
+            "phee": {"phee_username": "u", "phee_password": "p", "phee_jws_private_key": "k"},
+            "gsma": {"gsma_api_key": "a", "gsma_consumer_key": "c", "gsma_consumer_secret": "s"},
+            "fineract": {"fineract_username": "u", "fineract_password": "p"},
+        }
+        connectors = Connector.browse()
+        for code, values in secrets.items():
+            connectors |= Connector.create(
+                {"name": code, "code": code, "psp_id": self.mobile_psp.id, "state": "enabled", **values}
+            )
+        self.payroll._create_payment_batches(self._lines(self.payroll, self.mobile_psp))
+        self.assertTrue(self.payroll.batch_ids.sudo().filtered("callback_token"))
+        self.env.flush_all()
+        for query in neutralize.get_neutralization_queries(neutralize.get_installed_modules(self.env.cr)):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertEqual(set((connectors | self.connector).mapped("state")), {"disabled"})
+        self.assertFalse(self.payroll.batch_ids.sudo().filtered("callback_token"))
+        for connector in connectors:
+            for name in secrets[connector.code]:
+                self.assertFalse(connector[name], name)
