@@ -6,8 +6,9 @@ Usage (from the repository root):
     VENV=$HOME/.cache/g2p/venv $VENV/bin/python tests/benchmark_payment_hub.py \\
         [--households N] [--batch-size 500] [--db NAME] [--granularity total|psp]
 
-It installs g2p_payment_hub in a scratch database (default ``g2p_bench_hub``) when missing, then
-runs itself inside ``scripts/odoo.sh shell``. The registry comes from benchmark_enrolment.generate
+It installs g2p_payment_hub_phee (and so the hub) in a scratch database (default ``g2p_bench_hub``)
+when missing, then runs itself inside ``scripts/odoo.sh shell``. The registry comes from
+benchmark_enrolment.generate
 (kept between runs); the PH-EE simulator runs as its own process. Each run creates a fresh
 program, enrols, funds, generates and approves a payroll (not the hub's work, timed for context),
 then times the hub: splitting into batches (attempts inserted set-based, CSV rendered), sending
@@ -42,7 +43,7 @@ def main():
     args = parser.parse_args()
     clean = scratch_cleaner(parser, args.db, "g2p_bench_hub", CLEANUP, VACUUM)
     marker = "%s:%s:%s" % (args.households, args.batch_size, args.granularity)
-    run_in_odoo_shell(__file__, args.db, "g2p_payment_hub", {MARKER: marker}, update=True, before=clean)
+    run_in_odoo_shell(__file__, args.db, "g2p_payment_hub_phee", {MARKER: marker}, update=True, before=clean)
 
 
 # ---------------------------------------------------------------------------- inside odoo shell
@@ -108,7 +109,8 @@ def bench(env, households, batch_size, granularity, workers=2, chunk=25):
     from benchmark_enrolment import generate  # sibling script: the same registry data
 
     from odoo.tools import SQL
-    from tests.simulators.phee import connector_values, run_phee_simulator
+
+    from odoo.addons.g2p_payment_hub_phee.tests.simulators.phee import connector_values, run_phee_simulator
 
     env = env(su=True)
     reset(env)

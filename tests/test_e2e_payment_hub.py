@@ -21,17 +21,17 @@ from odoo.service import model as service_model
 from odoo.tests import HttpCase
 from odoo.tests import common as test_common
 from odoo.tools import SQL
-from tests.simulators.phee import connector_values, run_phee_simulator
 
 from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import G2pPaymentBatch
 from odoo.addons.g2p_payment_hub.tests.common import STATUS_CHANNEL, perform_trapped_jobs
+from odoo.addons.g2p_payment_hub_phee.tests.simulators.phee import connector_values, run_phee_simulator
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "addons" / "g2p_payment_hub" / "tests" / "data"
+DATA = REPO / "addons" / "g2p_payment_hub_phee" / "tests" / "data"
 PRIVATE_KEY = (DATA / "TEST_ONLY_phee_jws_private_key.pem").read_text()
 CERTIFICATE = str(DATA / "TEST_ONLY_phee_jws_certificate.pem")
 

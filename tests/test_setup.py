@@ -15,6 +15,10 @@ EXPECTED_ADDONS = {
     "g2p_program",
     "g2p_payroll",
     "g2p_payment_hub",
+    "g2p_payment_hub_phee",
+    "g2p_payment_hub_gsma",
+    "g2p_payment_hub_fineract",
+    "g2p_payment_hub_file",
     "g2p_insurance_accounting",
     "g2p_fhir",
 }

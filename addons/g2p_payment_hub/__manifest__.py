@@ -1,6 +1,6 @@
 {
     "name": "G2P Payment Hub",
-    "summary": "Sends payroll payments to bulk payment processors (Mifos PH-EE first) and closes the loop",
+    "summary": "Sends payroll payments to payment processors through connector addons and closes the loop",
     "version": "19.0.1.2.0",
     "category": "G2P",
     "author": "G2P for Odoo",
@@ -14,10 +14,7 @@
         "data/g2p_payment_hub_data.xml",
         # actions before the menus that open them
         "views/g2p_payment_connector_views.xml",
-        "views/g2p_payment_connector_phee_views.xml",
         "views/g2p_payment_batch_views.xml",
-        # inherits the connector and batch forms above
-        "views/g2p_payment_connector_psp_views.xml",
         "views/g2p_payroll_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",

@@ -1,6 +1,8 @@
+import hashlib
 import json
 import logging
 import re
+import threading
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -20,6 +22,17 @@ _JSON_SECRET = re.compile(
     re.IGNORECASE,
 )
 _REDACTED = "[REDACTED]"
+#: Arguments of :meth:`G2pPaymentConnector._request` that go to ``requests``; the others are for the
+#: connector's request hooks (e.g. which of its APIs a path belongs to).
+_REQUESTS_KWARGS = ("params", "data", "json", "files", "headers", "auth", "timeout")
+#: Arguments of :meth:`G2pPaymentConnector._request` that are its own options.
+_REQUEST_OPTIONS = ("idempotent", "log_body", "log_kind", "log_response", "before_retry")
+
+# Access tokens of every connector type, per database, connector and credentials:
+# {(dbname, connector id, credentials digest): (token, expiry on the monotonic clock)}. One per
+# worker process; the lock makes the threaded server's concurrent requests safe.
+_TOKEN_CACHE = {}
+_TOKEN_CACHE_LOCK = threading.Lock()
 
 
 def redact_url(url):
@@ -163,6 +176,67 @@ class G2pPaymentConnector(models.Model):
             if not connector.psp_id.is_psp:
                 raise UserError(_("%s is not a payment service provider.", connector.psp_id.display_name))
 
+    def write(self, vals):
+        # New URL or credentials: forget the cached tokens (their key also names the credentials).
+        self._token_cache_clear()
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ required settings
+
+    def _get_required_fields(self):
+        """Names of the fields this connector cannot work without (override per code, adding to
+        ``super()``); :meth:`_check_required_fields` checks them all at once."""
+        self.ensure_one()
+        return []
+
+    def _check_required_fields(self):
+        """Refuse, with one message naming every missing setting, a connector whose required fields
+        (:meth:`_get_required_fields`) are empty. Sudo: credentials are restricted fields."""
+        self.ensure_one()
+        connector = self.sudo()
+        missing = [name for name in connector._get_required_fields() if not connector[name]]
+        if missing:
+            labels = [self._fields[name]._description_string(self.env) for name in missing]
+            raise UserError(
+                _(
+                    "Connector %(name)s (%(type)s) is missing: %(fields)s",
+                    name=self.name,
+                    type=dict(self._fields["code"]._description_selection(self.env)).get(self.code),
+                    fields=", ".join(labels),
+                )
+            )
+
+    # ------------------------------------------------------------------ token cache
+
+    def _token_cache_key(self, credentials):
+        digest = hashlib.sha256("\0".join(str(c or "") for c in credentials).encode()).hexdigest()
+        return (self.env.cr.dbname, self.id, digest)
+
+    def _token_cache_get(self, credentials):
+        """The cached access token for ``credentials`` (a tuple: URL, login, secret...) or None
+        when there is none or it is about to expire."""
+        self.ensure_one()
+        key = self._token_cache_key(credentials)
+        with _TOKEN_CACHE_LOCK:
+            token, expiry = _TOKEN_CACHE.get(key, (None, 0))
+        return token if token and expiry > time.monotonic() else None
+
+    def _token_cache_set(self, credentials, token, lifetime, margin=30):
+        """Keep ``token`` for ``lifetime`` seconds minus ``margin`` (renewed before the processor
+        expires it), at least a few seconds."""
+        self.ensure_one()
+        lifetime = int(lifetime or 300)
+        expiry = time.monotonic() + max(lifetime - margin, min(lifetime, 10))
+        with _TOKEN_CACHE_LOCK:
+            _TOKEN_CACHE[self._token_cache_key(credentials)] = (token, expiry)
+
+    def _token_cache_clear(self):
+        """Forget every cached token of these connectors."""
+        keys = {(self.env.cr.dbname, connector_id) for connector_id in self.ids}
+        with _TOKEN_CACHE_LOCK:
+            for key in [key for key in _TOKEN_CACHE if key[:2] in keys]:
+                del _TOKEN_CACHE[key]
+
     # ------------------------------------------------------------------ actions
 
     def action_test_connection(self):
@@ -264,32 +338,116 @@ class G2pPaymentConnector(models.Model):
             _("Connector %(name)s (%(code)s) has no connection test.", name=self.name, code=self.code)
         )
 
+    # ------------------------------------------------------------------ submissions
+
+    def _count_submission(self, batch):
+        """Just before a submission of ``batch`` goes out: the marker committed from its own cursor
+        (a submission found later without an answer is looked up before any resend) and the
+        batch's send count."""
+        batch._note_submission()
+        batch.send_count += 1
+
+    def _find_submitted_batch(self, batch):
+        """The processor's id of ``batch`` when it already holds it (looked up by the batch's
+        correlation id), else None. Override per code; default: the processor cannot be asked."""
+        return None
+
+    def _recover_submission(self, batch):
+        """Mark ``batch`` sent and return True when the processor already holds it (a submission
+        whose answer was lost, or that failed after being registered): it is not submitted again."""
+        external_id = self._find_submitted_batch(batch)
+        if not external_id:
+            return False
+        self.env["g2p.payment.batch.log"]._log(
+            batch,
+            "info",
+            note=_("The processor already holds this batch (%s): not submitted again.", external_id),
+        )
+        batch._set_sent(external_id)
+        return True
+
     # ------------------------------------------------------------------ outbound HTTP
+
+    def _build_request_url(self, endpoint, **kwargs):
+        """The URL of ``endpoint`` (a path of the connector's API, or a full URL). Default: the
+        endpoint as given. ``kwargs`` are the hook arguments given to :meth:`_request`."""
+        return endpoint
+
+    def _build_request_headers(self, method, endpoint, batch=None, **kwargs):
+        """Headers every request to ``endpoint`` carries (tenant, correlation id, a Bearer token...);
+        headers given to :meth:`_request` are added over them. Default: none."""
+        return {}
+
+    def _build_request_auth(self, batch=None, **kwargs):
+        """A ``requests`` auth (a (user, password) tuple or an ``AuthBase``) for the request, or None.
+        Used when :meth:`_request` is given no ``auth``. Default: none."""
+        return None
+
+    def _parse_response_content(self, response, **kwargs):
+        """The content of a processor's answer. Default: its JSON, or {} when it is not JSON."""
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+
+    def _parse_response_error(self, response, content=None, **kwargs):
+        """A short text saying why the processor refused a request (for a batch's error or a
+        message). Default: the start of the answer's body."""
+        return (response.text or "")[:1000]
+
+    def _request_content(self, batch, method, endpoint, **kwargs):
+        """:meth:`_request`, then ``(response, content)`` with the content parsed by
+        :meth:`_parse_response_content`."""
+        response = self._request(batch, method, endpoint, **kwargs)
+        hook_kwargs = {
+            k: v for k, v in kwargs.items() if k not in _REQUESTS_KWARGS and k not in _REQUEST_OPTIONS
+        }
+        return response, self._parse_response_content(response, **hook_kwargs)
 
     def _request(
         self,
         batch,
         method,
-        url,
+        endpoint,
         idempotent=None,
         log_body=None,
         log_kind="request",
         log_response=True,
+        before_retry=None,
         **kwargs,
     ):
-        """The one outbound HTTP call of the hub. Returns the ``requests.Response`` for any HTTP
-        status below 500; every request and response is logged on ``batch`` (when given) with
-        secrets redacted.
+        """The one outbound HTTP call of the hub (``payment.provider._send_api_request``'s place).
+        The URL, headers and auth come from the connector's hooks :meth:`_build_request_url`,
+        :meth:`_build_request_headers` and :meth:`_build_request_auth`, which receive the keyword
+        arguments ``requests`` does not take (``_REQUESTS_KWARGS`` go to ``requests``). Returns the
+        ``requests.Response`` for any HTTP status below 500; every request and response is logged on
+        ``batch`` (when given) with secrets redacted.
 
         Retries (``max_transport_retries``, exponential backoff) only what cannot have been applied:
         connection failures before the request went out. Read timeouts, dropped connections and 5xx
         answers are retried only for ``idempotent`` requests (GET by default); otherwise a timeout
         raises G2pTransportError with ``maybe_delivered`` and a 5xx response is returned, so the
-        caller looks the request up before sending it again.
+        caller looks the request up before sending it again. A caller that can look it up passes
+        ``before_retry``: called (after the backoff) before trying again a request that changes
+        something and was answered 5xx; when it returns True the request turned out to be applied,
+        nothing is sent again and None is returned. After the last try the 5xx response is returned.
         ``log_body`` replaces the request body in the log (e.g. a summary instead of a payment file);
         ``log_response=False`` keeps only the size of the response (payee data in status pages).
         """
         self.ensure_one()
+        hook_kwargs = {k: v for k, v in kwargs.items() if k not in _REQUESTS_KWARGS}
+        kwargs = {k: v for k, v in kwargs.items() if k in _REQUESTS_KWARGS}
+        url = self._build_request_url(endpoint, **hook_kwargs)
+        headers = {
+            **self._build_request_headers(method, endpoint, batch=batch, **hook_kwargs),
+            **(kwargs.get("headers") or {}),
+        }
+        if headers:
+            kwargs["headers"] = headers
+        if "auth" not in kwargs:
+            auth = self._build_request_auth(batch=batch, **hook_kwargs)
+            if auth is not None:
+                kwargs["auth"] = auth
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD")
         kwargs.setdefault("timeout", self.timeout)
@@ -306,10 +464,15 @@ class G2pPaymentConnector(models.Model):
         tries = self.max_transport_retries + 1
         delay = max(self.retry_backoff, 0.0)
         error = None
+        # The previous try was answered 5xx: what it asked may have been applied.
+        maybe_applied = False
         for number in range(1, tries + 1):
             if number > 1:
                 time.sleep(delay)
                 delay *= 2
+                if maybe_applied and before_retry():
+                    return None
+            maybe_applied = False
             Log._log(
                 batch,
                 log_kind,
@@ -368,10 +531,14 @@ class G2pPaymentConnector(models.Model):
                 headers=response.headers,
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
-            # A 5xx to a request that changes something is the caller's to handle: PH-EE, for one,
-            # may have registered a batch before failing, so only a look-up can tell.
-            if response.status_code < 500 or not idempotent:
+            if response.status_code < 500:
                 return response
+            if not idempotent:
+                # A 5xx to a request that changes something: PH-EE, for one, may have registered a
+                # batch before failing, so only a look-up (before_retry) can tell.
+                if before_retry is None or number == tries:
+                    return response
+                maybe_applied = True
             error = G2pTransportError(
                 _("%(url)s answered HTTP %(status)s.", url=redact_url(url), status=response.status_code),
                 status=response.status_code,

@@ -1,32 +1,15 @@
-"""Shared by the GSMA, Fineract and bank file connector tests: the provider stand-ins (started as
-subprocesses from tests/simulators at the repository root) and small helpers."""
+"""Shared by the connector addons' tests (GSMA, Fineract, bank file): a payroll case whose test HTTP
+reaches the local stand-ins (each under its addon's tests/simulators) and helpers to read outcomes."""
 
-import importlib
-import importlib.util
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from odoo.tests import common
+from odoo.tests import Form, common
 
 from .common import PaymentHubCase
 
-SIMULATORS = Path(__file__).resolve().parents[3] / "tests" / "simulators"
-
-
-def load_simulator(name):
-    """The stand-in module ``tests/simulators/<name>.py``. Not an Odoo module, nor on the path: the
-    folder is loaded by path as package ``g2p_test_simulators`` so that the stand-in finds its
-    neighbour ``base.py``."""
-    package = "g2p_test_simulators"
-    if package not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            package, SIMULATORS / "__init__.py", submodule_search_locations=[str(SIMULATORS)]
-        )
-        sys.modules[package] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[package])
-    return importlib.import_module("%s.%s" % (package, name))
+#: Connector settings for tests against a local stand-in: no retry, no wait, a short timeout.
+FAST_TRANSPORT = {"retry_backoff": 0, "max_transport_retries": 0, "timeout": 5}
 
 
 class PspCase(PaymentHubCase):
@@ -67,3 +50,14 @@ class PspCase(PaymentHubCase):
             for line in lines:
                 self.assertTrue(line.settlement_move_line_id, line.payment_number)
                 self.assertEqual(line.settlement_move_line_id.move_id.g2p_event, event)
+
+    def assertConnectorForm(self, code, values):
+        """A connector of type ``code`` can be created through its form with ``values``: its fields
+        are on the form, and those the type requires are filled."""
+        form = Form(self.env["g2p.payment.connector"])
+        form.name = code
+        form.psp_id = self.bank_psp
+        form.code = code
+        for field, value in values.items():
+            setattr(form, field, value)
+        self.assertEqual(form.save().code, code)

@@ -1,8 +1,7 @@
-"""Pure-Python payment-instruction formatters (PH-EE CSV/JSON, JWS, pain.001, bank CSV).
+"""Pure-Python helpers every connector uses: amount formatting, currency decimals, request ids.
 
-Nothing here touches the ORM: the connector models pass plain values in and get text back, so the
-wire formats can be tested without a database. Import a module by path, e.g.
-``from odoo.addons.g2p_payment_hub.tools import phee``.
+Nothing here touches the ORM. The wire formats of each connector type live in that connector's
+addon (e.g. ``odoo.addons.g2p_payment_hub_phee.tools.phee``) and build on these helpers.
 """
 
 import os

@@ -1,0 +1,46 @@
+"""PH-EE callbacks (the shared authentication is the hub's, see its controllers/main.py).
+
+A callback is found by its batch's correlation id, authenticated with the batch's own secret token
+(compared in constant time; a missing token is refused), stored once (unique per batch and body)
+and acknowledged at once. It is only a trigger: the authoritative status is fetched from the
+processor in a job. Odoo may replay a request after a serialization conflict, so every step is
+safe to run twice.
+"""
+
+import json
+
+from odoo import http
+from odoo.http import request
+
+from odoo.addons.g2p_payment_hub.controllers.main import G2pPaymentHubController
+
+
+class G2pPheeCallbackController(G2pPaymentHubController):
+    @http.route(
+        "/g2p/payment_hub/phee/callback/<string:correlation_id>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def phee_callback(self, correlation_id, token=None, **kwargs):
+        batch = self._authenticated_batch(
+            correlation_id, token or request.httprequest.headers.get("X-G2P-Token")
+        )
+        if batch is None:
+            return request.make_json_response({"error": "forbidden"}, status=403)
+        # Cached: when Odoo replays the request after a serialization conflict, the replay reads the
+        # same bytes (an uncached read would leave it an empty body, stored as a new event).
+        raw = request.httprequest.get_data()
+        try:
+            payload = json.loads(raw or b"{}")
+        except ValueError:
+            return request.make_json_response({"error": "body is not JSON"}, status=400)
+        reported = payload.get("clientCorrelationId") if isinstance(payload, dict) else None
+        if reported and reported != correlation_id:
+            return request.make_json_response({"error": "correlation id mismatch"}, status=400)
+        _log, new = batch._receive_callback(
+            raw, headers=dict(request.httprequest.headers), url=request.httprequest.url, payload=payload
+        )
+        return request.make_json_response({"status": "received", "duplicate": not new})

@@ -1,0 +1,501 @@
+import datetime
+import hashlib
+import logging
+from decimal import Decimal
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import jws, phee
+from odoo.addons.g2p_payment_hub.exceptions import G2pTransportError
+from odoo.addons.g2p_payment_hub.tools import FormatError
+
+_logger = logging.getLogger(__name__)
+
+# The operations app's OAuth client is "client" with an empty secret (specs/phee-bulk.md §3).
+OPS_CLIENT_BASIC = "Basic Y2xpZW50Og=="
+CALLBACK_ROUTE = "/g2p/payment_hub/phee/callback/%s"
+# Reasons PH-EE gives for a failed transfer, mapped to our reasons for non-payment.
+REASON_CODES = (
+    ("payee identifier not found", "ACCOUNT_NOT_FOUND"),
+    ("account not found", "ACCOUNT_NOT_FOUND"),
+    ("account closed", "ACCOUNT_CLOSED"),
+)
+
+
+class G2pPaymentConnectorPhee(models.Model):
+    """Mifos Payment Hub EE bulk processor (specs/phee-bulk.md): CSV or RAW batches, callbacks as
+    triggers, status from the operations app."""
+
+    _inherit = "g2p.payment.connector"
+
+    code = fields.Selection(selection_add=[("phee", "Mifos PH-EE (bulk)")], ondelete={"phee": "set default"})
+    phee_bulk_url = fields.Char(string="Bulk Processor URL", help="Base URL of the bulk processor.")
+    phee_ops_url = fields.Char(string="Operations API URL", help="Base URL of the operations app.")
+    phee_tenant = fields.Char(string="Tenant", help="Platform-TenantId header.")
+    phee_request_type = fields.Selection(
+        [("csv", "CSV file (multipart)"), ("raw", "RAW JSON")], string="Request Type", default="csv"
+    )
+    phee_oauth = fields.Boolean(string="Operations API Needs a Token", default=True)
+    phee_username = fields.Char(string="Operations Username", groups="base.group_system", copy=False)
+    phee_password = fields.Char(string="Operations Password", groups="base.group_system", copy=False)
+    phee_jws = fields.Boolean(string="Sign Requests (JWS)", help="Send X-SIGNATURE (tenant with JWS on).")
+    phee_jws_private_key = fields.Text(
+        string="Signing Private Key (PEM)", groups="base.group_system", copy=False
+    )
+    phee_registering_institution = fields.Char(
+        string="Registering Institution ID", help="X-Registering-Institution-ID (budget-account mode)."
+    )
+    phee_program_code = fields.Char(string="PH-EE Program ID", help="X-Program-ID (budget-account mode).")
+    phee_payee_dfsp = fields.Char(string="Payee DFSP ID", help="X-PayeeDFSP-ID passthrough.")
+    phee_callback_base_url = fields.Char(
+        string="Callback Base URL",
+        help="Where PH-EE reaches this Odoo; empty: the web.base.url system parameter.",
+    )
+    phee_page_size = fields.Integer(string="Status Page Size", default=500)
+    phee_resubmit_after = fields.Integer(
+        string="Resubmit After (seconds)",
+        default=900,
+        help="A submission whose answer was lost (timeout) and that the operations API still does not "
+        "list after this long is considered never received, and is submitted again.",
+    )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _get_required_fields(self):
+        if self.code != "phee":
+            return super()._get_required_fields()
+        required = ["phee_bulk_url", "phee_ops_url", "phee_tenant", "payment_mode"]
+        return required + (["phee_jws_private_key"] if self.phee_jws else [])
+
+    # ------------------------------------------------------------------ request hooks
+    # ``api``: "bulk" (the bulk processor), "oauth" (the operations app's token endpoint) or
+    # "ops" (the operations API, with a Bearer token when phee_oauth; ``refresh`` renews it).
+
+    def _build_request_url(self, endpoint, api=None, **kwargs):
+        if self.code != "phee":
+            return super()._build_request_url(endpoint, api=api, **kwargs)
+        base = self.phee_bulk_url if api == "bulk" else self.phee_ops_url
+        return (base or "").rstrip("/") + endpoint
+
+    def _build_request_headers(self, method, endpoint, batch=None, api=None, refresh=False, **kwargs):
+        if self.code != "phee":
+            return super()._build_request_headers(method, endpoint, batch=batch, api=api, **kwargs)
+        if api == "bulk":
+            return self._phee_headers(batch)
+        if api == "oauth":
+            return {"Authorization": OPS_CLIENT_BASIC, "Platform-TenantId": self.phee_tenant}
+        headers = {"Platform-TenantId": self.phee_tenant}
+        if self.phee_oauth:
+            headers["Authorization"] = "Bearer %s" % self._phee_token(batch, refresh=refresh)
+        return headers
+
+    def _parse_response_content(self, response, **kwargs):
+        if self.code != "phee":
+            return super()._parse_response_content(response, **kwargs)
+        # Strict: a listing that is not JSON must not read as "PH-EE does not hold the batch".
+        return response.json() or {}
+
+    def _phee_callback_url(self, batch):
+        base = self.phee_callback_base_url or self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return "%s%s?token=%s" % (
+            base.rstrip("/"),
+            CALLBACK_ROUTE % batch.correlation_id,
+            batch.callback_token,
+        )
+
+    def _get_batch_limits(self):
+        limits = super()._get_batch_limits()
+        if self.code == "phee":
+            # PH-EE refuses files over csv.size (100,000 bytes by default).
+            limits["max_bytes"] = min(limits["max_bytes"], 100_000)
+        return limits
+
+    def _phee_instructions(self, payments):
+        """The PH-EE instructions of ``payments`` (the connector's settings read once)."""
+        payer = {
+            "payment_mode": self.payment_mode or "",
+            "payer_identifier_type": self.payer_identifier_type or "",
+            "payer_identifier": self.payer_identifier or "",
+        }
+        return [
+            phee.PaymentInstruction(
+                request_id=payment["request_id"],
+                payee_identifier_type=payment["payee_identifier_type"] or "",
+                payee_identifier=payment["payee_identifier"] or "",
+                amount=Decimal(str(payment["amount"])),
+                currency=payment["currency"],
+                note=payment.get("payment_number") or "",
+                line_id=payment.get("line_id"),
+                **payer,
+            )
+            for payment in payments
+        ]
+
+    def _set_payee_identifiers(self, payments):
+        super()._set_payee_identifiers(payments)
+        if self.code == "phee":
+            for payment in payments:
+                if payment["payee_identifier_type"] == "msisdn" and payment["payee_identifier"]:
+                    # PH-EE and Mojaloop use MSISDNs without the leading "+".
+                    payment["payee_identifier"] = payment["payee_identifier"].lstrip("+")
+
+    def _split_payments(self, payments):
+        """PH-EE batches: row and byte limits, and never two payments sharing payee, type, amount
+        and currency in one batch (PH-EE would drop one as a duplicate)."""
+        if self.code != "phee":
+            return super()._split_payments(payments)
+        self._check_required_fields()
+        limits = self._get_batch_limits()
+        by_request = {payment["request_id"]: payment for payment in payments}
+        for payment, instruction in zip(payments, self._phee_instructions(payments), strict=True):
+            # Kept for _build_batches: the same instruction is rendered, not built again.
+            payment["instruction"] = instruction
+        bodies = {}
+        try:
+            groups = phee.split_into_batches(
+                [payment["instruction"] for payment in payments],
+                max_rows=limits["max_rows"],
+                max_bytes=limits["max_bytes"],
+                decimals=limits["decimals"],
+                bodies=bodies,
+            )
+        except FormatError as error:
+            raise UserError(_("Cannot prepare the PH-EE batches: %s", error)) from None
+        for payment in payments:
+            # Rendered while splitting: _build_batches writes these rows as they are.
+            payment["csv_body"] = bodies[payment["request_id"]]
+        return [[by_request[instruction.request_id] for instruction in group] for group in groups]
+
+    # ------------------------------------------------------------------ build
+
+    def _build_batches(self, batches, chunks):
+        if self.code != "phee":
+            return super()._build_batches(batches, chunks)
+        for batch, chunk in zip(batches, chunks, strict=True):
+            instructions = [payment.get("instruction") for payment in chunk]
+            if not all(instructions):
+                instructions = self._phee_instructions(chunk)
+            bodies = {p["request_id"]: p["csv_body"] for p in chunk if p.get("csv_body")}
+            self._phee_write_payload(batch, instructions, bodies)
+
+    def _build_batch(self, batch):
+        if self.code != "phee":
+            return super()._build_batch(batch)
+        self._check_required_fields()
+        self.env["g2p.payment.attempt"].flush_model()
+        rows = self.env.execute_query_dict(
+            SQL(
+                """SELECT a.request_id, a.amount, a.payee_identifier_type, a.payee_identifier,
+                          l.payment_number, l.id AS line_id, c.name AS currency
+                     FROM g2p_payment_attempt a
+                     JOIN g2p_payroll_line l ON l.id = a.payroll_line_id
+                     JOIN res_currency c ON c.id = l.currency_id
+                    WHERE a.batch_id = %s AND a.state = 'open'
+                    ORDER BY a.id""",
+                batch.id,
+            )
+        )
+        self._phee_write_payload(batch, self._phee_instructions(rows))
+
+    def _phee_write_payload(self, batch, instructions, bodies=None):
+        decimals = self._get_batch_limits()["decimals"]
+        try:
+            if self.phee_request_type == "raw":
+                payload, filename = phee.render_raw_json(instructions, decimals), "%s.json" % batch.name
+            else:
+                payload, filename = phee.render_csv(instructions, decimals, bodies), "%s.csv" % batch.name
+        except FormatError as error:
+            raise UserError(
+                _("Batch %(batch)s cannot be rendered: %(error)s", batch=batch.name, error=error)
+            ) from None
+        if self.phee_request_type != "raw" and len(payload.encode()) > self._get_batch_limits()["max_bytes"]:
+            raise UserError(_("Batch %s is larger than the processor accepts.", batch.name))
+        batch.write({"payload": payload, "payload_filename": filename})
+
+    # ------------------------------------------------------------------ send
+
+    def _phee_headers(self, batch):
+        payroll = batch.payroll_id
+        headers = {
+            "X-CorrelationID": batch.correlation_id,
+            # Free text; PH-EE stores it, keep it to plain characters.
+            "Purpose": "G2P payment %s %s" % (payroll.program_id.name or "", payroll.cycle_id.name or ""),
+            "Type": self.phee_request_type or "csv",
+            "Platform-TenantId": self.phee_tenant,
+            "X-CallbackURL": self._phee_callback_url(batch),
+        }
+        # HTTP header values are Latin-1 at best: keep printable ASCII only.
+        headers["Purpose"] = "".join(ch if " " <= ch <= "~" else "-" for ch in headers["Purpose"])[:200]
+        if self.phee_request_type != "raw":
+            headers["filename"] = batch.payload_filename
+        optional = {
+            "X-Registering-Institution-ID": self.phee_registering_institution,
+            "X-Program-ID": self.phee_program_code,
+            "X-PayeeDFSP-ID": self.phee_payee_dfsp,
+        }
+        headers.update({name: value for name, value in optional.items() if value})
+        if self.phee_jws:
+            try:
+                headers["X-SIGNATURE"] = jws.sign(self.phee_jws_private_key, headers, batch.payload)
+            except FormatError as error:
+                raise UserError(
+                    _("Cannot sign batch %(batch)s: %(error)s", batch=batch.name, error=error)
+                ) from None
+        return headers
+
+    def _send(self, batch):
+        """Submit one locked batch. Never submits twice what PH-EE may hold: any earlier
+        submission (marker), lost answer or 5xx is followed by a look-up by correlation id."""
+        if self.code != "phee":
+            return super()._send(batch)
+        self._check_required_fields()
+        if not batch.payload:
+            self._build_batch(batch)
+        batch._set_sending()
+        earlier, last_started = batch._previous_submissions()
+        if earlier:
+            if self._recover_submission(batch):
+                return
+            age = (fields.Datetime.now() - last_started).total_seconds() if last_started else None
+            if age is not None and age < self.phee_resubmit_after:
+                batch._set_queued(
+                    _(
+                        "An earlier submission got no answer and PH-EE does not list the batch yet; it is "
+                        "looked up again before any new submission."
+                    )
+                )
+                return
+        request_type = self.phee_request_type or "csv"
+        body = batch.payload.encode()
+        summary = _(
+            "%(file)s: %(bytes)s bytes, %(rows)s payments, sha256 %(digest)s",
+            file=batch.payload_filename or "raw",
+            bytes=len(body),
+            rows=batch.total_count,
+            digest=hashlib.sha256(body).hexdigest(),
+        )
+        if request_type == "raw":
+            kwargs = {"data": body, "headers": {"Content-Type": "application/json"}}
+        else:
+            kwargs = {"files": {"data": (batch.payload_filename, body, "text/csv")}}
+
+        def before_retry():
+            # The previous try reached PH-EE (5xx): it may have registered the batch anyway.
+            if self._recover_submission(batch):
+                return True
+            self._count_submission(batch)
+            return False
+
+        self._count_submission(batch)
+        try:
+            response = self._request(
+                batch,
+                "POST",
+                "/batchtransactions?type=%s" % request_type,
+                api="bulk",
+                log_body=summary,
+                before_retry=before_retry,
+                **kwargs,
+            )
+        except G2pTransportError as error:
+            if error.maybe_delivered and self._recover_submission(batch):
+                return
+            raise
+        if response is None:
+            return  # found at PH-EE after a 5xx, and marked sent by the look-up
+        if response.status_code == 202:
+            try:
+                external_id = phee.batch_id_from_polling_path(response.text)
+            except FormatError:
+                external_id = None
+            if not external_id and self._recover_submission(batch):
+                return
+            batch._set_sent(external_id)
+            return
+        if response.status_code == 409:
+            # Duplicate correlation id (PH-EE with the de-duplication change): accepted before.
+            if self._recover_submission(batch):
+                return
+            raise G2pTransportError(_("PH-EE reports the batch as a duplicate but does not list it."))
+        if response.status_code < 500:
+            batch._set_failed(
+                _(
+                    "PH-EE refused the batch (HTTP %(status)s): %(body)s",
+                    status=response.status_code,
+                    body=self._parse_response_error(response),
+                )
+            )
+            return
+        raise G2pTransportError(
+            _(
+                "PH-EE answered HTTP %(status)s %(n)s times.",
+                status=response.status_code,
+                n=self.max_transport_retries + 1,
+            )
+        )
+
+    def _find_submitted_batch(self, batch):
+        """The PH-EE batch id of ``batch``, found by its correlation id in the batch listing (PH-EE
+        has no look-up by correlation id), or None."""
+        if self.code != "phee":
+            return super()._find_submitted_batch(batch)
+        date_from = batch.create_date - datetime.timedelta(minutes=5)
+        params = {
+            "dateFrom": date_from.strftime("%Y-%m-%d %H:%M:%S"),
+            "limit": 100,
+            "offset": 0,
+            "sort": "-startedAt",
+        }
+        while True:
+            response = self._phee_ops_get(batch, "/api/v1/batches", params)
+            data = self._parse_response_content(response)
+            items = data.get("data") or []
+            for item in items:
+                if batch.correlation_id in (item.get("requestId"), item.get("correlationId")):
+                    return item.get("batchId")
+            if len(items) < params["limit"]:
+                return None
+            params["offset"] += params["limit"]
+
+    # ------------------------------------------------------------------ operations API
+
+    def _phee_token(self, batch, refresh=False):
+        """The operations app's access token (password grant), from the hub's token cache."""
+        credentials = (self.phee_ops_url, self.phee_tenant, self.phee_username, self.phee_password)
+        token = None if refresh else self._token_cache_get(credentials)
+        if token:
+            return token
+        response = self._request(
+            batch,
+            "POST",
+            "/oauth/token",
+            api="oauth",
+            idempotent=True,
+            params={
+                "username": self.phee_username or "",
+                "password": self.phee_password or "",
+                "grant_type": "password",
+            },
+            log_kind="poll",
+            log_response=False,
+        )
+        if response.status_code != 200:
+            raise UserError(
+                _(
+                    "PH-EE operations login failed (HTTP %(status)s): %(body)s",
+                    status=response.status_code,
+                    body=self._parse_response_error(response)[:300],
+                )
+            )
+        data = self._parse_response_content(response)
+        token = data.get("access_token")
+        if not token:
+            raise UserError(_("PH-EE operations login answered without an access token."))
+        self._token_cache_set(credentials, token, data.get("expires_in"), margin=30)
+        return token
+
+    def _phee_ops_get(self, batch, path, params, log_response=False):
+        """GET on the operations API with tenant and (when on) Bearer token; one token refresh on 401."""
+        for refresh in (False, True):
+            response = self._request(
+                batch,
+                "GET",
+                path,
+                api="ops",
+                refresh=refresh,
+                params=params,
+                log_kind="poll",
+                log_response=log_response,
+            )
+            if response.status_code == 401 and self.phee_oauth and not refresh:
+                continue
+            if response.status_code != 200:
+                raise G2pTransportError(
+                    _(
+                        "PH-EE operations API answered HTTP %(status)s on %(path)s.",
+                        status=response.status_code,
+                        path=path,
+                    ),
+                    status=response.status_code,
+                )
+            return response
+
+    def _fetch_status(self, batch):
+        if self.code != "phee":
+            return super()._fetch_status(batch)
+        if not batch.external_id and not self._recover_submission(batch):
+            return []
+        outcomes, page, offsets = [], 0, {}
+        page_size = max(self.phee_page_size or 500, 1)
+        while True:
+            response = self._phee_ops_get(
+                batch,
+                "/api/v1/batch/detail",
+                {"batchId": batch.external_id, "status": "ALL", "pageNo": page, "pageSize": page_size},
+            )
+            data = self._parse_response_content(response)
+            content = data.get("content") or []
+            for transfer in content:
+                try:
+                    outcome = phee.transfer_outcome(transfer)
+                except FormatError as error:
+                    self.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
+                    continue
+                outcomes.append(self._phee_result(outcome, offsets))
+            if data.get("last", True) or not content:
+                break
+            page += 1
+        return batch._results_from_outcomes(outcomes)
+
+    def _phee_result(self, outcome, offsets=None):
+        """A result dict from a PH-EE transfer outcome; its date is the day, in the user's time zone,
+        the processor completed it (``offsets``: a cache of UTC offsets by hour, for big pages)."""
+        result = {
+            "request_id": outcome.request_id,
+            "status": outcome.status,
+            "psp_reference": outcome.psp_reference,
+        }
+        if outcome.completed_at:
+            offsets = {} if offsets is None else offsets
+            hour = outcome.completed_at.replace(minute=0, second=0, microsecond=0)
+            if hour not in offsets:
+                local = fields.Datetime.context_timestamp(self, hour)
+                offsets[hour] = local.utcoffset() or datetime.timedelta(0)
+            result["date"] = (outcome.completed_at + offsets[hour]).date()
+        if outcome.status == phee.STATUS_FAILED:
+            text = outcome.reason.lower()
+            result["reason"] = outcome.reason
+            result["reason_code"] = next(
+                (code for marker, code in REASON_CODES if marker in text), "PSP_REJECTED"
+            )
+        return result
+
+    def _handle_callback(self, batch, payload, headers):
+        if self.code != "phee":
+            return super()._handle_callback(batch, payload, headers)
+        # The callback is not signed and carries no per-payment data: it only says "look now".
+        if isinstance(payload, dict) and payload.get("batchId") and not batch.external_id:
+            self.env["g2p.payment.batch.log"]._log(
+                batch, "info", note=_("Callback names PH-EE batch %s", payload["batchId"])
+            )
+        return super()._handle_callback(batch, payload, headers)
+
+    def _test_connection(self):
+        if self.code != "phee":
+            return super()._test_connection()
+        self._check_required_fields()
+        batch = self.env["g2p.payment.batch"]
+        try:
+            if self.phee_oauth:
+                self._phee_token(batch, refresh=True)
+            response = self._phee_ops_get(batch, "/api/v1/batches", {"limit": 1, "offset": 0})
+        except G2pTransportError as error:
+            raise UserError(_("PH-EE operations API: %s", error)) from None
+        total = self._parse_response_content(response).get("totalBatches")
+        return _(
+            "PH-EE operations API reached for tenant %(tenant)s (%(total)s batches).",
+            tenant=self.phee_tenant,
+            total=total,
+        )

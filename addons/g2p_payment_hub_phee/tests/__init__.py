@@ -1,0 +1,3 @@
+from . import test_tools_phee
+from . import test_tools_jws
+from . import test_phee_connector
