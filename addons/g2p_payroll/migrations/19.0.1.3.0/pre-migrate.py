@@ -35,7 +35,7 @@ def migrate(cr, version):
                 module_id,
             )
         )
-    elif row[1] in ("uninstalled", "to remove", "uninstallable"):
+    elif row[1] in ("uninstalled", "to remove"):
         cr.execute(SQL("UPDATE ir_module_module SET state = 'to install' WHERE id = %s", row[0]))
     cr.execute(
         SQL(
