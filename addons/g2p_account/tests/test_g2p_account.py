@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -155,3 +156,19 @@ class TestG2PAccount(AccountTestInvoicingCommon):
     def test_post_requires_an_event(self):
         with self.assertRaisesRegex(ValueError, "g2p_event"):
             self.env["account.move"]._g2p_post([self._vals(fields.Date.today(), False)])
+
+    def test_finance_finds_every_g2p_entry(self):
+        event = self._event()
+        g2p = self.env["account.move"]._g2p_post([self._vals(fields.Date.today(), event)])
+        other = self.env["account.move"].create(
+            {**self._vals(fields.Date.today(), False), "g2p_event": False, "ref": "not G2P"}
+        )
+        action = self.env.ref("g2p_account.action_g2p_moves")
+        found = self.env["account.move"].search(safe_eval(action.domain))
+        self.assertIn(g2p, found)
+        self.assertNotIn(other, found)
+        menu = self.env.ref("g2p_account.menu_g2p_moves")
+        accountant = new_test_user(self.env, "g2p_reader", groups="account.group_account_readonly")
+        clerk = new_test_user(self.env, "g2p_clerk", groups="base.group_user")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(accountant)._visible_menu_ids())
+        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(clerk)._visible_menu_ids())
