@@ -184,11 +184,16 @@ def readmes():
 
 
 def module_functions(addons_dir):
-    """Names of the module-level functions of the addons' Python."""
+    """Names of the module-level functions of the addons' Python, and of the methods of classes that
+    are not models (controllers: a README may name their shared helpers)."""
+    functions = ast.FunctionDef | ast.AsyncFunctionDef
     names = set()
     for path in Path(addons_dir).glob("*/**/*.py"):
         tree = ast.parse(path.read_text(), str(path))
-        names |= {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+        names |= {node.name for node in tree.body if isinstance(node, functions)}
+        if path.parent.name == "controllers":
+            for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+                names |= {node.name for node in cls.body if isinstance(node, functions)}
     return names
 
 

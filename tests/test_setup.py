@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 ADDONS = sorted(p.parent for p in (REPO / "addons").glob("*/__manifest__.py"))
 EXPECTED_ADDONS = {
     "g2p_registry",
+    "g2p_account",
     "g2p_program",
     "g2p_payroll",
     "g2p_payment_hub",
@@ -22,6 +23,8 @@ EXPECTED_ADDONS = {
     "g2p_insurance_accounting",
     "g2p_fhir",
 }
+# Addons that only extend Odoo's models: no model of their own, so no groups or access rights.
+WITHOUT_SECURITY = {"g2p_account"}
 
 
 def run_script(script, **env):
@@ -66,6 +69,12 @@ class TestSuite(TransactionCase):
         modules = self.env["ir.module.module"].search([("name", "in", list(EXPECTED_ADDONS))])
         self.assertEqual({m.name: m.state for m in modules}, dict.fromkeys(EXPECTED_ADDONS, "installed"))
 
+    @staticmethod
+    def _declares_models(addon):
+        """Whether the addon adds models of its own (then it has groups and access rights);
+        g2p_account only extends Odoo Accounting's."""
+        return any("\n    _name = " in path.read_text() for path in addon.glob("**/*.py"))
+
     def test_manifests_are_complete(self):
         for addon in ADDONS:
             manifest = ast.literal_eval((addon / "__manifest__.py").read_text())
@@ -73,6 +82,9 @@ class TestSuite(TransactionCase):
                 self.assertTrue(manifest["version"].startswith("19.0."))
                 self.assertTrue(manifest.get("author"))
                 self.assertEqual(manifest.get("license"), "LGPL-3")
-                self.assertIn("security/g2p_security.xml", manifest["data"])
+                if addon.name in WITHOUT_SECURITY:
+                    self.assertFalse(self._declares_models(addon), "a new model needs access rights")
+                else:
+                    self.assertIn("security/g2p_security.xml", manifest["data"])
                 self.assertTrue((addon / "README.rst").exists(), "each addon documents itself")
                 self.assertTrue(list((addon / "tests").glob("test_*.py")), "each addon tests itself")

@@ -6,7 +6,7 @@
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",
     "license": "LGPL-3",
-    "depends": ["g2p_registry", "account"],
+    "depends": ["g2p_registry", "g2p_account"],
     "data": [
         "security/g2p_security.xml",
         "security/ir.model.access.csv",

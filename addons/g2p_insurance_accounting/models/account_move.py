@@ -1,5 +1,18 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import fields, models
+
+# The money events of health insurance, added to g2p_account's ``g2p_event``: one per kind of
+# entry the covers and claims post (see the Kinoti scenario in README.rst).
+INSURANCE_EVENTS = [
+    ("ins_premium", "Insurance premium due"),
+    ("ins_premium_payment", "Insurance premium paid"),
+    ("ins_refund", "Insurance premium refund (cover cancelled)"),
+    ("ins_refund_payment", "Insurance refund paid"),
+    ("ins_claim_received", "Claim received"),
+    ("ins_claim_approved", "Claim approved"),
+    ("ins_claim_rejected", "Claim rejected (receipt reversed)"),
+    ("ins_excess", "Claim excess collected"),
+    ("ins_provider_payment", "Provider paid"),
+]
 
 
 class AccountMove(models.Model):
@@ -11,28 +24,8 @@ class AccountMove(models.Model):
     g2p_claim_id = fields.Many2one(
         "g2p.insurance.claim", string="Insurance Claim", index="btree_not_null", readonly=True, copy=False
     )
-
-    @api.model
-    def _g2p_insurance_post(self, vals_list):
-        """Create and post balanced insurance entries in one go.
-
-        Lock dates are checked here: ``_post()`` would silently move the date of an entry that falls
-        in a locked period. Posting runs as superuser on purpose: the caller checked the G2P role and
-        records who acted on the cover or the claim."""
-        Journal = self.env["account.journal"].sudo()
-        for vals in vals_list:
-            journal = Journal.browse(vals["journal_id"])
-            company = journal.company_id
-            if company._get_violated_lock_dates(vals["date"], False, journal):
-                raise UserError(
-                    _(
-                        "The accounting period of %(date)s is locked for %(journal)s: insurance entries "
-                        "cannot be posted on that date. Ask an accountant to reopen the period or use "
-                        "another date.",
-                        date=vals["date"],
-                        journal=journal.display_name,
-                    )
-                )
-        moves = self.sudo().create([{"move_type": "entry", **vals} for vals in vals_list])
-        moves.action_post()
-        return moves.sudo(False)
+    g2p_event = fields.Selection(
+        selection_add=INSURANCE_EVENTS,
+        # Uninstalling insurance keeps its entries; only their event is cleared.
+        ondelete=dict.fromkeys(dict(INSURANCE_EVENTS), "set null"),
+    )

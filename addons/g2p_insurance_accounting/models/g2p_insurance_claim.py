@@ -228,8 +228,8 @@ class G2PInsuranceClaim(models.Model):
         if not self.env.su and not self.env.user.has_group(group):
             raise AccessError(_("You are not allowed to %(what)s.", what=what))
 
-    def _move_vals(self, journal, date, ref, lines):
-        vals = self.policy_id._move_vals(journal, date, ref, lines)
+    def _move_vals(self, journal, date, ref, lines, event):
+        vals = self.policy_id._move_vals(journal, date, ref, lines, event)
         vals["g2p_claim_id"] = self.id
         return vals
 
@@ -281,7 +281,7 @@ class G2PInsuranceClaim(models.Model):
             return self.env["account.move"]
         accounts = self.policy_id.product_id._get_accounts()
         amount = self.currency_id.round(self.claimed_amount)
-        move = self.env["account.move"]._g2p_insurance_post(
+        move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
                     accounts["journal"],
@@ -291,6 +291,7 @@ class G2PInsuranceClaim(models.Model):
                         (accounts["family"], self.holder_id, amount, 0.0),
                         (accounts["payable"], self.provider_id, 0.0, amount),
                     ],
+                    "ins_claim_received",
                 )
             ]
         )
@@ -319,7 +320,7 @@ class G2PInsuranceClaim(models.Model):
             return self._reject(reason, date)
         accounts = self.policy_id.product_id._get_accounts()
         excess = self.currency_id.round(self.claimed_amount - approved)
-        move = self.env["account.move"]._g2p_insurance_post(
+        move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
                     accounts["journal"],
@@ -329,6 +330,7 @@ class G2PInsuranceClaim(models.Model):
                         (accounts["expense"], self.holder_id, approved, 0.0),
                         (accounts["family"], self.holder_id, 0.0, approved),
                     ],
+                    "ins_claim_approved",
                 )
             ]
         )
@@ -384,6 +386,7 @@ class G2PInsuranceClaim(models.Model):
                     {
                         "date": date,
                         "ref": _("Claim %(claim)s rejected", claim=self.name),
+                        "g2p_event": "ins_claim_rejected",
                         "g2p_claim_id": self.id,
                         "g2p_policy_id": self.policy_id.id,
                     }
@@ -407,7 +410,7 @@ class G2PInsuranceClaim(models.Model):
         date = date or fields.Date.context_today(self)
         accounts = self.policy_id.product_id._get_accounts()
         amount = self.excess_amount
-        move = self.env["account.move"]._g2p_insurance_post(
+        move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
                     accounts["bank_journal"],
@@ -417,6 +420,7 @@ class G2PInsuranceClaim(models.Model):
                         (accounts["bank"], self.holder_id, amount, 0.0),
                         (accounts["family"], self.holder_id, 0.0, amount),
                     ],
+                    "ins_excess",
                 )
             ]
         )
@@ -443,7 +447,7 @@ class G2PInsuranceClaim(models.Model):
             lambda line: line.account_id == accounts["payable"]
         )
         amount = self.currency_id.round(-sum(payable_lines.mapped("amount_residual")))
-        move = self.env["account.move"]._g2p_insurance_post(
+        move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
                     accounts["bank_journal"],
@@ -453,6 +457,7 @@ class G2PInsuranceClaim(models.Model):
                         (accounts["payable"], self.provider_id, amount, 0.0),
                         (accounts["bank"], self.provider_id, 0.0, amount),
                     ],
+                    "ins_provider_payment",
                 )
             ]
         )

@@ -308,13 +308,14 @@ class G2PInsurancePolicy(models.Model):
     def _set_expired(self):
         return self._g2p_transition("expired", {"active", "suspended"})
 
-    def _move_vals(self, journal, date, ref, lines):
-        """lines: (account, partner, debit, credit) tuples."""
+    def _move_vals(self, journal, date, ref, lines, event):
+        """lines: (account, partner, debit, credit) tuples; event: the entry's ``g2p_event``."""
         self.ensure_one()
         return {
             "journal_id": journal.id,
             "date": date,
             "ref": ref,
+            "g2p_event": event,
             "g2p_policy_id": self.id,
             "line_ids": [
                 Command.create(
@@ -381,9 +382,10 @@ class G2PInsurancePolicy(models.Model):
                         (accounts["receivable"], partner, amount, 0.0),
                         (accounts["income"], partner, 0.0, amount),
                     ],
+                    "ins_premium",
                 )
             )
-        moves = self.env["account.move"]._g2p_insurance_post(vals_list)
+        moves = self.env["account.move"]._g2p_post(vals_list)
         for policy in todo:
             move = moves.filtered(lambda m, p=policy: m.g2p_policy_id == p)
             policy._set_active()
@@ -424,7 +426,7 @@ class G2PInsurancePolicy(models.Model):
         date = date or fields.Date.context_today(self)
         accounts = self.product_id._get_accounts()
         partner = self.premium_partner_id
-        move = self.env["account.move"]._g2p_insurance_post(
+        move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
                     accounts["bank_journal"],
@@ -434,6 +436,7 @@ class G2PInsurancePolicy(models.Model):
                         (accounts["bank"], partner, amount, 0.0),
                         (accounts["receivable"], partner, 0.0, amount),
                     ],
+                    "ins_premium_payment",
                 )
             ]
         )
@@ -488,10 +491,14 @@ class G2PInsurancePolicy(models.Model):
                 lines.append((accounts["refundable"], partner, 0.0, to_refundable))
             if to_receivable:
                 lines.append((accounts["receivable"], partner, 0.0, to_receivable))
-            move = self.env["account.move"]._g2p_insurance_post(
+            move = self.env["account.move"]._g2p_post(
                 [
                     self._move_vals(
-                        accounts["journal"], date, _("Premium refund %(cover)s", cover=self.name), lines
+                        accounts["journal"],
+                        date,
+                        _("Premium refund %(cover)s", cover=self.name),
+                        lines,
+                        "ins_refund",
                     )
                 ]
             )
@@ -525,7 +532,7 @@ class G2PInsurancePolicy(models.Model):
         accounts = self.product_id._get_accounts()
         partner = self.premium_partner_id
         amount = self.refund_amount
-        move = self.env["account.move"]._g2p_insurance_post(
+        move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
                     accounts["bank_journal"],
@@ -535,6 +542,7 @@ class G2PInsurancePolicy(models.Model):
                         (accounts["refundable"], partner, amount, 0.0),
                         (accounts["bank"], partner, 0.0, amount),
                     ],
+                    "ins_refund_payment",
                 )
             ]
         )

@@ -1,5 +1,4 @@
-from odoo import Command, _, fields, models
-from odoo.exceptions import UserError
+from odoo import _, fields, models
 
 # field on res.company -> (code, account_type, reconcile, name)
 INSURANCE_ACCOUNTS = {
@@ -63,67 +62,18 @@ class ResCompany(models.Model):
     )
 
     def _g2p_insurance_accounts(self):
-        """Return the insurance accounts and journals of the company as a dict, creating the missing
-        ones. Raises a clear error when the company has no chart of accounts."""
+        """Return the insurance accounts and journals of the company as a dict, created on first
+        use (g2p_account's ``_g2p_ensure_accounting``). Raises a clear error when the company has
+        no chart of accounts or no bank journal."""
         self.ensure_one()
-        company = self.sudo()
-        if not company.chart_template:
-            raise UserError(
-                _(
-                    "The company %(company)s has no chart of accounts. Install one in Accounting "
-                    "settings before using insurance.",
-                    company=company.name,
-                )
-            )
-        Account = self.env["account.account"].sudo().with_company(company)
-        vals = {}
-        for field_name, (code, account_type, reconcile, name) in INSURANCE_ACCOUNTS.items():
-            if company[field_name]:
-                continue
-            account = Account.search(
-                [*Account._check_company_domain(company), ("code", "=", code)], limit=1
-            ) or Account.create(
-                {
-                    "name": name,
-                    "code": code,
-                    "account_type": account_type,
-                    "reconcile": reconcile,
-                    "company_ids": [Command.link(company.id)],
-                }
-            )
-            if reconcile and not account.reconcile:
-                raise UserError(
-                    _(
-                        "The account %(account)s must allow reconciliation to be used for insurance.",
-                        account=account.display_name,
-                    )
-                )
-            vals[field_name] = account.id
-        Journal = self.env["account.journal"].sudo()
-        if not company.g2p_ins_journal_id:
-            journal = Journal.search(
-                [("company_id", "=", company.id), ("code", "=", INSURANCE_JOURNAL_CODE)], limit=1
-            ) or Journal.create(
-                {
-                    "name": _("Health Insurance"),
-                    "code": INSURANCE_JOURNAL_CODE,
-                    "type": "general",
-                    "company_id": company.id,
-                }
-            )
-            vals["g2p_ins_journal_id"] = journal.id
-        if not company.g2p_ins_bank_journal_id:
-            bank = Journal.search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-            if not bank:
-                raise UserError(
-                    _(
-                        "The company %(company)s has no bank journal for insurance payments.",
-                        company=company.name,
-                    )
-                )
-            vals["g2p_ins_bank_journal_id"] = bank.id
-        if vals:
-            company.write(vals)
+        company = self._g2p_ensure_accounting(
+            {
+                "purpose": _("health insurance"),
+                "accounts": INSURANCE_ACCOUNTS,
+                "journals": {"g2p_ins_journal_id": (INSURANCE_JOURNAL_CODE, _("Health Insurance"))},
+                "bank_journal": "g2p_ins_bank_journal_id",
+            }
+        ).sudo()
         result = {field_name: company[field_name] for field_name in INSURANCE_ACCOUNTS}
         result["journal"] = company.g2p_ins_journal_id
         result["bank_journal"] = company.g2p_ins_bank_journal_id

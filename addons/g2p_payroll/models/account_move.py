@@ -1,5 +1,16 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import fields, models
+
+# The money events of programs and payrolls, added to g2p_account's ``g2p_event``.
+PAYROLL_EVENTS = [
+    ("fund", "Fund received"),
+    ("fund_reversal", "Fund receipt reversed"),
+    ("approval", "Payroll approved"),
+    ("prefunding", "Funds transferred to PSP"),
+    ("payment", "Payment confirmed"),
+    ("failure", "Payment failed"),
+    ("cancellation", "Line cancelled"),
+    ("fee", "PSP fee"),
+]
 
 
 class AccountMove(models.Model):
@@ -12,43 +23,10 @@ class AccountMove(models.Model):
         "g2p.program.fund", string="Program Fund", index="btree_not_null", readonly=True, copy=False
     )
     g2p_event = fields.Selection(
-        [
-            ("fund", "Fund received"),
-            ("approval", "Payroll approved"),
-            ("prefunding", "Funds transferred to PSP"),
-            ("payment", "Payment confirmed"),
-            ("failure", "Payment failed"),
-            ("cancellation", "Line cancelled"),
-            ("fee", "PSP fee"),
-        ],
-        string="G2P Event",
-        readonly=True,
-        copy=False,
-        help="Which G2P money event this entry records.",
+        selection_add=PAYROLL_EVENTS,
+        # Uninstalling payroll keeps its entries; only their event is cleared.
+        ondelete=dict.fromkeys(dict(PAYROLL_EVENTS), "set null"),
     )
-
-    @api.model
-    def _g2p_payroll_post(self, vals_list):
-        """Create and post balanced G2P entries in one go.
-
-        Lock dates are checked first: ``_post()`` would silently move an entry dated in a locked
-        period. Posting runs as superuser on purpose: callers check the G2P role and record who
-        acted (approver, finance officer) on the payroll or fund."""
-        Journal = self.env["account.journal"].sudo()
-        for vals in vals_list:
-            journal = Journal.browse(vals["journal_id"])
-            if journal.company_id._get_violated_lock_dates(vals["date"], False, journal):
-                raise UserError(
-                    _(
-                        "The accounting period of %(date)s is locked for %(journal)s: the entry cannot "
-                        "be posted on that date. Ask an accountant to reopen the period or use another date.",
-                        date=vals["date"],
-                        journal=journal.display_name,
-                    )
-                )
-        moves = self.sudo().create([{"move_type": "entry", **vals} for vals in vals_list])
-        moves.action_post()
-        return moves.sudo(False)
 
 
 class AccountMoveLine(models.Model):

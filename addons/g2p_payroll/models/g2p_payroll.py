@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 from .g2p_payroll_line import FINAL_LINE_STATES
 
@@ -185,7 +185,11 @@ class G2pPayroll(models.Model):
                 "skipped_count": skipped,
             }
         )
-        body = _("%(count)s payments generated.", count=inserted)
+        body = _(
+            "%(count)s payments generated, %(total)s in all.",
+            count=inserted,
+            total=format_amount(self.env, self.total_amount, self.currency_id),
+        )
         if skipped:
             body += " " + _(
                 "%(count)s enrolled members left out: no payment account with an allowed PSP, or not "
@@ -563,7 +567,7 @@ class G2pPayroll(models.Model):
 
     def _create_moves(self, date, event, line_vals, label):
         program = self.program_id.sudo()
-        return self.env["account.move"]._g2p_payroll_post(
+        return self.env["account.move"]._g2p_post(
             [
                 {
                     "journal_id": program.benefits_journal_id.id,

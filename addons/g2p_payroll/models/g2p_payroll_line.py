@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.g2p_registry.models.g2p_payment_mechanism import ACCOUNT_TYPES
@@ -295,15 +295,17 @@ class G2pPayrollLine(models.Model):
             currency = self.env["res.currency"].browse(line["currency_id"])
             if amount < 0:
                 return _(
-                    "Payment %(number)s: negative amount %(amount)s.", number=number, amount=amount
+                    "Payment %(number)s: negative amount %(amount)s.",
+                    number=number,
+                    amount=format_amount(self.env, amount, currency),
                 ), None
             if currency.compare_amounts(amount, float(line["amount"])):
                 return _(
                     "Payment %(number)s: reported amount %(reported)s differs from the payroll "
                     "amount %(amount)s.",
                     number=number,
-                    reported=amount,
-                    amount=float(line["amount"]),
+                    reported=format_amount(self.env, amount, currency),
+                    amount=format_amount(self.env, float(line["amount"]), currency),
                 ), None
         day = result.get("date") or today
         if isinstance(day, str):

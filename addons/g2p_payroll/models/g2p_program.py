@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 GRANULARITIES = [
     ("beneficiary", "One payable line per beneficiary"),
@@ -188,19 +188,13 @@ class G2pProgram(models.Model):
                     "%(available)s is available (received %(received)s, committed %(committed)s). "
                     "Record a fund receipt first.",
                     program=self.name,
-                    needed=self._format_amount(amount),
-                    available=self._format_amount(available),
-                    received=self._format_amount(self.funds_received),
-                    committed=self._format_amount(self.funds_committed),
+                    needed=format_amount(self.env, amount, self.currency_id),
+                    available=format_amount(self.env, available, self.currency_id),
+                    received=format_amount(self.env, self.funds_received, self.currency_id),
+                    committed=format_amount(self.env, self.funds_committed, self.currency_id),
                 )
             )
         return available
-
-    def _format_amount(self, amount):
-        return "%s %s" % (
-            self.currency_id.symbol or self.currency_id.name,
-            f"{amount:,.{self.currency_id.decimal_places}f}",
-        )
 
     def action_view_funds(self):
         self.ensure_one()

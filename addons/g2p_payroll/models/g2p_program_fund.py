@@ -1,5 +1,6 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_amount
 
 FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 
@@ -60,7 +61,7 @@ class G2pProgramFund(models.Model):
             if not journal.default_account_id:
                 raise UserError(_("The bank journal %s has no default account.", journal.display_name))
             line = {"partner_id": fund.source_partner_id.id, "name": _("Funds for %s", program.name)}
-            move = self.env["account.move"]._g2p_payroll_post(
+            move = self.env["account.move"]._g2p_post(
                 [
                     {
                         "journal_id": journal.id,
@@ -118,7 +119,7 @@ class G2pProgramFund(models.Model):
                             "Fund receipt %(fund)s cannot be cancelled: approved payrolls already use "
                             "these funds (available %(available)s).",
                             fund=fund.name,
-                            available=program._format_amount(program.funds_available),
+                            available=format_amount(self.env, program.funds_available, program.currency_id),
                         )
                     )
                 today = fields.Date.context_today(fund)
@@ -128,7 +129,7 @@ class G2pProgramFund(models.Model):
                         _("The period of %(date)s is locked: the receipt cannot be reversed.", date=today)
                     )
                 reversal = fund.move_id.sudo()._reverse_moves(
-                    [{"ref": _("Reversal of %s", fund.name), "date": today}]
+                    [{"ref": _("Reversal of %s", fund.name), "date": today, "g2p_event": "fund_reversal"}]
                 )
                 reversal.action_post()
                 fund.reversal_move_id = reversal

@@ -1,5 +1,7 @@
 from odoo import _, fields, models
 
+from .res_company import PSP_CLEARING_PREFIX
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -18,7 +20,7 @@ class ResPartner(models.Model):
         psp = self.sudo().with_company(company)
         if not psp.g2p_clearing_account_id:
             account = company._g2p_find_or_create_account(
-                company._g2p_next_psp_clearing_code(),
+                company._g2p_next_account_code(PSP_CLEARING_PREFIX),
                 "asset_current",
                 True,
                 _("PSP clearing – %s", psp.name),

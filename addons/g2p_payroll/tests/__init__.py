@@ -4,3 +4,4 @@ from . import test_approval
 from . import test_reconciliation
 from . import test_reports
 from . import test_demo
+from . import test_accounting

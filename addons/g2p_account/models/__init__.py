@@ -1,0 +1,3 @@
+from . import account_move
+from . import account_move_line
+from . import res_company
