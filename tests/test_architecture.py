@@ -244,3 +244,14 @@ class TestReadmeHooks(TransactionCase):
             ),
             ["_no_such_hook", "g2p.payment.batch._no_such_method"],
         )
+
+
+def test_every_spec_the_code_cites_is_in_docs():
+    """Code, tests and READMEs cite the specs as ``docs/<name>.md``: each must be in the repository."""
+    cited = set()
+    for path in [REPO / "README.md", *(REPO / "addons").glob("*/**/*"), *(REPO / "tests").glob("**/*.py")]:
+        if path.is_file() and path.suffix in (".py", ".rst", ".md", ".xml"):
+            cited |= set(re.findall(r"\bdocs/([\w-]+\.md)", path.read_text(errors="replace")))
+    assert cited, "no spec cited: the pattern no longer matches the references"
+    missing = sorted(name for name in cited if not (REPO / "docs" / name).is_file())
+    assert missing == [], "cited but not in docs/: %s" % missing

@@ -7,7 +7,7 @@ from .common import InsuranceCase
 
 @tagged("post_install", "-at_install")
 class TestKinotiScenario(InsuranceCase):
-    """specs/insurance-accounting.md: the Kinoti family, entry by entry."""
+    """docs/insurance-accounting.md: the Kinoti family, entry by entry."""
 
     def test_kinoti_family(self):
         acc, journal, bank_journal, bank = self.acc, self.acc["journal"], self.bank_journal, self.bank

@@ -13,7 +13,7 @@ from odoo.addons.g2p_payment_hub.tools import FormatError
 
 _logger = logging.getLogger(__name__)
 
-# The operations app's OAuth client is "client" with an empty secret (specs/phee-bulk.md §3).
+# The operations app's OAuth client is "client" with an empty secret (docs/phee-bulk.md §3).
 OPS_CLIENT_BASIC = "Basic Y2xpZW50Og=="
 CALLBACK_ROUTE = "/g2p/payment_hub/phee/callback/%s"
 # Reasons PH-EE gives for a failed transfer, mapped to our reasons for non-payment.
@@ -25,7 +25,7 @@ REASON_CODES = (
 
 
 class G2pPaymentConnectorPhee(models.Model):
-    """Mifos Payment Hub EE bulk processor (specs/phee-bulk.md): CSV or RAW batches, callbacks as
+    """Mifos Payment Hub EE bulk processor (docs/phee-bulk.md): CSV or RAW batches, callbacks as
     triggers, status from the operations app."""
 
     _inherit = "g2p.payment.connector"

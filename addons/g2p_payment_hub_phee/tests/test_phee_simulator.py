@@ -25,7 +25,7 @@ HEADER = (
 
 
 def sign(private_key_pem, headers, payload):
-    """Test-only signer (specs/phee-bulk.md §5): RSA PKCS#1 v1.5 block type 1 private-key encryption
+    """Test-only signer (docs/phee-bulk.md §5): RSA PKCS#1 v1.5 block type 1 private-key encryption
     of the UTF-8 hex SHA3-256 of S, Base64."""
     key = serialization.load_pem_private_key(private_key_pem, None, default_backend())
     numbers = key.private_numbers()

@@ -1,4 +1,4 @@
-"""PH-EE's ``X-SIGNATURE`` (specs/phee-bulk.md §5).
+"""PH-EE's ``X-SIGNATURE`` (docs/phee-bulk.md §5).
 
 PH-EE does not sign a digest the standard way: it RSA-"encrypts" with the private key, in PKCS#1
 v1.5 block type 1 padding without a DigestInfo, the UTF-8 bytes of the *hex* SHA3-256 of the

@@ -1,6 +1,6 @@
 """Mifos Payment Hub EE bulk processor: batch files, RAW bodies and status mapping.
 
-Follows ``specs/phee-bulk.md``. PH-EE parses the CSV with a naive comma split, so values are
+Follows ``docs/phee-bulk.md``. PH-EE parses the CSV with a naive comma split, so values are
 validated here instead of quoted; the byte size of a file is checked because PH-EE refuses files
 over ``csv.size`` (100,000 bytes by default).
 """

@@ -2,7 +2,7 @@
 """A standalone simulator of Mifos Payment Hub EE (PH-EE): the bulk processor's
 ``POST /batchtransactions`` and the operations app's ``/oauth/token`` and ``/api/v1`` status API.
 
-It follows ``specs/phee-bulk.md`` and PH-EE's own source (ph-ee-bulk-processor master, July 2024;
+It follows ``docs/phee-bulk.md`` and PH-EE's own source (ph-ee-bulk-processor master, July 2024;
 ph-ee-operations-app master, Aug 2024). Where PH-EE has a quirk that a connector must survive, the
 simulator keeps it and says so in a comment. It is test equipment: it runs as its own process, speaks
 real HTTP both ways (callbacks included) and adds a ``/simulator/...`` control API for fault injection.
@@ -48,7 +48,7 @@ _logger = logging.getLogger("phee_simulator")
 KEYS_DIR = Path(__file__).resolve().parent / "keys"
 READY_MARKER = "PHEE_SIMULATOR_READY"
 
-# The CSV columns PH-EE's Transaction schema knows, in its order (specs/phee-bulk.md §1).
+# The CSV columns PH-EE's Transaction schema knows, in its order (docs/phee-bulk.md §1).
 CSV_COLUMNS = (
     "id",
     "request_id",
@@ -171,7 +171,7 @@ def _num(value):
 
 
 # ---------------------------------------------------------------------------------------------------
-# JWS (specs/phee-bulk.md §5), written from the description, not from PH-EE's Java.
+# JWS (docs/phee-bulk.md §5), written from the description, not from PH-EE's Java.
 
 
 def load_public_numbers(cert_path):
