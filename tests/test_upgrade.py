@@ -93,12 +93,17 @@ SNAPSHOTS = {
                           payee_identifier_type, payee_identifier
                      FROM g2p_payment_attempt ORDER BY id""",
     "payroll_lines": "SELECT id, state, amount, settlement_move_line_id FROM g2p_payroll_line ORDER BY id",
-    "moves": """SELECT m.id, m.name, m.g2p_event, m.state, m.date,
-                       array_agg(l.balance ORDER BY l.id), array_agg(l.account_id ORDER BY l.id)
+    # Every journal entry, as finance sees it: number, state, date, amounts and accounts.
+    "moves": """SELECT m.id, m.name, m.state, m.date, m.partner_id,
+                       array_agg(l.balance ORDER BY l.id), array_agg(l.account_id ORDER BY l.id),
+                       array_agg(l.reconciled ORDER BY l.id)
                   FROM account_move m JOIN account_move_line l ON l.move_id = m.id
-                 WHERE m.g2p_event IS NOT NULL
                  GROUP BY m.id ORDER BY m.id""",
 }
+#: The G2P event of each entry: kept when it was set; insurance entries, which had none before
+#: g2p_account, get theirs from the migration.
+EVENTS = """SELECT id, g2p_event, g2p_policy_id IS NOT NULL OR g2p_claim_id IS NOT NULL
+              FROM account_move ORDER BY id"""
 
 
 def _odoo(*args, stdin=None, addons_path=None):
@@ -161,6 +166,8 @@ def test_upgrade_from_previous_main_keeps_payment_data(scratch_db):
         assert "UPGRADE_SETUP_DONE" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
 
     before = {name: _query(scratch_db, query) for name, query in SNAPSHOTS.items()}
+    events_before = _query(scratch_db, EVENTS)
+    assert any(event for _id, event, _insurance in events_before), "payroll entries carry their event"
     codes = {row[2] for row in before["connectors"]}
     assert codes == {"phee", "gsma", "fineract", "file"}
     assert before["batches"] and before["attempts"] and before["moves"]
@@ -173,6 +180,14 @@ def test_upgrade_from_previous_main_keeps_payment_data(scratch_db):
     after = {name: _query(scratch_db, query) for name, query in SNAPSHOTS.items()}
     for name in SNAPSHOTS:
         assert after[name] == before[name], "%s changed by the upgrade" % name
+    events_after = {move_id: event for move_id, event, _insurance in _query(scratch_db, EVENTS)}
+    for move_id, event, insurance in events_before:
+        if event:
+            assert events_after[move_id] == event, "entry %s lost its event %s" % (move_id, event)
+        elif insurance:
+            assert (events_after[move_id] or "").startswith("ins_"), (
+                "insurance entry %s has no event" % move_id
+            )
     states = dict(
         _query(
             scratch_db, "SELECT name, state FROM ir_module_module WHERE left(name, 15) = 'g2p_payment_hub'"

@@ -15,15 +15,15 @@ class TestInsuranceEvents(InsuranceCase):
         maternity = self._claim(
             policy, self.nairobi, "EV-1", self.mary, self.maternity, 123_753, received=date(2020, 7, 10)
         )
-        receipt = maternity.action_receive()
-        approval = maternity.action_approve(date(2020, 7, 12))
-        excess = maternity.with_user(self.finance).action_collect_excess(date(2020, 7, 14))
-        payment = maternity.with_user(self.finance).action_pay_provider(date(2020, 7, 15))
+        receipt = maternity._receive()
+        approval = maternity._approve(date(2020, 7, 12))
+        excess = maternity.with_user(self.finance)._collect_excess(date(2020, 7, 14))
+        payment = maternity.with_user(self.finance)._pay_provider(date(2020, 7, 15))
         rejected = self._claim(policy, self.gertrude, "EV-2", self.brian, self.inpatient, 1_000)
-        rejected_receipt = rejected.action_receive()
-        reversal = rejected.action_reject("Duplicate of a paid claim", date(2020, 3, 12))
-        refund = policy.action_cancel(date(2020, 12, 1))
-        refund_payment = policy.action_pay_refund(date(2020, 12, 5))
+        rejected_receipt = rejected._receive()
+        reversal = rejected._reject("Duplicate of a paid claim", date(2020, 3, 12))
+        refund = policy._cancel(date(2020, 12, 1))
+        refund_payment = policy._pay_refund(date(2020, 12, 5))
 
         expected = {
             policy.premium_move_id: "ins_premium",
