@@ -109,7 +109,7 @@ class G2pRegistryDemo(models.AbstractModel):
     def _demo_company(self):
         """The demo's main company is a ministry in Nairobi, paying in Kenyan shillings. Runs
         before Accounting is installed; the Kenyan chart of accounts is loaded later, when
-        ``l10n_ke`` is there (``g2p.account.demo._demo_kenyan_chart``)."""
+        ``l10n_ke`` is there (g2p_account's ``account.chart.template._g2p_demo_kenyan_chart``)."""
         env = self.sudo().env
         company = env.ref("base.main_company")
         kenya = env.ref("base.ke")

@@ -5,14 +5,11 @@ from odoo import api, models
 _logger = logging.getLogger(__name__)
 
 
-class G2pAccountDemo(models.AbstractModel):
-    """Demo data: the Kenyan chart of accounts for the demo ministry."""
-
-    _name = "g2p.account.demo"
-    _description = "G2P Accounting Demo Data"
+class AccountChartTemplate(models.AbstractModel):
+    _inherit = "account.chart.template"
 
     @api.model
-    def _demo_kenyan_chart(self):
+    def _g2p_demo_kenyan_chart(self):
         """Load the Kenyan chart (``l10n_ke``, installed by ``scripts/demo.sh``) on the demo's main
         company, in KES, before the first G2P entry. Accounting's own demo booked a few invoices on
         the generic chart first; loading a chart with its demo replaces those (Odoo's way to start
@@ -23,7 +20,7 @@ class G2pAccountDemo(models.AbstractModel):
         company = env.ref("base.main_company")
         if company.chart_template == "ke":
             return False
-        Chart = env["account.chart.template"]
+        Chart = env[self._name]
         if "ke" not in Chart._get_chart_template_mapping(get_all=True):
             _logger.warning(
                 "G2P demo: l10n_ke is not installed, the demo company keeps its chart of accounts"
