@@ -26,8 +26,11 @@ then
     run_odoo -d "$DB" -u "$(all_addons)" --stop-after-init
 else
     say "creating database $DB with every G2P addon and demo data (a few minutes)"
-    run_odoo -d "$DB" -i "$(all_addons)" --with-demo --stop-after-init
+    # The demo ministry is in Kenya: l10n_ke brings the Kenyan chart of accounts, which the G2P
+    # demo data loads on it (in KES) before the first G2P entry. A demo-only need, so it is
+    # installed here rather than made a dependency of an addon.
+    run_odoo -d "$DB" -i "$(all_addons),l10n_ke" --with-demo --stop-after-init
     # Odoo sets the admin password to 'admin' in new databases; say so rather than assume it.
 fi
-say "G2P back office: http://localhost:$PORT  (database $DB, login admin / password admin)"
+say "G2P back office: http://localhost:$PORT  (database $DB, login admin / password admin; one demo login per role, password = login: registrar validator manager manager2 approver finance claims g2padmin, see README.md)"
 run_odoo -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --http-interface="${G2P_HTTP_INTERFACE:-127.0.0.1}"

@@ -15,7 +15,8 @@ user_addons="$(python3 -c 'import site; print(site.getusersitepackages())')/odoo
 addons_path="/mnt/extra-addons,$user_addons,/usr/lib/python3/dist-packages/odoo/addons"
 all_addons="$(cd /mnt/extra-addons && ls -d */ | tr -d / | paste -sd, -)"
 if [ ! -f "$HOME/.g2p-db-$G2P_DB" ]; then
-    /entrypoint.sh odoo --addons-path="$addons_path" -d "$G2P_DB" -i "$all_addons" --with-demo --stop-after-init
+    # l10n_ke: the demo ministry's Kenyan chart of accounts (as scripts/demo.sh).
+    /entrypoint.sh odoo --addons-path="$addons_path" -d "$G2P_DB" -i "$all_addons,l10n_ke" --with-demo --stop-after-init
     touch "$HOME/.g2p-db-$G2P_DB"
 fi
 exec /entrypoint.sh odoo --addons-path="$addons_path" -d "$G2P_DB" --db-filter="^$G2P_DB\$" \

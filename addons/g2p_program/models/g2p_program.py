@@ -613,14 +613,17 @@ class G2pProgram(models.Model):
     # ------------------------------------------------------------------ demo
 
     @api.model
-    def _demo_activate_enrol_and_approve_cycle(self, program_id):
-        """Demo data: activate the program, enrol the eligible and approve its first cycle."""
+    def _demo_activate_enrol_and_approve_cycle(self, program_id, maker_id=None, checker_id=None):
+        """Demo data: activate the program, enrol the eligible and approve its first cycle, created
+        and submitted by ``maker``, approved by ``checker`` (two program managers, for the cycle's
+        maker-checker); as superuser when they are not given."""
         program = self.browse(program_id).sudo()
         if program.state == "draft":
             program.action_activate()
         program._enrol_eligible()
         if not program.cycle_ids:
-            cycle = program._create_next_cycle()
+            Users = self.env["res.users"]
+            cycle = (program.with_user(Users.browse(maker_id)) if maker_id else program)._create_next_cycle()
             cycle.action_submit()
-            cycle.action_approve()
+            (cycle.with_user(Users.browse(checker_id)) if checker_id else cycle).action_approve()
         return True

@@ -114,3 +114,23 @@ class TestCycles(ProgramCase):
         self.env.cr.precommit.run()
         values = cycle.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "state")
         self.assertEqual(values.mapped("new_value_char"), ["To Approve"])
+
+    def test_demo_cycle_made_and_approved_by_two_managers(self):
+        """The demo's first cycle: created and submitted by one program manager, approved by
+        another (the cycle's maker-checker), after enrolling the eligible."""
+        second = new_test_user(self.env, "program_manager_2", groups="g2p_program.group_g2p_program_manager")
+        program = self._program(name="Demo Grant")
+        self._rule(program, [("g2p_child_count", ">=", 1)])
+        family = self._family("Demo", [34, 4])
+        self.env["g2p.program"]._demo_activate_enrol_and_approve_cycle(program.id, self.manager.id, second.id)
+        self.assertEqual(program.state, "active")
+        self.assertIn(family, self._members(program).partner_id)
+        cycle = program.cycle_ids
+        self.assertEqual(len(cycle), 1)
+        self.assertEqual(cycle.state, "approved")
+        self.assertEqual(
+            (cycle.create_uid, cycle.submitted_by_id, cycle.approved_by_id),
+            (self.manager, self.manager, second),
+        )
+        self.env["g2p.program"]._demo_activate_enrol_and_approve_cycle(program.id, self.manager.id, second.id)
+        self.assertEqual(program.cycle_ids, cycle, "runs once: a program with a cycle keeps it")

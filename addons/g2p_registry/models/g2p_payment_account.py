@@ -77,7 +77,9 @@ class G2pPaymentAccount(models.Model):
 
     @api.model
     def _normalize_vals(self, vals, current=None):
-        """Normalise IBAN/BIC/MSISDN in ``vals``; raise a clear error for malformed ones."""
+        """Normalise IBAN/BIC/MSISDN in ``vals``; raise a clear error for malformed ones. A wallet
+        number without a country prefix is read in the holder's country (``vals``' partner, else
+        ``current``'s), else the company's."""
         if vals.get("iban"):
             try:
                 vals["iban"] = compact_iban(vals["iban"])
@@ -93,7 +95,14 @@ class G2pPaymentAccount(models.Model):
                     _("'%(bic)s' is not a valid BIC: %(error)s", bic=vals["bic"], error=e)
                 ) from e
         if vals.get("msisdn"):
-            vals["msisdn"] = self.env["g2p.phone.number"]._normalize(vals["msisdn"])
+            partner = (
+                self.env["res.partner"].browse(vals["partner_id"])
+                if vals.get("partner_id")
+                else current.partner_id
+                if current
+                else None
+            )
+            vals["msisdn"] = self.env["g2p.phone.number"]._normalize(vals["msisdn"], partner=partner)
         return vals
 
     @api.model_create_multi
@@ -114,7 +123,12 @@ class G2pPaymentAccount(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        return super().write(self._normalize_vals(dict(vals)))
+        if vals.get("msisdn") and not vals.get("partner_id") and len(self.partner_id) > 1:
+            # Each number is read in its own holder's country.
+            for account in self:
+                super(G2pPaymentAccount, account).write(account._normalize_vals(dict(vals), account))
+            return True
+        return super().write(self._normalize_vals(dict(vals), self[:1]))
 
     def action_set_default(self):
         self.ensure_one()

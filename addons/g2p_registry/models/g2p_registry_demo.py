@@ -106,6 +106,36 @@ class G2pRegistryDemo(models.AbstractModel):
         return created_households
 
     @api.model
+    def _demo_company(self):
+        """The demo's main company is a ministry in Nairobi, paying in Kenyan shillings. Runs
+        before Accounting is installed; the Kenyan chart of accounts is loaded later, when
+        ``l10n_ke`` is there (g2p_account's ``account.chart.template._g2p_demo_kenyan_chart``)."""
+        env = self.sudo().env
+        company = env.ref("base.main_company")
+        kenya = env.ref("base.ke")
+        company.write(
+            {
+                "name": "Ministry of Labour and Social Protection",
+                "street": "Social Security House, Bishops Road",
+                "city": "Nairobi",
+                "zip": "00100",
+                "country_id": kenya.id,
+                "phone": "+254 20 272 9800",
+                "email": "info@ministry.example.com",
+                "website": "https://ministry.example.com",
+            }
+        )
+        # The company currency can only change while nothing is booked in it.
+        no_entries = "account.move.line" not in env or not env["account.move.line"].search_count(
+            [("company_id", "=", company.id)], limit=1
+        )
+        kes = env.ref("base.KES")
+        if no_entries and company.currency_id != kes:
+            kes.active = True
+            company.currency_id = kes
+        return company
+
+    @api.model
     def _generate_demo(self, households=60):
         """The installed demo: a small registry with a few registrants still to approve and one
         disabled household, so every state shows in the back office."""

@@ -68,3 +68,51 @@ class TestIdsAndPhones(RegistryCase):
         phone.invalidate_recordset()
         self.assertEqual(phone.phone_number, "+254712345678")
         self.assertEqual(len(person.phone_number_ids), 1)
+
+    def test_local_phone_read_in_registrant_country(self):
+        """A number without a country prefix is read in the registrant's country, else the
+        company's."""
+        Phone = self.env["g2p.phone.number"]
+        kenya, usa = self.env.ref("base.ke"), self.env.ref("base.us")
+        self.env.company.country_id = usa
+        kenyan = self._individual("Wambui", country_id=kenya.id)
+        phone = Phone.create({"partner_id": kenyan.id, "phone_number": "0712 345 678"})
+        self.assertEqual(
+            phone.phone_number, "+254712345678", "read in Kenya although the company is in the US"
+        )
+        self.assertEqual(phone.country_id, kenya)
+        phone.phone_number = "0722 000 111"
+        self.assertEqual(phone.phone_number, "+254722000111", "edits are read in the same country")
+        wallet = self.env["g2p.payment.account"].create(
+            {
+                "partner_id": kenyan.id,
+                "account_type": "mobile_wallet",
+                "provider_id": self.mobile_psp.id,
+                "msisdn": "0712 345 678",
+            }
+        )
+        self.assertEqual(wallet.msisdn, "+254712345678", "wallet numbers too")
+        wallet.msisdn = "0733 000 111"
+        self.assertEqual(wallet.msisdn, "+254733000111")
+        nowhere = self._individual("Joy")
+        self.assertEqual(
+            Phone.create({"partner_id": nowhere.id, "phone_number": "(650) 253-0000"}).phone_number,
+            "+16502530000",
+            "without a country of its own, the company's",
+        )
+
+        self.env.company.country_id = kenya
+        american = self._individual("Daniel", country_id=usa.id)
+        phone = Phone.create({"partner_id": american.id, "phone_number": "(650) 253-0000"})
+        self.assertEqual(
+            phone.phone_number, "+16502530000", "read in the US although the company is in Kenya"
+        )
+        with self.assertRefused(
+            ValidationError, "'0712 345 678' is not a valid phone number for United States"
+        ):
+            Phone.create({"partner_id": american.id, "phone_number": "0712 345 678"})
+        self.assertEqual(american.phone_number_ids, phone, "the refused number is not stored")
+        explicit = Phone.create(
+            {"partner_id": american.id, "phone_number": "0712 345 678", "country_id": kenya.id}
+        )
+        self.assertEqual(explicit.phone_number, "+254712345678", "a country given on the number wins")

@@ -1,0 +1,83 @@
+"""The demo as `make demo` builds it: a Kenyan ministry in KES with the Kenyan chart of accounts,
+and one demo login per G2P role (documented in README.md) holding exactly its role's group.
+
+Test databases carry no demo data, so these tests skip there; run them on a demo database:
+``G2P_TEST_DB=g2p_demo G2P_KEEP_DB=1 scripts/test.sh tests/test_demo_data.py``."""
+
+import re
+from pathlib import Path
+
+from odoo.tests import TransactionCase
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: login: (user xmlid, role group xmlid). The README's table of demo logins lists the same.
+DEMO_USERS = {
+    "registrar": ("g2p_registry.demo_user_registrar", "g2p_registry.group_g2p_registrar"),
+    "validator": ("g2p_registry.demo_user_validator", "g2p_registry.group_g2p_registry_validator"),
+    "manager": ("g2p_program.demo_user_program_manager", "g2p_program.group_g2p_program_manager"),
+    "manager2": ("g2p_program.demo_user_program_manager_2", "g2p_program.group_g2p_program_manager"),
+    "approver": ("g2p_payroll.demo_user_payroll_approver", "g2p_payroll.group_g2p_payroll_approver"),
+    "finance": ("g2p_payroll.demo_user_finance_officer", "g2p_payroll.group_g2p_finance_officer"),
+    "claims": (
+        "g2p_insurance_accounting.demo_user_claims_officer",
+        "g2p_insurance_accounting.group_g2p_claims_officer",
+    ),
+    "g2padmin": ("g2p_registry.demo_user_g2p_admin", "g2p_registry.group_g2p_admin"),
+}
+
+
+class TestDemoData(TransactionCase):
+    # Outside odoo.addons, Odoo does not tag test classes by itself.
+    test_tags = {"standard", "at_install"}
+    test_module = "g2p_suite"
+
+    def setUp(self):
+        super().setUp()
+        with_demo = self.env["ir.module.module"].search([("name", "=", "g2p_registry")]).demo
+        if not with_demo:
+            self.skipTest("no demo data in this database")
+
+    def test_demo_users_one_per_role(self):
+        g2p = self.env.ref("g2p_registry.module_category_g2p")
+        for login, (user_xmlid, group_xmlid) in DEMO_USERS.items():
+            with self.subTest(login=login):
+                user = self.env.ref(user_xmlid)
+                group = self.env.ref(group_xmlid)
+                self.assertEqual(user.login, login)
+                self.assertTrue(user.active and user._is_internal(), "an internal user")
+                self.assertEqual(
+                    user.group_ids.filtered(lambda g, c=g2p: g.privilege_id.category_id == c),
+                    group,
+                    "exactly its role's G2P group",
+                )
+                self.assertEqual(user.company_id, self.env.ref("base.main_company"))
+                # The documented password (= login) is the user's: AccessDenied otherwise.
+                user.with_user(user)._check_credentials(
+                    {"type": "password", "login": login, "password": login}, {"interactive": False}
+                )
+
+    def test_demo_logins_documented(self):
+        readme = (REPO / "README.md").read_text()
+        documented = set(re.findall(r"^\| `([a-z0-9]+)` \| `\1` \|", readme, re.MULTILINE))
+        self.assertEqual(documented, set(DEMO_USERS), "README.md lists each demo login with its password")
+
+    def test_demo_company_is_a_kenyan_ministry(self):
+        company = self.env.ref("base.main_company")
+        self.assertEqual(company.name, "Ministry of Labour and Social Protection")
+        self.assertEqual(company.country_id, self.env.ref("base.ke"))
+        self.assertEqual(company.currency_id, self.env.ref("base.KES"))
+        self.assertEqual(company.chart_template, "ke", "the Kenyan chart of accounts (l10n_ke)")
+        program = self.env.ref("g2p_program.demo_program_child_grant")
+        self.assertEqual(program.currency_id, company.currency_id)
+        entries = self.env["account.move"].search(
+            [("g2p_event", "!=", False), ("company_id", "=", company.id)]
+        )
+        self.assertTrue(entries, "the demo payroll and insurance posted entries")
+        self.assertEqual(entries.currency_id, company.currency_id, "every G2P demo entry is in KES")
+        heads = program.membership_ids.partner_id.head_id
+        self.assertTrue(heads.phone_number_ids)
+        self.assertTrue(
+            all(p.startswith(("+2547", "+2541")) for p in heads.phone_number_ids.mapped("phone_number")),
+            "Kenyan mobile numbers",
+        )
