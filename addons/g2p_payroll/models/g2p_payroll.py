@@ -68,6 +68,11 @@ class G2pPayroll(models.Model):
     submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     approved_date = fields.Datetime(readonly=True, copy=False)
+    can_approve = fields.Boolean(
+        compute="_compute_can_approve",
+        help="Whether the current user may approve this payroll: a payroll approver who neither "
+        "generated nor submitted it.",
+    )
     skipped_count = fields.Integer(
         readonly=True,
         copy=False,
@@ -342,6 +347,18 @@ class G2pPayroll(models.Model):
         self._check_maker()
         self._g2p_transition("draft", {"to_approve"}, {"submitted_by_id": False})
         return True
+
+    @api.depends_context("uid")
+    @api.depends("state", "generated_by_id", "submitted_by_id")
+    def _compute_can_approve(self):
+        user = self.env.user
+        approver = user.has_group(APPROVER_GROUP)
+        for payroll in self:
+            payroll.can_approve = (
+                approver
+                and payroll.state == "to_approve"
+                and user not in (payroll.generated_by_id | payroll.submitted_by_id)
+            )
 
     def _check_approver(self):
         if self.env.su:

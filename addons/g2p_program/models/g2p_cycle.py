@@ -39,6 +39,11 @@ class G2pCycle(models.Model):
     submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     approved_date = fields.Datetime(readonly=True, copy=False)
+    can_approve = fields.Boolean(
+        compute="_compute_can_approve",
+        help="Whether the current user may approve this cycle: an approver who neither created nor "
+        "submitted it.",
+    )
 
     _dates_ordered = models.Constraint(
         "CHECK (end_date >= start_date)", "A cycle cannot end before it starts."
@@ -71,6 +76,24 @@ class G2pCycle(models.Model):
             ):
                 raise ValidationError(_("Cycle %s must start within the program's dates.", cycle.name))
 
+    @api.depends_context("uid")
+    @api.depends("state", "create_uid", "submitted_by_id", "program_id.approver_group_ids")
+    def _compute_can_approve(self):
+        user = self.env.user
+        for cycle in self:
+            cycle.can_approve = (
+                cycle.state == "to_approve"
+                and cycle._is_approver(user)
+                and user not in (cycle.create_uid | cycle.submitted_by_id)
+            )
+
+    def _is_approver(self, user):
+        self.ensure_one()
+        groups = self.program_id.approver_group_ids
+        if groups:
+            return bool(groups & user.all_group_ids)
+        return user.has_group("g2p_program.group_g2p_program_manager")
+
     def _check_program_manager(self):
         self.program_id._check_manager()
 
@@ -90,14 +113,15 @@ class G2pCycle(models.Model):
             return
         user = self.env.user
         for cycle in self:
-            groups = cycle.program_id.approver_group_ids
-            allowed = (
-                (groups & user.all_group_ids)
-                if groups
-                else user.has_group("g2p_program.group_g2p_program_manager")
-            )
-            if not allowed:
+            if not cycle._is_approver(user):
                 raise AccessError(_("You are not an approver of program %s.", cycle.program_id.name))
+            if user in (cycle.create_uid | cycle.submitted_by_id):
+                raise UserError(
+                    _(
+                        "Maker-checker: you created or submitted cycle %s, so someone else must approve it.",
+                        cycle.name,
+                    )
+                )
 
     def action_approve(self):
         self._check_approver()

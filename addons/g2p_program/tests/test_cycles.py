@@ -56,8 +56,16 @@ class TestCycles(ProgramCase):
         cycle.with_user(self.manager).action_submit()
         self.assertEqual((cycle.state, cycle.submitted_by_id), ("to_approve", self.manager))
         cycle.action_submit()  # repeating is a no-op
-        cycle.with_user(self.manager).action_approve()
-        self.assertEqual((cycle.state, cycle.approved_by_id), ("approved", self.manager))
+        # Maker-checker: the submitter cannot approve; a second program manager can.
+        checker = new_test_user(self.env, "cycle_checker", groups="g2p_program.group_g2p_program_manager")
+        self.assertFalse(cycle.with_user(self.manager).can_approve)
+        self.assertTrue(cycle.with_user(checker).can_approve)
+        with self.assertRefused(UserError, "Maker-checker: you created or submitted cycle"):
+            cycle.with_user(self.manager).action_approve()
+        self.assertEqual(cycle.state, "to_approve")
+        cycle.with_user(checker).action_approve()
+        self.assertEqual((cycle.state, cycle.approved_by_id), ("approved", checker))
+        self.assertFalse(cycle.with_user(checker).can_approve, "nothing left to approve")
         self.assertTrue(cycle._ensure_payroll_allowed())
         with self.assertRefused(UserError, "cannot become Closed"):
             cycle.action_close()
