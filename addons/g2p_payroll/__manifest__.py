@@ -19,16 +19,24 @@
         "views/g2p_program_fund_views.xml",
         "views/g2p_program_views.xml",
         "views/g2p_menus.xml",
+        "views/g2p_payroll_analysis_views.xml",
+        "views/g2p_program_dashboard_views.xml",
+        "views/g2p_finance_figure_views.xml",
+        "views/g2p_dashboard_menus.xml",
         "report/g2p_payroll_report_actions.xml",
         "report/g2p_payroll_templates.xml",
         "report/g2p_payroll_reconciliation_templates.xml",
         "report/g2p_program_funds_templates.xml",
         "security/g2p_record_rules.xml",
+        "security/g2p_dashboard_rules.xml",
     ],
     "demo": [
         # after g2p_program's demo (a dependency): the Child Grant program and its approved cycle
         "demo/g2p_payroll_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["g2p_payroll/static/tests/tours/*.js"],
+    },
     "post_init_hook": "_post_init_hook",
     "installable": True,
 }

@@ -11,3 +11,6 @@ from . import account_move
 from . import g2p_payroll_reconciliation
 from . import g2p_payroll_reconciliation_row
 from . import g2p_payroll_report
+from . import g2p_program_dashboard
+from . import g2p_payroll_analysis
+from . import g2p_finance_figure
