@@ -5,3 +5,4 @@ from . import test_reconciliation
 from . import test_reports
 from . import test_demo
 from . import test_accounting
+from . import test_screens
