@@ -41,3 +41,21 @@ class AccountMove(models.Model):
         moves = self.sudo().create([{"move_type": "entry", **vals} for vals in vals_list])
         moves.action_post()
         return moves.sudo(False)
+
+    @api.model
+    def _g2p_entries_action(self, domain, name):
+        """Window action listing the journal entries of ``domain`` as journal entries (journal,
+        date, reference, amount, state), not in the invoice-style list of the default views."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("account.view_move_tree").id, "list"),
+                (self.env.ref("account.view_move_form").id, "form"),
+            ],
+            "search_view_id": [self.env.ref("account.view_account_move_filter").id, "search"],
+            "domain": domain,
+            "context": {"create": False, "default_move_type": "entry"},
+        }

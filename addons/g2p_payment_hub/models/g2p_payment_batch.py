@@ -10,6 +10,7 @@ from odoo.tools import SQL
 
 from ..const import BATCH_STATES, OPEN_BATCH_STATES, UNSENT_BATCH_STATES
 from ..exceptions import G2pTransportError
+from odoo.addons.g2p_registry.tools.notify import notification
 from odoo.addons.queue_job.exception import RetryableJobError
 
 _logger = logging.getLogger(__name__)
@@ -391,8 +392,26 @@ class G2pPaymentBatch(models.Model):
 
     def action_fetch_status(self):
         self._check_finance()
-        self._fetch_and_apply()
-        return True
+        summary = self._fetch_and_apply()
+        unreachable = summary["unreachable"]
+        message = _(
+            "%(paid)s payments confirmed paid, %(failed)s failed, %(skipped)s already known; "
+            "%(pending)s still waiting for their outcome.",
+            paid=summary["paid"],
+            failed=summary["failed"],
+            skipped=summary["skipped"],
+            pending=sum(self.mapped("pending_count")),
+        )
+        if summary["errors"]:
+            message += " " + _("%s results could not be applied: see the batch log.", len(summary["errors"]))
+        if unreachable:
+            message += " " + _(
+                "No answer for %(batches)s: %(error)s",
+                batches=", ".join(unreachable),
+                error=next(iter(unreachable.values())),
+            )
+        kind = "warning" if summary["errors"] or unreachable else "success"
+        return notification(_("Payment status"), message, kind)
 
     def _receive_callback(self, raw, headers=None, url=None, payload=None):
         """An authenticated callback for this batch (the controllers call this once they found the
@@ -469,7 +488,7 @@ class G2pPaymentBatch(models.Model):
         if in_job:
             self.sudo()._check_sent_for_job()
         batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)
-        summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": []}
+        summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": [], "unreachable": {}}
         for company in batches.company_id:
             part = batches.filtered(lambda b, c=company: b.company_id == c).with_company(company)
             results = []
@@ -482,12 +501,12 @@ class G2pPaymentBatch(models.Model):
                         # Rolls back this try; the job function's retry pattern says when again.
                         raise RetryableJobError(str(error)) from error
                     batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
-                    batch.last_error = str(error)
+                    batch.last_error = summary["unreachable"][batch.name] = str(error)
                 except UserError as error:
                     # Refused login, bad configuration: for a person to fix. Logged on the batch, the
                     # others go on, and the next poll tries again.
                     batch.env["g2p.payment.batch.log"]._log(batch, "error", body=str(error))
-                    batch.last_error = str(error)
+                    batch.last_error = summary["unreachable"][batch.name] = str(error)
                 else:
                     fetched |= batch
             # Callbacks that arrived before the batch was sent are consumed by this fetch.

@@ -1,7 +1,8 @@
 import hashlib
 from contextlib import contextmanager
+from http import HTTPStatus
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..const import LOG_KINDS
@@ -28,6 +29,11 @@ class G2pPaymentBatchLog(models.Model):
     url = fields.Char(string="URL", readonly=True)
     http_status = fields.Integer(string="HTTP Status", readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    result = fields.Char(
+        compute="_compute_result",
+        help='The answer in words: the HTTP status of a response, or "No connection" with the '
+        "error when the processor could not be reached.",
+    )
     headers = fields.Text(readonly=True)
     body = fields.Text(readonly=True)
     note = fields.Char(readonly=True)
@@ -44,6 +50,25 @@ class G2pPaymentBatchLog(models.Model):
     _event_unique = models.UniqueIndex(
         "(batch_id, event_key) WHERE event_key IS NOT NULL", "This event is already recorded."
     )
+
+    @api.depends("kind", "http_status", "method", "body", "note")
+    def _compute_result(self):
+        for log in self:
+            detail = (log.body or "").strip().splitlines()[:1]
+            detail = detail[0][:200] if detail else ""
+            if log.http_status:
+                try:
+                    phrase = HTTPStatus(log.http_status).phrase
+                except ValueError:
+                    phrase = ""
+                log.result = ("%s %s" % (log.http_status, phrase)).strip()
+            elif log.kind == "error" and log.method:
+                # An HTTP call that got no answer: refused, timed out, TLS.
+                log.result = _("No connection: %s", detail) if detail else _("No connection")
+            elif log.kind == "error":
+                log.result = detail or log.note or _("Error")
+            else:
+                log.result = log.note or False
 
     @api.model
     def _log(self, batch, kind, method=None, url=None, body=None, headers=None, http_status=None, **extra):

@@ -2,9 +2,10 @@ from collections import defaultdict
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 from ..tools import new_request_ids
+from odoo.addons.g2p_registry.tools.notify import notification
 from odoo.addons.g2p_registry.tools.sql import pg_array
 
 
@@ -13,6 +14,11 @@ class G2pPayroll(models.Model):
 
     batch_ids = fields.One2many("g2p.payment.batch", "payroll_id", string="Payment Batches", readonly=True)
     batch_count = fields.Integer(compute="_compute_batch_count")
+    unbatched_count = fields.Integer(
+        compute="_compute_unbatched_count",
+        string="Awaiting a Batch",
+        help="Approved payments not yet in a payment batch that is being sent or waits for its outcome.",
+    )
 
     def _compute_batch_count(self):
         counts = dict(
@@ -23,6 +29,26 @@ class G2pPayroll(models.Model):
         for payroll in self:
             payroll.batch_count = counts.get(payroll, 0)
 
+    def _compute_unbatched_count(self):
+        self.env["g2p.payroll.line"].flush_model(["payroll_id", "state"])
+        self.env["g2p.payment.attempt"].flush_model(["payroll_line_id", "state"])
+        counts = dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT l.payroll_id, count(*) FROM g2p_payroll_line l
+                        WHERE l.payroll_id = ANY(%s) AND l.state = 'approved'
+                          AND NOT EXISTS (SELECT 1 FROM g2p_payment_attempt a
+                                           WHERE a.payroll_line_id = l.id AND a.state = 'open')
+                        GROUP BY 1""",
+                    self.ids,
+                )
+            )
+            if self.ids
+            else []
+        )
+        for payroll in self:
+            payroll.unbatched_count = counts.get(payroll.id, 0)
+
     def action_create_batches(self):
         """Split the approved payments not yet in a live batch into payment batches, per connector
         (chosen by the payment's PSP) and the connector's limits, and queue them for sending."""
@@ -32,7 +58,28 @@ class G2pPayroll(models.Model):
             batches |= payroll._create_payment_batches()
         if not batches:
             raise UserError(_("No approved payment is waiting for a batch."))
-        return batches._action_open()
+        by_connector = []
+        for connector in batches.connector_id:
+            mine = batches.filtered(lambda b, c=connector: b.connector_id == c)
+            by_connector.append(
+                _(
+                    "%(connector)s: %(batches)s batches, %(count)s payments, %(amount)s",
+                    connector=connector.name,
+                    batches=len(mine),
+                    count=sum(mine.mapped("total_count")),
+                    amount=format_amount(self.env, sum(mine.mapped("total_amount")), mine[:1].currency_id),
+                )
+            )
+        return notification(
+            _("Payment batches created"),
+            _(
+                "%(batches)s payment batches queued for sending (%(details)s). Open each one and "
+                "click Send, or let the scheduled send take them.",
+                batches=len(batches),
+                details="; ".join(by_connector),
+            ),
+            next_action=batches._action_open(),
+        )
 
     def action_view_batches(self):
         self.ensure_one()

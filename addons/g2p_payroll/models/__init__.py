@@ -6,6 +6,7 @@ from . import g2p_cycle
 from . import g2p_program_fund
 from . import g2p_payroll
 from . import g2p_payroll_line
+from . import g2p_payroll_skipped
 from . import g2p_payroll_psp_summary
 from . import account_move
 from . import g2p_payroll_reconciliation

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount
 
 from .g2p_payroll_line import FINAL_LINE_STATES
+from odoo.addons.g2p_registry.tools.notify import notification
 
 PAYROLL_STATES = [
     ("draft", "Draft"),
@@ -66,7 +67,8 @@ class G2pPayroll(models.Model):
     generated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     generated_date = fields.Datetime(readonly=True, copy=False)
     submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    # Not tracked (an empty old value reads "None → …"): the approval is logged in words.
+    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     approved_date = fields.Datetime(readonly=True, copy=False)
     can_approve = fields.Boolean(
         compute="_compute_can_approve",
@@ -74,12 +76,22 @@ class G2pPayroll(models.Model):
         "generated nor submitted it.",
     )
     skipped_count = fields.Integer(
+        string="Left Out",
         readonly=True,
         copy=False,
-        help="Enrolled members left out at generation: no payment account, or not active.",
+        help="Registrants due a payment but left out at generation (no payment account, not "
+        "active in the registry, no longer enrolled): see the list for each one's reason.",
+    )
+    skipped_ids = fields.One2many(
+        "g2p.payroll.skipped", "payroll_id", string="Registrants Left Out", readonly=True
     )
     move_ids = fields.One2many("account.move", "g2p_payroll_id", string="Journal Entries", readonly=True)
     move_count = fields.Integer(compute="_compute_move_count")
+    is_prefunded = fields.Boolean(
+        compute="_compute_move_count",
+        string="Funds Transferred",
+        help="The approved amounts were transferred from the bank to the PSPs.",
+    )
     psp_summary_ids = fields.One2many(
         "g2p.payroll.psp.summary", "payroll_id", string="Totals by PSP", readonly=True
     )
@@ -105,13 +117,16 @@ class G2pPayroll(models.Model):
 
     def _compute_move_count(self):
         # A count only, visible to program managers who cannot read journal entries.
-        counts = dict(
+        counts = defaultdict(dict)
+        for payroll, event, count in (
             self.env["account.move"]
             .sudo()
-            ._read_group([("g2p_payroll_id", "in", self.ids)], ["g2p_payroll_id"], ["__count"])
-        )
+            ._read_group([("g2p_payroll_id", "in", self.ids)], ["g2p_payroll_id", "g2p_event"], ["__count"])
+        ):
+            counts[payroll.id][event] = count
         for payroll in self:
-            payroll.move_count = counts.get(payroll, 0)
+            payroll.move_count = sum(counts[payroll.id].values())
+            payroll.is_prefunded = bool(counts[payroll.id].get("prefunding"))
 
     @api.depends("line_ids.state", "line_ids.amount")
     def _compute_totals(self):
@@ -165,7 +180,30 @@ class G2pPayroll(models.Model):
                 raise UserError(_("Payroll %s is not a draft: its payments are fixed.", payroll.name))
             payroll.cycle_id._ensure_payroll_allowed()
             payroll._generate_lines()
-        return True
+        return self._notify_generated()
+
+    def _notify_generated(self):
+        """What the generation produced, for the notification after the button."""
+        message = "\n".join(
+            _(
+                "%(payroll)s: %(count)s payments, %(total)s in all.",
+                payroll=payroll.name,
+                count=payroll.line_count,
+                total=format_amount(self.env, payroll.total_amount, payroll.currency_id),
+            )
+            + (
+                " "
+                + _(
+                    '%(count)s registrants left out: see "Left Out" for the reason of each.',
+                    count=payroll.skipped_count,
+                )
+                if payroll.skipped_count
+                else ""
+            )
+            for payroll in self
+        )
+        kind = "warning" if any(self.mapped("skipped_count")) else "success"
+        return notification(_("Payments generated"), message, kind)
 
     def _generate_lines(self):
         self.ensure_one()
@@ -173,6 +211,7 @@ class G2pPayroll(models.Model):
         program._refresh_payment_accounts()
         self.env["g2p.payroll.line"].flush_model()
         self.env.cr.execute(SQL("DELETE FROM g2p_payroll_line WHERE payroll_id = %s", self.id))
+        self.env.cr.execute(SQL("DELETE FROM g2p_payroll_skipped WHERE payroll_id = %s", self.id))
         inserted, skipped = 0, 0
         if self.payroll_type == "regular":
             inserted, skipped = self._insert_regular_lines()
@@ -182,6 +221,7 @@ class G2pPayroll(models.Model):
         if inserted > 5000:
             self.env.cr.execute(SQL("ANALYZE g2p_payroll_line"))
         self.env["g2p.payroll.line"].invalidate_model()
+        self.env["g2p.payroll.skipped"].invalidate_model()
         self.invalidate_recordset()
         self.write(
             {
@@ -269,22 +309,33 @@ class G2pPayroll(models.Model):
         )
         self.env.cr.execute(self._line_insert_sql(select))
         inserted = self.env.cr.rowcount
-        # Left out: due a positive amount, not yet paid for the cycle, but no account or inactive.
+        # Left out: due a positive amount, not yet paid for the cycle, but no account or inactive;
+        # listed with the reason (one INSERT … SELECT).
         self.env.cr.execute(
             SQL(
-                """SELECT count(*) FROM (%(amounts)s) b
+                """INSERT INTO g2p_payroll_skipped
+                          (payroll_id, company_id, partner_id, reason,
+                           create_uid, create_date, write_uid, write_date)
+                   SELECT %(payroll)s, %(company)s, b.beneficiary_id,
+                          CASE WHEN p.registrant_state IS DISTINCT FROM 'active' THEN 'inactive'
+                               ELSE 'no_account' END,
+                          %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                     FROM (%(amounts)s) b
                      JOIN g2p_program_membership pm
                       ON pm.program_id = %(program)s AND pm.partner_id = b.beneficiary_id
                      JOIN res_partner p ON p.id = b.beneficiary_id
                     WHERE b.amount > 0
                       AND (pm.payment_account_id IS NULL OR p.registrant_state IS DISTINCT FROM 'active')
                       AND b.beneficiary_id NOT IN (%(already)s)""",
+                payroll=self.id,
+                company=self.company_id.id,
+                uid=self.env.uid,
                 amounts=program._benefit_amounts_sql(),
                 program=program.id,
                 already=self._already_due_sql(),
             )
         )
-        return inserted, self.env.cr.fetchone()[0]
+        return inserted, self.env.cr.rowcount
 
     def _insert_repayment_lines(self):
         """A new payment, to the member's current account, for each failed payment of the program
@@ -319,19 +370,34 @@ class G2pPayroll(models.Model):
         )
         self.env.cr.execute(self._line_insert_sql(select))
         inserted = self.env.cr.rowcount
+        # Failed payments to re-pay that are still not re-paid: listed with the reason.
         self.env.cr.execute(
             SQL(
-                """SELECT count(*) FROM g2p_payroll fp
+                """INSERT INTO g2p_payroll_skipped
+                          (payroll_id, company_id, partner_id, reason, failed_line_id,
+                           create_uid, create_date, write_uid, write_date)
+                   SELECT %(payroll)s, %(company)s, f.beneficiary_id,
+                          CASE WHEN pm.state IS DISTINCT FROM 'enrolled' THEN 'not_enrolled'
+                               WHEN p.registrant_state IS DISTINCT FROM 'active' THEN 'inactive'
+                               WHEN pm.payment_account_id IS NULL THEN 'no_account'
+                               ELSE 'already_paid' END,
+                          f.id, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                     FROM g2p_payroll fp
                      JOIN g2p_payroll_line f ON f.payroll_id = fp.id
                      JOIN g2p_payment_failure_reason r ON r.id = f.failure_reason_id AND r.retryable IS TRUE
-                    WHERE fp.program_id = %s AND fp.id != %s AND f.state = 'failed'
+                     JOIN res_partner p ON p.id = f.beneficiary_id
+                LEFT JOIN g2p_program_membership pm
+                       ON pm.program_id = f.program_id AND pm.partner_id = f.beneficiary_id
+                    WHERE fp.program_id = %(program)s AND fp.id != %(payroll)s AND f.state = 'failed'
                       AND NOT EXISTS (SELECT 1 FROM g2p_payroll_line r2
                                        WHERE r2.repay_of_line_id = f.id AND r2.state != 'cancelled')""",
-                self.program_id.id,
-                self.id,
+                payroll=self.id,
+                company=self.company_id.id,
+                program=self.program_id.id,
+                uid=self.env.uid,
             )
         )
-        return inserted, self.env.cr.fetchone()[0]
+        return inserted, self.env.cr.rowcount
 
     # ------------------------------------------------------------------ approval (maker-checker)
 
@@ -341,7 +407,25 @@ class G2pPayroll(models.Model):
             if not payroll.line_ids.filtered(lambda line: line.state == "pending"):
                 raise UserError(_("Payroll %s has no payments: generate it first.", payroll.name))
         self._g2p_transition("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
-        return True
+        return notification(
+            _("Submitted for approval"),
+            _(
+                "%(payrolls)s sent to the payroll approvers: %(count)s payments, %(total)s. Someone "
+                "who did not generate or submit it must approve it.",
+                payrolls=", ".join(self.mapped("name")),
+                count=sum(self.mapped("line_count")),
+                total=self._format_total(self.mapped("total_amount")),
+            ),
+        )
+
+    def _format_total(self, amounts):
+        """One amount in the currency of ``self`` (several payrolls of one currency), else a count."""
+        currency = self.currency_id
+        if len(currency) == 1:
+            return format_amount(self.env, sum(amounts), currency)
+        return " + ".join(
+            format_amount(self.env, a, p.currency_id) for a, p in zip(amounts, self, strict=True)
+        )
 
     def action_reset_draft(self):
         self._check_maker()
@@ -399,8 +483,25 @@ class G2pPayroll(models.Model):
                 "approved",
                 {"to_approve"},
                 {"approved_by_id": self.env.uid, "approved_date": fields.Datetime.now()},
+                message=_(
+                    "Approved by %(user)s: %(count)s payments, %(total)s.",
+                    user=self.env.user.name,
+                    count=len(lines),
+                    total=format_amount(
+                        self.env, sum(float(amount) for _id, amount in rows), payroll.currency_id
+                    ),
+                ),
             )
-        return True
+        return notification(
+            _("Payroll approved"),
+            _(
+                "%(payrolls)s approved: %(count)s payments, %(total)s committed and posted to the "
+                "benefits journal. Finance can now transfer the funds to the PSPs.",
+                payrolls=", ".join(self.mapped("name")),
+                count=sum(self.mapped("line_count")),
+                total=self._format_total(self.mapped("total_amount")),
+            ),
+        )
 
     # ------------------------------------------------------------------ journal entries
 
@@ -655,6 +756,7 @@ class G2pPayroll(models.Model):
     def action_transfer_to_psp(self):
         """Prefund the PSPs: Dr PSP clearing / Cr bank for the approved payments not yet sent."""
         self._check_finance()
+        messages = []
         for payroll in self:
             if payroll.state not in ("approved", "in_payment"):
                 raise UserError(_("Payroll %s must be approved before funds are transferred.", payroll.name))
@@ -678,9 +780,28 @@ class G2pPayroll(models.Model):
                 )
             bank = program.funding_journal_id.default_account_id
             vals.append(payroll._balancing_line(vals, bank, date, label))
-            payroll._create_moves(date, "prefunding", vals, label)
+            move = payroll._create_moves(date, "prefunding", vals, label)
             payroll._update_payment_state()
-        return True
+            psps = [
+                _(
+                    "%(psp)s %(amount)s",
+                    psp=psp.name,
+                    amount=format_amount(self.env, amount, payroll.currency_id),
+                )
+                for psp, amount in payroll._amounts_by_psp(lines)
+            ]
+            summary = _(
+                "%(total)s for %(count)s payments transferred from %(bank)s to the PSPs (%(psps)s), "
+                "entry %(move)s.",
+                total=format_amount(self.env, sum(lines.mapped("amount")), payroll.currency_id),
+                count=len(lines),
+                bank=program.funding_journal_id.name,
+                psps=", ".join(psps),
+                move=move.name,
+            )
+            payroll.message_post(body=summary)
+            messages.append(summary)
+        return notification(_("Funds transferred"), "\n".join(messages))
 
     def _post_psp_fee(self, psp, amount, date, reference=None):
         """PSP fee: Dr fee expense / Cr PSP clearing."""
@@ -706,7 +827,15 @@ class G2pPayroll(models.Model):
         cancelled = self._g2p_transition("cancelled", {"draft", "to_approve"})
         lines = cancelled.line_ids.filtered(lambda line: line.state == "pending")
         lines._write_states([(line.id, "cancelled", None, None, None, None) for line in lines])
-        return True
+        return notification(
+            _("Payroll cancelled"),
+            _(
+                "%(payrolls)s cancelled: %(count)s payments will not be made.",
+                payrolls=", ".join(cancelled.mapped("name")),
+                count=len(lines),
+            ),
+            "info",
+        )
 
     def action_close(self):
         self._check_finance()
@@ -720,12 +849,21 @@ class G2pPayroll(models.Model):
 
     def action_view_moves(self):
         self.ensure_one()
+        return self.env["account.move"]._g2p_entries_action(
+            [("g2p_payroll_id", "=", self.id)], _("Entries of %s", self.name)
+        )
+
+    def action_view_skipped(self):
+        self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Entries of %s", self.name),
-            "res_model": "account.move",
-            "view_mode": "list,form",
-            "domain": [("g2p_payroll_id", "=", self.id)],
+            "name": _("Left out of %s", self.name),
+            "res_model": "g2p.payroll.skipped",
+            "view_mode": "list",
+            "views": [(self.env.ref("g2p_payroll.view_g2p_payroll_skipped_list").id, "list")],
+            "search_view_id": [self.env.ref("g2p_payroll.view_g2p_payroll_skipped_search").id, "search"],
+            "domain": [("payroll_id", "=", self.id)],
+            "context": {"create": False, "search_default_group_reason": 1},
         }
 
     def action_view_lines(self):

@@ -7,6 +7,8 @@ import io
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.g2p_registry.tools.notify import notification
+
 # Accepted headers (lower case, spaces or underscores) -> result key.
 COLUMNS = {
     "payment_number": "payment_number",
@@ -53,11 +55,18 @@ class G2pPayrollReconciliation(models.Model):
         tracking=True,
     )
     row_ids = fields.One2many("g2p.payroll.reconciliation.row", "reconciliation_id", readonly=True)
-    row_count = fields.Integer(readonly=True)
-    paid_count = fields.Integer(readonly=True, help="Rows that mark a payment paid.")
-    failed_count = fields.Integer(readonly=True, help="Rows that mark a payment failed.")
-    skipped_count = fields.Integer(readonly=True, help="Rows already applied (by this or an earlier report).")
-    error_count = fields.Integer(readonly=True)
+    row_count = fields.Integer(string="Rows", readonly=True)
+    paid_count = fields.Integer(string="Paid", readonly=True, help="Rows that mark a payment paid.")
+    failed_count = fields.Integer(string="Failed", readonly=True, help="Rows that mark a payment failed.")
+    skipped_count = fields.Integer(
+        string="Already Applied",
+        readonly=True,
+        help="Rows whose payment already had the reported outcome (by this or an earlier report): "
+        "nothing is applied twice.",
+    )
+    error_count = fields.Integer(
+        string="Rows with Errors", readonly=True, help="Rows that cannot be applied; see each row's message."
+    )
     previous_id = fields.Many2one(
         "g2p.payroll.reconciliation",
         string="Same File Applied In",
@@ -189,10 +198,10 @@ class G2pPayrollReconciliation(models.Model):
                 )
         if errors and not dry_run:
             summary = Line._apply_payment_results([], dry_run=True)
-        self._store_rows(results, errors, lines, already)
+        self._store_rows(results, errors, lines, already, applied=not dry_run and not errors)
         return summary, errors
 
-    def _store_rows(self, results, errors, lines, already):
+    def _store_rows(self, results, errors, lines, already, applied=False):
         self.row_ids.unlink()
         vals = []
         for result in results:
@@ -208,7 +217,9 @@ class G2pPayrollReconciliation(models.Model):
                     "psp_reference": result.get("psp_reference"),
                     "reason": result.get("reason") or result.get("reason_code"),
                     "line_id": line.id if line else False,
-                    "result": "error" if error else ("skipped" if result["row"] in already else "ok"),
+                    "result": "error"
+                    if error
+                    else ("skipped" if result["row"] in already else ("applied" if applied else "ok")),
                     "message": error or False,
                 }
             )
@@ -237,7 +248,30 @@ class G2pPayrollReconciliation(models.Model):
                     "error_count": len(errors),
                 }
             )
-        return True
+        messages = []
+        for rec in self:
+            if rec.error_count:
+                messages.append(
+                    _(
+                        "%(errors)s of %(rows)s rows have errors (see the rows in red): fix the file "
+                        "and check it again. Nothing is applied while a row has an error.",
+                        errors=rec.error_count,
+                        rows=rec.row_count,
+                    )
+                )
+            else:
+                messages.append(
+                    _(
+                        "%(rows)s rows read: %(paid)s payments to mark paid, %(failed)s failed, "
+                        "%(skipped)s already applied. Click Apply to record them.",
+                        rows=rec.row_count,
+                        paid=rec.paid_count,
+                        failed=rec.failed_count,
+                        skipped=rec.skipped_count,
+                    )
+                )
+        errors = any(self.mapped("error_count"))
+        return notification(_("Report checked"), "\n".join(messages), "warning" if errors else "success")
 
     def action_apply(self):
         """Apply all rows, or none when any row has an error."""
@@ -274,4 +308,16 @@ class G2pPayrollReconciliation(models.Model):
                     skipped=summary["skipped"],
                 )
             )
-        return True
+        return notification(
+            _("Report applied"),
+            "\n".join(
+                _(
+                    "%(paid)s payments marked paid, %(failed)s failed, %(skipped)s already applied; "
+                    "their journal entries are posted.",
+                    paid=rec.paid_count,
+                    failed=rec.failed_count,
+                    skipped=rec.skipped_count,
+                )
+                for rec in self
+            ),
+        )

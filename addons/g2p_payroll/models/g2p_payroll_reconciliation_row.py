@@ -17,6 +17,9 @@ class G2pPayrollReconciliationRow(models.Model):
     psp_reference = fields.Char(string="PSP Reference")
     reason = fields.Char()
     result = fields.Selection(
-        [("ok", "To apply"), ("skipped", "Already applied"), ("error", "Error")], required=True
+        [("ok", "To apply"), ("applied", "Applied"), ("skipped", "Already applied"), ("error", "Error")],
+        required=True,
+        help="To apply: the check found nothing wrong. Applied: the outcome is now on the payment. "
+        "Already applied: the payment already had this outcome (an earlier report).",
     )
     message = fields.Char()

@@ -2,6 +2,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
+from odoo.addons.g2p_registry.tools.notify import notification
+
 FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 
 
@@ -92,7 +94,22 @@ class G2pProgramFund(models.Model):
             fund.move_id = move
         todo._g2p_transition("posted", {"draft"}, {"posted_by_id": self.env.uid})
         self.program_id.invalidate_recordset(["funds_received", "funds_available"])
-        return True
+        return notification(
+            _("Funds received"),
+            "\n".join(
+                _(
+                    "%(fund)s: %(amount)s posted to %(journal)s (entry %(move)s); %(program)s now has "
+                    "%(available)s available.",
+                    fund=fund.name,
+                    amount=format_amount(self.env, fund.amount, fund.currency_id),
+                    journal=fund.move_id.journal_id.name,
+                    move=fund.move_id.name,
+                    program=fund.program_id.name,
+                    available=format_amount(self.env, fund.program_id.funds_available, fund.currency_id),
+                )
+                for fund in todo
+            ),
+        )
 
     def _amount_vals(self, signed_amount):
         """Debit/credit in company currency and amount_currency in the program's currency."""

@@ -7,3 +7,4 @@ from . import test_demo
 from . import test_accounting
 from . import test_dashboard
 from . import test_dashboard_tour
+from . import test_screens

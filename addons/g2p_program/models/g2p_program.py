@@ -5,6 +5,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from odoo.addons.g2p_registry.tools.notify import notification
+
 PROGRAM_STATES = [("draft", "Draft"), ("active", "Active"), ("ended", "Ended")]
 TARGET_TYPES = [("group", "Households"), ("individual", "Individuals")]
 FREQUENCIES = [("monthly", "Monthly"), ("quarterly", "Quarterly"), ("custom", "Custom (days)")]
@@ -116,7 +118,7 @@ class G2pProgram(models.Model):
     ceiling_amount = fields.Monetary(
         string="Ceiling per Beneficiary",
         tracking=True,
-        help="Maximum paid per beneficiary per cycle. 0: none.",
+        help="Maximum paid per beneficiary per cycle. Leave empty (0) for no cap.",
     )
     topup_ids = fields.One2many("g2p.program.benefit.topup", "program_id", string="Top-ups", copy=True)
 
@@ -271,9 +273,27 @@ class G2pProgram(models.Model):
             "name": _("Eligible for %s (preview)", self.name),
             "res_model": "res.partner",
             "view_mode": "list,form",
+            "views": [
+                (self.env.ref("g2p_program.view_g2p_eligibility_preview_list").id, "list"),
+                (self._registrant_form_view().id, "form"),
+            ],
             "domain": list(self._eligibility_domain()),
-            "context": {"create": False},
+            "context": {"create": False, "g2p_target_type": self.target_type},
+            "help": _(
+                "<p class='o_view_nocontent_smiling_face'>Nobody matches the rules yet</p>"
+                "<p>Only active registrants that are not duplicates are eligible: approve registrants "
+                "in the registry or loosen the rules on the Eligibility tab.</p>"
+            ),
         }
+
+    def _registrant_form_view(self):
+        """The registry's form for this program's target: household or individual."""
+        xmlid = (
+            "g2p_registry.view_individual_form"
+            if self.target_type == "individual"
+            else "g2p_registry.view_household_form"
+        )
+        return self.env.ref(xmlid)
 
     def _payment_account_join_sql(self, partner_alias):
         """LATERAL join picking the payment account of the registrant aliased ``partner_alias``:
@@ -381,9 +401,21 @@ class G2pProgram(models.Model):
 
     def action_enrol_eligible(self):
         self._check_manager()
-        for program in self:
-            program._enrol_eligible()
-        return True
+        count = sum(program._enrol_eligible() for program in self)
+        self.invalidate_recordset(["enrolled_count", "membership_count"])
+        enrolled = sum(self.mapped("enrolled_count"))
+        if count:
+            message = _(
+                "%(count)s registrants newly enrolled; %(enrolled)s members enrolled in all.",
+                count=count,
+                enrolled=enrolled,
+            )
+        else:
+            message = _(
+                "Nobody new to enrol: every eligible registrant is already a member (%(enrolled)s enrolled).",
+                enrolled=enrolled,
+            )
+        return notification(_("Enrolment"), message, "success" if count else "info")
 
     def _verify_eligibility(self):
         """Re-check current members against the rules, set-based: confirmed duplicates become
@@ -432,9 +464,22 @@ class G2pProgram(models.Model):
 
     def action_verify_eligibility(self):
         self._check_manager()
-        for program in self:
-            program._verify_eligibility()
-        return True
+        changed = sum(program._verify_eligibility() for program in self)
+        self.invalidate_recordset(["enrolled_count", "membership_count"])
+        if changed:
+            message = _(
+                "%(count)s members no longer qualify and were taken out of the program (see the "
+                'members with the status "Not Eligible" or "Duplicate" for the reason); '
+                "%(enrolled)s remain enrolled.",
+                count=changed,
+                enrolled=sum(self.mapped("enrolled_count")),
+            )
+        else:
+            message = _(
+                "All %(enrolled)s enrolled members still qualify.",
+                enrolled=sum(self.mapped("enrolled_count")),
+            )
+        return notification(_("Re-verification"), message, "warning" if changed else "success")
 
     def _refresh_payment_accounts(self):
         """Re-link enrolled members to their current payment account (set-based); payroll calls
@@ -463,9 +508,14 @@ class G2pProgram(models.Model):
 
     def action_refresh_payment_accounts(self):
         self._check_manager()
-        for program in self:
-            program._refresh_payment_accounts()
-        return True
+        count = sum(program._refresh_payment_accounts() for program in self)
+        return notification(
+            _("Payment accounts"),
+            _("%(count)s members now point at a different payment account.", count=count)
+            if count
+            else _("Every member already points at its current payment account."),
+            "success" if count else "info",
+        )
 
     # ------------------------------------------------------------------ benefit formula
 

@@ -42,7 +42,9 @@ class ResPartner(models.Model):
         help="A new registrant stays in draft until a registry validator approves it. A disabled "
         "registrant cannot be enrolled in programs or paid until re-enabled.",
     )
-    disabled_reason = fields.Text(tracking=True, copy=False)
+    # Not tracked: disabling logs the reason in the chatter in words (tracking an empty value
+    # reads "None → …").
+    disabled_reason = fields.Text(copy=False)
     disabled_date = fields.Datetime(readonly=True, copy=False)
     disabled_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     approved_date = fields.Datetime(readonly=True, copy=False)
@@ -236,6 +238,7 @@ class ResPartner(models.Model):
                 "disabled_date": fields.Datetime.now(),
                 "disabled_by_id": self.env.user.id,
             },
+            message=_("Disabled: %s", reason.strip()),
         )
 
     def action_enable(self):

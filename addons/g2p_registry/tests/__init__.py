@@ -6,3 +6,4 @@ from . import test_registry_payment_accounts
 from . import test_registry_tour
 from . import test_tools_sql
 from . import test_state_mixin
+from . import test_registry_chatter
