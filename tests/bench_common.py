@@ -94,9 +94,11 @@ def run_in_odoo_shell(script_path, db, addon, marker_env, update=False, before=N
 
 def timed(label, func):
     """``(func(), seconds)``, printed as one line; with G2P_BENCH_PROFILE set, a cProfile of it too
-    (by cumulative time, or by own time with G2P_BENCH_PROFILE=tottime)."""
+    (by cumulative time, or by own time with G2P_BENCH_PROFILE=tottime), of every stage or only of
+    those whose label contains G2P_BENCH_PROFILE_STAGE."""
     started = time.perf_counter()
-    if os.environ.get("G2P_BENCH_PROFILE"):
+    stage = os.environ.get("G2P_BENCH_PROFILE_STAGE", "")
+    if os.environ.get("G2P_BENCH_PROFILE") and stage in label:
         import cProfile
         import pstats
 

@@ -77,13 +77,13 @@ def bench(env, households, granularity):
     env.cr.commit()
     print("-" * 80)
     generated, t_generate = timed("generate payroll (INSERT … SELECT)", payroll._generate_lines)
-    env.cr.commit()
+    timed("  commit (flush and write to disk)", env.cr.commit)
     payroll.action_submit()
     _approved, t_approve = timed("approve (funds lock, entry, line states)", lambda: payroll.action_approve())
-    env.cr.commit()
+    timed("  commit (flush and write to disk)", env.cr.commit)
     lines = env["g2p.payroll.line"].search([("payroll_id", "=", payroll.id)], order="id")
     sent, t_sent = timed("mark every payment sent", lambda: len(lines._mark_sent()))
-    env.cr.commit()
+    timed("  commit (flush and write to disk)", env.cr.commit)
     results = [
         {"line_id": line_id, "status": "failed", "reason_code": "ACCOUNT_CLOSED"}
         if i % 10 == 0
@@ -98,7 +98,7 @@ def bench(env, households, granularity):
             if k != "line_ids"
         },
     )
-    env.cr.commit()
+    timed("  commit (flush and write to disk)", env.cr.commit)
     again, t_again = timed(
         "apply the same outcomes again (idempotent)",
         lambda: env["g2p.payroll.line"]._apply_payment_results(results, atomic=False)["skipped"],

@@ -69,11 +69,14 @@ class G2pProgram(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         programs = super().create(vals_list)
-        programs._g2p_default_accounting()
+        programs._g2p_default_accounting(log=False)
         return programs
 
-    def _g2p_default_accounting(self):
-        """Fill empty accounting settings from the company defaults, when the company has a chart."""
+    def _g2p_default_accounting(self, log=True):
+        """Fill empty accounting settings from the company defaults, when the company has a chart.
+
+        Not tracked field by field (the chatter would read "None → account" for each): a new
+        program's creation message says enough; later, with ``log``, one note lists what was set."""
         for program in self:
             company = program.company_id
             if not company.chart_template:
@@ -89,7 +92,21 @@ class G2pProgram(models.Model):
             }
             vals = {name: value.id for name, value in defaults.items() if not program[name]}
             if vals:
-                program.sudo().write(vals)
+                program.sudo().with_context(mail_notrack=True).write(vals)
+                if log:
+                    program.sudo()._message_log(
+                        body=_(
+                            "Accounting settings completed from the company defaults: %s.",
+                            ", ".join(
+                                "%s: %s"
+                                % (
+                                    program._fields[name].get_description(self.env)["string"],
+                                    defaults[name].display_name,
+                                )
+                                for name in vals
+                            ),
+                        )
+                    )
 
     def _g2p_accounting(self):
         """The program's accounting settings, completed from company defaults; clear error if one

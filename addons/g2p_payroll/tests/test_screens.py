@@ -152,3 +152,29 @@ class TestPspReportScreens(PayrollCase):
         self.assertEqual(set(report.row_ids.mapped("result")), {"applied"}, "no 'To apply' once applied")
         labels = dict(report.row_ids._fields["result"]._description_selection(self.env))
         self.assertEqual(labels["applied"], "Applied")
+
+    def test_program_accounting_defaults_are_not_tracked_as_none_to_account(self):
+        created = self.env["g2p.program"].with_user(self.manager).create({"name": "Quiet Accounts Grant"})
+        program = created.sudo()  # tracking values are for administrators to read
+        self.assertTrue(program.beneficiary_payable_account_id, "the company defaults are filled in")
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        tracked = program.message_ids.tracking_value_ids.field_id.mapped("name")
+        self.assertFalse(
+            [name for name in tracked if name.endswith(("_account_id", "_journal_id"))],
+            "no 'None → account' lines in the chatter of a new program",
+        )
+        # Filled in later (the company had no default then): one readable note, no tracking lines.
+        program.sudo().with_context(mail_notrack=True).fee_expense_account_id = False
+        program._g2p_default_accounting()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        notes = [html2plaintext(m.body) for m in program.message_ids]
+        self.assertTrue(any("completed from the company defaults" in body for body in notes), notes)
+        self.assertFalse(
+            [
+                n
+                for n in program.message_ids.tracking_value_ids.field_id.mapped("name")
+                if n.endswith("_account_id")
+            ]
+        )
