@@ -43,6 +43,10 @@ PY
     run_odoo -d "$DB" -i "$(all_addons)" --stop-after-init --log-level=warn
 fi
 
+# A browser tour that fails leaves a screenshot of the page here (Odoo's HttpCase).
+SCREENSHOTS_DIR="${G2P_SCREENSHOTS_DIR:-$REPO_ROOT/.local/screenshots}"
+mkdir -p "$SCREENSHOTS_DIR"
+
 mapfile -t dbargs < <(db_args)
 extra=()
 for arg in "${dbargs[@]}"; do extra+=("--odoo-extra=${arg#--}"); done
@@ -50,4 +54,4 @@ cd "$REPO_ROOT"
 [ $# -gt 0 ] || set -- addons tests
 exec "$VENV/bin/python" -m pytest --odoo-database="$DB" --odoo-config="$ODOO_CONF" \
     --odoo-addons-path="$(addons_path)" --odoo-http --odoo-log-level=warn \
-    "--odoo-extra=data-dir=$DATA_DIR" "${extra[@]}" "$@"
+    "--odoo-extra=data-dir=$DATA_DIR" "--odoo-extra=screenshots=$SCREENSHOTS_DIR" "${extra[@]}" "$@"

@@ -43,7 +43,9 @@ class G2pPaymentAttempt(models.Model):
         help="Open while the batch holds the payment; Refused or Cancelled when the batch was, which "
         "frees the payment for a new batch.",
     )
-    reason = fields.Char(readonly=True, help="Why the batch was refused or cancelled.")
+    reason = fields.Char(
+        string="Refusal Reason", readonly=True, help="Why the batch was refused or cancelled."
+    )
     status = fields.Selection(
         ATTEMPT_STATUSES,
         compute="_compute_status",
