@@ -52,7 +52,8 @@ fi
 # database connection (odoo.conf plus what run_odoo passes on the command line).
 conf="$(mktemp --suffix=.conf)"
 stamp="$(mktemp)"
-trap 'rm -f "$conf" "$stamp"' EXIT
+old="$(mktemp -d)"
+trap 'rm -rf "$conf" "$stamp" "$old"' EXIT
 "$VENV/bin/python" - "$ODOO_CONF" "$conf" "$(addons_path)" "$DATA_DIR" "$DB_HOST" "$DB_PORT" "$DB_USER" \
     "$DB_PASSWORD" <<'PY'
 import configparser, sys
@@ -69,6 +70,12 @@ with open(target, "w") as out:
     parser.write(out)
 PY
 
+# Keep the previous templates to put them back when only their dates changed (no churn in git).
+for name in "${modules[@]}"; do
+    pot="$REPO_ROOT/addons/$name/i18n/$name.pot"
+    if [ -f "$pot" ]; then cp "$pot" "$old/$name.pot"; fi
+done
+
 say "exporting ${#modules[@]} templates from $DB"
 sleep 1  # the templates written below are newer than the stamp
 "$VENV/bin/python" "$ODOO_PATH/odoo-bin" i18n export -c "$conf" -d "$DB" "${modules[@]}" \
@@ -81,6 +88,15 @@ for name in "${modules[@]}"; do
     [ "$pot" -nt "$stamp" ] || stale+=("$name")
 done
 [ ${#stale[@]} -eq 0 ] || die "no fresh template for: ${stale[*]} (installed in $DB?)"
+dates='^"(POT-Creation-Date|PO-Revision-Date):'
+for name in "${modules[@]}"; do
+    pot="$REPO_ROOT/addons/$name/i18n/$name.pot"
+    if [ -f "$old/$name.pot" ] && cmp -s <(grep -Ev "$dates" "$pot") <(grep -Ev "$dates" "$old/$name.pot"); then
+        cp "$old/$name.pot" "$pot"
+    else
+        say "new terms in addons/$name/i18n/$name.pot"
+    fi
+done
 
 if [ "${G2P_I18N_NO_MERGE:-0}" != 1 ]; then
     command -v msgmerge >/dev/null || die "msgmerge not found (apt-get install gettext), or set G2P_I18N_NO_MERGE=1"
@@ -90,7 +106,7 @@ if [ "${G2P_I18N_NO_MERGE:-0}" != 1 ]; then
             # No fuzzy matching: a guessed translation would be loaded by Odoo as if it were right.
             msgmerge --quiet --update --backup=none --no-fuzzy-matching "$po" "$REPO_ROOT/addons/$name/i18n/$name.pot" \
                 || die "merging $po failed"
-            say "updated ${po#"$REPO_ROOT"/}"
+            say "merged ${po#"$REPO_ROOT"/} with the new template"
         done
     done
 fi
