@@ -15,7 +15,7 @@ import requests
 
 # The stand-in lives in tests/simulators (a folder, not an addon): put tests/ on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from simulators.odk_central import household, run_odk_central
+from simulators.odk_central import Field, household, repeat_hash, run_odk_central
 
 pyodk_client = pytest.importorskip("pyodk.client", reason="pyodk is pinned in requirements.txt")
 from pyodk.errors import PyODKError  # noqa: E402
@@ -242,6 +242,7 @@ def test_submission_row_shape(sim, client):
         "coordinates": [lon, lat, alt],
         "properties": {"accuracy": accuracy},
     }
+    assert isinstance(row["location"]["coordinates"][2], int)  # JSON.stringify: 1650.0 is 1650
     assert "members" not in row  # repeats are a navigation link unless expanded
     assert row["members@odata.navigationLink"] == f"Submissions('{instance_id.replace(':', '%3A')}')/members"
     wkt = client.submissions.get_table(form_id=FORM, wkt=True)["value"][0]["location"]
@@ -388,6 +389,13 @@ def test_expand_repeats_inline_and_as_tables(sim, client):
     assert [m["__id"] for m in again] == [m["__id"] for m in table["value"]]
 
 
+def test_repeat_ids_are_centrals_hash():
+    """central-backend test/integration/api/odata.js: the second child of submission 'double'."""
+    stack = [(Field("/children", "structure"), None), (Field("/children/child", "repeat"), 1)]
+    assert repeat_hash("double", stack) == "b6e93a81a53eed0566e65e472d4a4b9ae383ee6d"
+    assert repeat_hash("double", []) == "double"
+
+
 def test_repeat_table_paging_and_navigation_link(sim, client):
     ids = sim.seed_households(4)
     first = client.submissions.get_table(form_id=FORM, table_name="Submissions.members", top=2)
@@ -398,6 +406,18 @@ def test_repeat_table_paging_and_navigation_link(sim, client):
         rows += page["value"]
     everything = client.submissions.get_table(form_id=FORM, table_name="Submissions.members")["value"]
     assert rows == everything
+    newest = client.submissions.get_table(form_id=FORM, top=1)["value"][0]["__system"]["submissionDate"]
+    recent = client.submissions.get_table(
+        form_id=FORM,
+        table_name="Submissions.members",
+        filter=f"$root/Submissions/__system/submissionDate ge {newest}",
+    )["value"]
+    assert {m["__Submissions-id"] for m in recent} == {ids[-1]}
+    with pytest.raises(PyODKError) as caught:  # on a repeat table only the $root/Submissions/ names
+        client.submissions.get_table(
+            form_id=FORM, table_name="Submissions.members", filter=f"__system/submissionDate ge {newest}"
+        )
+    assert caught.value.is_central_error(501.5)
     row = client.submissions.get_table(form_id=FORM)["value"][0]
     link = row["members@odata.navigationLink"]
     members = client.get(f"projects/1/forms/{FORM}.svc/{link}").json()

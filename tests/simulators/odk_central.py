@@ -23,6 +23,7 @@ import datetime
 import hashlib
 import io
 import json
+import math
 import re
 import secrets
 import struct
@@ -733,13 +734,14 @@ def typed(field, text, wkt):
             return None
     if field.type == "decimal":
         try:
-            return float(text)
+            return _js(float(text))
         except ValueError:
             return None
     if field.type == "geopoint":
         parts = [float(p) if re.fullmatch(r"[-+]?[\d.eE+-]+", p) else float("nan") for p in text.split()]
         if len(parts) < 2 or parts[0] != parts[0] or parts[1] != parts[1]:
             return None
+        parts = [_js(p) for p in parts]
         lat, lon = parts[0], parts[1]
         coordinates = [lon, lat]
         if len(parts) > 2 and parts[2] == parts[2]:
@@ -754,6 +756,11 @@ def typed(field, text, wkt):
         trimmed = text.strip()
         return f"{trimmed}:00" if re.search(r"[+-]\d\d$", trimmed) else trimmed
     return text
+
+
+def _js(value):
+    """A float as JSON.stringify writes it: 1650.0 is 1650."""
+    return int(value) if math.isfinite(value) and value.is_integer() else value
 
 
 def _js_number(value):
