@@ -68,17 +68,22 @@ def token(sim, password=None):
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-def pull_all(odk, **params):
-    """Every page of Submissions, following @odata.nextLink as the intake will."""
-    page = odk.submissions.get_table(form_id=FORM, **params)
+def follow(odk, page, max_pages=50):
+    """The rows of ``page`` and of every page after it, following @odata.nextLink as the intake will;
+    (rows, pages). A link that never ends fails instead of looping."""
     rows, pages = list(page["value"]), 1
     while page.get("@odata.nextLink"):
+        assert pages < max_pages, "@odata.nextLink never ends"
         answer = odk.get(page["@odata.nextLink"])
         answer.raise_for_status()
         page = answer.json()
         rows += page["value"]
         pages += 1
     return rows, pages
+
+
+def pull_all(odk, **params):
+    return follow(odk, odk.submissions.get_table(form_id=FORM, **params))
 
 
 # --- sessions and auth ---------------------------------------------------------------------------------
@@ -256,14 +261,7 @@ def test_paging_follows_next_link_with_a_stable_skiptoken(sim, client):
     assert [r["__id"] for r in first["value"]] == ids[::-1][:3]  # newest first
     assert "%24skiptoken=01" in first["@odata.nextLink"]
     sim.seed_households(1, start=50)  # arrives mid-pull: the cursor keeps the remaining pages in place
-    rows, pages = [], 0
-    answer = first
-    while True:
-        rows += answer["value"]
-        pages += 1
-        if "@odata.nextLink" not in answer:
-            break
-        answer = client.get(answer["@odata.nextLink"]).json()
+    rows, pages = follow(client, first)
     assert pages == 3
     assert [r["__id"] for r in rows] == ids[::-1]
     assert client.submissions.get_table(form_id=FORM, top=0, count=True) | {"@odata.context": None} == {
@@ -399,11 +397,7 @@ def test_repeat_ids_are_centrals_hash():
 def test_repeat_table_paging_and_navigation_link(sim, client):
     ids = sim.seed_households(4)
     first = client.submissions.get_table(form_id=FORM, table_name="Submissions.members", top=2)
-    rows = list(first["value"])
-    page = first
-    while "@odata.nextLink" in page:
-        page = client.get(page["@odata.nextLink"]).json()
-        rows += page["value"]
+    rows, _pages = follow(client, first)
     everything = client.submissions.get_table(form_id=FORM, table_name="Submissions.members")["value"]
     assert rows == everything
     newest = client.submissions.get_table(form_id=FORM, top=1)["value"][0]["__system"]["submissionDate"]
@@ -541,13 +535,8 @@ def test_server_error_mid_pull_then_resume(sim, client):
     failed = client.get(first["@odata.nextLink"])
     assert failed.status_code == 500 and failed.json()["code"] == 500.1
     # Retrying the same link resumes where the pull stopped: nothing lost, nothing doubled.
-    rows = list(first["value"])
-    page = client.get(first["@odata.nextLink"]).json()
-    rows += page["value"]
-    while "@odata.nextLink" in page:
-        page = client.get(page["@odata.nextLink"]).json()
-        rows += page["value"]
-    assert [r["__id"] for r in rows] == ids[::-1]
+    rest, _pages = follow(client, client.get(first["@odata.nextLink"]).json())
+    assert [r["__id"] for r in first["value"] + rest] == ids[::-1]
     sim.fail_odata_page(1)
     with pytest.raises(PyODKError):  # over HTTP pyodk does not retry (its retrying adapter is https-only)
         client.submissions.get_table(form_id=FORM)
