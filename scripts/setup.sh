@@ -24,6 +24,8 @@ if [ "$(cat "$VENV/.g2p-stamp" 2>/dev/null)" != "$stamp" ]; then
     # OCA addons are published as wheels that depend on the 'odoo' distribution, which is not on
     # PyPI: install them without dependencies (theirs are in requirements.txt).
     "$VENV/bin/pip" install --quiet --no-deps "odoo-addon-queue_job==$QUEUE_JOB_VERSION"
+    # Pins whose own requirements conflict with ours ("# no-deps: pkg==x" in requirements.txt).
+    sed -n 's/^# no-deps: *//p' "$REPO_ROOT/requirements.txt" | xargs -r "$VENV/bin/pip" install --quiet --no-deps
     echo "$stamp" > "$VENV/.g2p-stamp"
 fi
 # Make `import odoo` work for pytest-odoo and scripts, pointing at the Odoo found above.
