@@ -201,6 +201,11 @@ class G2PInsuranceClaim(models.Model):
         _check_protected_write(self, vals, CLAIM_SYSTEM_FIELDS, CLAIM_DRAFT_FIELDS)
         return super().write(vals)
 
+    @api.depends("name")
+    def _compute_display_name(self):
+        for claim in self:
+            claim.display_name = claim.name if claim.name and claim.name != "/" else _("New Claim")
+
     @api.depends(
         "policy_id.product_id.category_rule_ids",
         "category_id",
