@@ -26,6 +26,10 @@
     "demo": [
         "demo/g2p_insurance_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["g2p_insurance_accounting/static/src/**/*"],
+        "web.assets_tests": ["g2p_insurance_accounting/static/tests/tours/*.js"],
+    },
     "post_init_hook": "_post_init_hook",
     "installable": True,
 }

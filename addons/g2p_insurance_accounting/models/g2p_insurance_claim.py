@@ -2,10 +2,11 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_amount
 from odoo.tools.translate import LazyTranslate
 
 from .g2p_insurance_policy import CLAIMS_GROUP, FINANCE_GROUP, _check_protected_write
+from odoo.addons.g2p_registry.tools.notify import notification
 
 _lt = LazyTranslate(__name__)
 
@@ -73,7 +74,7 @@ class G2PInsuranceClaim(models.Model):
         required=True,
         index=True,
         tracking=True,
-        domain="[('is_company', '=', True)]",
+        domain="[('is_company', '=', True), ('is_registrant', '=', False), ('is_psp', '=', False)]",
         help="The hospital or clinic that claims the payment.",
     )
     provider_reference = fields.Char(
@@ -88,11 +89,23 @@ class G2PInsuranceClaim(models.Model):
         required=True, tracking=True, help="Amount the provider claims from the cover."
     )
     member_paid_at_provider = fields.Monetary(
-        help="Excess the member already paid directly at the provider (not claimed; no entry)."
+        string="Paid by the Member at the Provider",
+        help="What the member already paid the provider directly, outside the claim: for the record "
+        "only (no entry).",
     )
-    approved_amount = fields.Monetary(readonly=True, copy=False, tracking=True)
+    approved_amount = fields.Monetary(
+        string="Covered",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="What the cover pays the provider, set when the claim is approved.",
+    )
     excess_amount = fields.Monetary(
-        readonly=True, copy=False, tracking=True, help="Claimed minus approved: charged to the family."
+        string="Excess (Family Pays)",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Claimed minus covered: charged to the family.",
     )
     excess_collected = fields.Boolean(readonly=True, copy=False, tracking=True)
     state = fields.Selection(
@@ -104,6 +117,42 @@ class G2PInsuranceClaim(models.Model):
     approval_move_id = fields.Many2one("account.move", readonly=True, copy=False)
     excess_move_id = fields.Many2one("account.move", readonly=True, copy=False)
     payment_move_id = fields.Many2one("account.move", readonly=True, copy=False)
+    # What the cover's terms say about this claim, shown on the form before and after adjudication.
+    category_rule_id = fields.Many2one(
+        "g2p.insurance.product.category", compute="_compute_cover_terms", string="Benefit Rule"
+    )
+    category_excluded = fields.Boolean(related="category_rule_id.excluded", string="Excluded")
+    cap_period = fields.Monetary(related="category_rule_id.cap_period")
+    cap_instance = fields.Monetary(related="category_rule_id.cap_instance", string="Cap per Claim")
+    waiting_days = fields.Integer(related="category_rule_id.waiting_days")
+    category_left = fields.Char(
+        compute="_compute_cover_terms",
+        string="Left in the Category",
+        help="What the cover can still pay in this category this period (its cap per period minus "
+        "the claims approved so far).",
+    )
+    limit_left = fields.Monetary(
+        compute="_compute_cover_terms",
+        string="Cover Limit Left",
+        help="The cover's total limit minus the claims approved so far (for the member when the "
+        "limits are per member).",
+    )
+    expected_amount = fields.Monetary(
+        compute="_compute_expected",
+        string="Covered (Expected)",
+        help="What approving the claim would let the cover pay today: the claimed amount within "
+        "the cap per claim, what is left in the category and the cover limit left.",
+    )
+    expected_excess = fields.Monetary(
+        compute="_compute_expected",
+        string="Excess (Expected)",
+        help="Claimed minus the expected covered amount: what the family would pay.",
+    )
+    expected_refusal = fields.Char(
+        compute="_compute_expected",
+        string="Not Covered Because",
+        help="Why the cover would pay nothing: the claim is rejected when received or approved.",
+    )
     received_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     adjudicated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     paid_by_id = fields.Many2one("res.users", readonly=True, copy=False)
@@ -151,6 +200,73 @@ class G2PInsuranceClaim(models.Model):
     def write(self, vals):
         _check_protected_write(self, vals, CLAIM_SYSTEM_FIELDS, CLAIM_DRAFT_FIELDS)
         return super().write(vals)
+
+    @api.depends("name")
+    def _compute_display_name(self):
+        for claim in self:
+            claim.display_name = claim.name if claim.name and claim.name != "/" else _("New Claim")
+
+    @api.depends(
+        "policy_id.product_id.category_rule_ids",
+        "category_id",
+        "member_id",
+        "policy_id.claim_ids.state",
+        "policy_id.claim_ids.approved_amount",
+    )
+    def _compute_cover_terms(self):
+        for claim in self:
+            policy = claim.policy_id
+            rule = policy.product_id._rule_for(claim.category_id) if policy.product_id else False
+            claim.category_rule_id = rule
+            if not policy.product_id:
+                claim.limit_left = 0.0
+                claim.category_left = False
+                continue
+            member = claim.member_id if policy.product_id.limit_type == "member" else None
+            claim.limit_left = policy._remaining_total(member)
+            if not claim.category_id:
+                claim.category_left = False
+            elif not rule:
+                claim.category_left = _("Not covered")
+            elif rule.excluded:
+                claim.category_left = _("Excluded")
+            else:
+                left = policy._remaining_category(claim.category_id, member)
+                claim.category_left = (
+                    _("No cap") if left is None else format_amount(self.env, left, claim.currency_id)
+                )
+
+    @api.depends(
+        "state",
+        "policy_id",
+        "member_id",
+        "category_id",
+        "date_service",
+        "claimed_amount",
+        "policy_id.claim_ids.state",
+        "policy_id.claim_ids.approved_amount",
+    )
+    def _compute_expected(self):
+        for claim in self:
+            claim.expected_amount = claim.expected_excess = 0.0
+            claim.expected_refusal = False
+            ready = claim.policy_id and claim.member_id and claim.category_id and claim.date_service
+            rounding = claim.currency_id.rounding or 0.01
+            if (
+                claim.state not in ("draft", "received")
+                or not ready
+                or float_compare(claim.claimed_amount, 0.0, precision_rounding=rounding) <= 0
+            ):
+                continue
+            approved, reason = claim._adjudicate()
+            claim.expected_amount = approved
+            claim.expected_excess = claim.currency_id.round(claim.claimed_amount - approved)
+            claim.expected_refusal = reason
+
+    @api.onchange("policy_id")
+    def _onchange_policy_id(self):
+        if self.member_id and self.member_id not in self.policy_id.member_ids:
+            self.member_id = False
 
     @api.constrains("claimed_amount", "member_paid_at_provider")
     def _check_amounts(self):
@@ -261,10 +377,35 @@ class G2PInsuranceClaim(models.Model):
 
     # ------------------------------------------------------------------ actions
 
+    def _amount(self, amount):
+        return format_amount(self.env, amount, self.currency_id)
+
+    def _rejected_notification(self):
+        return notification(
+            _("Claim rejected"),
+            _(
+                "Claim %(claim)s is rejected: %(reason)s The holder is notified.",
+                claim=self.name,
+                reason=self.rejection_reason,
+            ),
+            kind="warning",
+        )
+
     def action_receive(self):
         """The Receive button: received on the claim's date of receipt."""
         self._receive()
-        return True
+        if self.state == "rejected":
+            return self._rejected_notification()
+        return notification(
+            _("Claim received"),
+            _(
+                "Claim %(claim)s is received: %(amount)s claimed by %(provider)s is posted to the "
+                "ledger. Approve it to let the cover pay.",
+                claim=self.name,
+                amount=self._amount(self.claimed_amount),
+                provider=self.provider_id.name,
+            ),
+        )
 
     def _receive(self, date=None):
         """Register the claim: Dr family shared account / Cr provider payable for the claimed amount.
@@ -303,9 +444,24 @@ class G2PInsuranceClaim(models.Model):
         return move
 
     def action_approve(self):
-        """The Adjudicate button: adjudicated today."""
+        """The Approve button: adjudicated today."""
         self._approve()
-        return True
+        if self.state == "rejected":
+            return self._rejected_notification()
+        if self.currency_id.is_zero(self.excess_amount):
+            excess = _("no excess for the family")
+        else:
+            excess = _("excess of %(excess)s charged to the family", excess=self._amount(self.excess_amount))
+        return notification(
+            _("Claim approved"),
+            _(
+                "Claim %(claim)s is approved: the cover pays %(approved)s to %(provider)s; %(excess)s.",
+                claim=self.name,
+                approved=self._amount(self.approved_amount),
+                provider=self.provider_id.name,
+                excess=excess,
+            ),
+        )
 
     def _approve(self, date=None):
         """Adjudicate: Dr medical claims expense / Cr family shared account for the approved amount;
@@ -399,7 +555,15 @@ class G2PInsuranceClaim(models.Model):
     def action_collect_excess(self):
         """The Collect Excess button: collected today."""
         self._collect_excess()
-        return True
+        return notification(
+            _("Excess collected"),
+            _(
+                "Excess of %(amount)s collected from %(holder)s for claim %(claim)s.",
+                amount=self._amount(self.excess_amount),
+                holder=self.holder_id.name,
+                claim=self.name,
+            ),
+        )
 
     def _collect_excess(self, date=None):
         """Excess collected from the family: Dr bank / Cr family shared account."""
@@ -432,8 +596,16 @@ class G2PInsuranceClaim(models.Model):
 
     def action_pay_provider(self):
         """The Pay Provider button: paid today."""
-        self._pay_provider()
-        return True
+        move = self._pay_provider()
+        return notification(
+            _("Provider paid"),
+            _(
+                "%(amount)s paid to %(provider)s for claim %(claim)s.",
+                amount=self._amount(move.sudo().amount_total),
+                provider=self.provider_id.name,
+                claim=self.name,
+            ),
+        )
 
     def _pay_provider(self, date=None):
         """Pay the provider in full: Dr provider payable / Cr bank, reconciled."""

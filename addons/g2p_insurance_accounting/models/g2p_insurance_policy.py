@@ -1,10 +1,12 @@
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero, format_amount
+from odoo.tools import float_compare, float_is_zero, format_amount, format_date
 from odoo.tools.translate import LazyTranslate
+
+from odoo.addons.g2p_registry.tools.notify import notification
 
 _lt = LazyTranslate(__name__)
 
@@ -63,6 +65,8 @@ class G2PInsurancePolicy(models.Model):
     _order = "date_start desc, id desc"
     _g2p_state_label = _lt("Cover")
     _check_company_auto = True
+    # A claims officer finds the cover by its holder or a member as well as by its reference.
+    _rec_names_search = ["name", "holder_id.name", "member_ids.name"]
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/")
     company_id = fields.Many2one(
@@ -99,9 +103,15 @@ class G2PInsurancePolicy(models.Model):
     premium_partner_id = fields.Many2one(
         "res.partner", compute="_compute_premium_partner_id", string="Premium Invoiced To"
     )
-    date_start = fields.Date(required=True, tracking=True)
+    date_start = fields.Date(string="Covered From", required=True, tracking=True)
     date_end = fields.Date(
-        compute="_compute_date_end", store=True, readonly=False, precompute=True, required=True
+        string="Covered Until",
+        compute="_compute_date_end",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        help="Last day of the cover: the start plus the product's period, by default.",
     )
     state = fields.Selection(
         POLICY_STATES, default="draft", required=True, tracking=True, index=True, copy=False
@@ -138,6 +148,14 @@ class G2PInsurancePolicy(models.Model):
     _premium_positive = models.Constraint("CHECK (premium_amount >= 0)", "The premium cannot be negative.")
 
     # ------------------------------------------------------------------ computes
+
+    @api.depends("name", "holder_id.name")
+    def _compute_display_name(self):
+        for policy in self:
+            if policy.holder_id and policy.name and policy.name != "/":
+                policy.display_name = "%s · %s" % (policy.name, policy.holder_id.name)
+            else:
+                policy.display_name = policy.name or policy.holder_id.name
 
     @api.depends("payer_id", "holder_id")
     def _compute_premium_partner_id(self):
@@ -207,31 +225,49 @@ class G2PInsurancePolicy(models.Model):
             return None
         return max(self.currency_id.round(rule.cap_period - self._used_amount(category, member)), 0.0)
 
+    def _cap_label(self, amount):
+        """A cap as read by people: 0 means there is none."""
+        return _("No cap") if not amount else format_amount(self.env, amount, self.currency_id)
+
     def _limit_summary_html(self):
         self.ensure_one()
         members = self.member_ids if self.product_id.limit_type == "member" else [None]
+        row = Markup("<tr>%s</tr>")
+        cell = Markup("<td>%s</td>")
         rows = []
         for member in members:
-            who = escape(member.name) if member else escape(_("Family"))
+            who = member.name if member else _("Family")
             total = format_amount(self.env, self._remaining_total(member), self.currency_id)
-            rows.append(Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (who, _("Total"), total))
+            limit = format_amount(self.env, self.product_id.total_limit, self.currency_id)
+            rows.append(row % Markup("").join(cell % v for v in (who, _("Total"), limit, "—", "—", total)))
             for rule in self.product_id.category_rule_ids:
                 if rule.excluded:
-                    left = _("excluded")
+                    values = (_("Excluded"), _("Excluded"), "—", _("Excluded"))
                 else:
                     remaining = self._remaining_category(rule.category_id, member)
                     left = (
-                        _("no cap")
+                        _("No cap")
                         if remaining is None
                         else format_amount(self.env, remaining, self.currency_id)
                     )
-                rows.append(
-                    Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (who, rule.category_id.name, left)
-                )
-        header = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
-            _("Member"),
-            _("Category"),
-            _("Left"),
+                    waiting = _("%s days", rule.waiting_days) if rule.waiting_days else "—"
+                    values = (
+                        self._cap_label(rule.cap_period),
+                        self._cap_label(rule.cap_instance),
+                        waiting,
+                        left,
+                    )
+                rows.append(row % Markup("").join(cell % v for v in (who, rule.category_id.name, *values)))
+        header = row % Markup("").join(
+            Markup("<th>%s</th>") % label
+            for label in (
+                _("Member"),
+                _("Category"),
+                _("Cap per Period"),
+                _("Cap per Claim"),
+                _("Waiting Period"),
+                _("Left this Period"),
+            )
         )
         return Markup('<table class="table table-sm">%s%s</table>') % (header, Markup("").join(rows))
 
@@ -394,7 +430,34 @@ class G2PInsurancePolicy(models.Model):
                 policy._notify(
                     "g2p_insurance_accounting.mail_template_premium_due", policy.premium_partner_id
                 )
-        return True
+        if not todo:
+            return notification(_("Nothing to activate"), _("The cover is already active."), kind="info")
+        if len(todo) == 1:
+            message = _(
+                "Cover %(cover)s is active from %(start)s to %(end)s; premium of %(premium)s invoiced to "
+                "%(payer)s.",
+                cover=todo.name,
+                start=format_date(self.env, todo.date_start),
+                end=format_date(self.env, todo.date_end),
+                premium=format_amount(self.env, todo.premium_amount, todo.currency_id),
+                payer=todo.premium_partner_id.name,
+            )
+        else:
+            message = _("%s covers activated; their premiums are invoiced.", len(todo))
+        return notification(_("Cover activated"), message)
+
+    def action_new_claim(self):
+        """The New Claim button of a cover: a claim form with the cover filled in."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("New Claim"),
+            "res_model": "g2p.insurance.claim",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {"default_policy_id": self.id},
+        }
 
     def action_open_premium_payment_wizard(self):
         self._check_finance()
@@ -520,7 +583,15 @@ class G2PInsurancePolicy(models.Model):
     def action_pay_refund(self):
         """The Pay Refund button: the refund is paid today."""
         self._pay_refund()
-        return True
+        return notification(
+            _("Refund paid"),
+            _(
+                "Refund of %(amount)s paid to %(payer)s for cover %(cover)s.",
+                amount=format_amount(self.env, self.refund_amount, self.currency_id),
+                payer=self.premium_partner_id.name,
+                cover=self.name,
+            ),
+        )
 
     def _pay_refund(self, date=None):
         """Refund paid out: Dr premium refundable / Cr bank, reconciled."""

@@ -13,10 +13,13 @@ class G2PInsuranceProductCategory(models.Model):
     category_id = fields.Many2one("g2p.insurance.category", required=True, ondelete="restrict")
     excluded = fields.Boolean(help="Claims in an excluded category are rejected (nothing is paid).")
     cap_period = fields.Monetary(
-        string="Cap per Period", help="Most the cover pays in this category per cover period (0: no cap)."
+        string="Cap per Period",
+        help="Most the cover pays in this category per cover period. Leave empty for no cap (the "
+        "cover's total limit still applies).",
     )
     cap_instance = fields.Monetary(
-        string="Cap per Instance", help="Most the cover pays for one claim in this category (0: no cap)."
+        string="Cap per Claim",
+        help="Most the cover pays for one claim in this category. Leave empty for no cap.",
     )
     waiting_days = fields.Integer(
         string="Waiting Period (days)",

@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo.tests import TransactionCase, new_test_user
 
 
@@ -29,3 +31,21 @@ class TestInsuranceSecurity(TransactionCase):
         )
         self.assertFalse(officer.has_group("account.group_account_invoice"))
         self.assertFalse(officer.has_group("g2p_insurance_accounting.group_g2p_insurance_finance"))
+
+    def test_claim_form_offers_to_create_hospitals_only_to_contact_managers(self):
+        """A pure claims officer picks the provider (no Create / Create and edit in the dropdown);
+        one who also manages contacts can create it there, as a company."""
+        officer = new_test_user(
+            self.env, "claims_v", groups="g2p_insurance_accounting.group_g2p_claims_officer"
+        )
+        manager = new_test_user(
+            self.env,
+            "claims_v2",
+            groups="base.group_partner_manager,g2p_insurance_accounting.group_g2p_claims_officer",
+        )
+        Claim = self.env["g2p.insurance.claim"]
+        for user, can_create in ((officer, "False"), (manager, "True")):
+            arch = Claim.with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            provider = etree.fromstring(arch).xpath("//field[@name='provider_id']")[0]
+            self.assertEqual(provider.get("can_create"), can_create, user.login)
+            self.assertIn("default_is_company", provider.get("context"))

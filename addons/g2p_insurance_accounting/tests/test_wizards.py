@@ -50,14 +50,15 @@ class TestWizards(InsuranceCase):
         self.assertIn("to refund", action["params"]["message"])
         self.assertEqual((policy.state, policy.cancel_date), ("cancelled", date(2020, 7, 1)))
         self.assertTrue(policy.refund_amount)
-        self.assertTrue(policy.with_user(self.finance).action_pay_refund())
+        action = policy.with_user(self.finance).action_pay_refund()
+        self.assertIn("Refund of", action["params"]["message"])
         self.assertTrue(policy.refund_paid)
         self.assertEqual(policy.refund_payment_move_id.sudo().date, fields.Date.context_today(policy))
 
     def test_reject_wizard(self):
         policy = self._policy()
         claim = self._claim(policy, self.gertrude, "WIZ", self.brian, self.inpatient, 1_000)
-        self.assertTrue(claim.action_receive())
+        self.assertEqual(claim.action_receive()["params"]["title"], "Claim received")
         self.assertEqual(claim.state, "received")
         claim.write({"rejection_reason": "Invoice not signed"})
         wizard_form = self._wizard_form(claim.action_open_reject_wizard, self.officer)
@@ -73,15 +74,41 @@ class TestWizards(InsuranceCase):
         with self.assertRaises(AccessError):
             policy.with_user(self.officer).action_open_cancel_wizard()
 
+    def _message(self, action, title, kind="success"):
+        """The notification a button returns: its title, its kind, and a reload after it."""
+        self.assertEqual(action["tag"], "display_notification")
+        params = action["params"]
+        self.assertEqual((params["title"], params["type"]), (title, kind))
+        self.assertEqual(params["next"]["tag"], "soft_reload")
+        return params["message"]
+
     def test_buttons_without_arguments(self):
-        policy = self._policy()
+        """Each button says what it did, with the amounts."""
+        policy = self._policy(activate=False, pay=False)
+        message = self._message(policy.action_activate(), "Cover activated")
+        self.assertIn("premium of $\xa030,000.00 invoiced to Kinoti Family", message)
+        self.assertEqual(self._message(policy.action_activate(), "Nothing to activate", "info"),
+                         "The cover is already active.")  # fmt: skip
+        policy._register_premium_payment(date=date(2020, 1, 10))
         claim = self._claim(policy, self.gertrude, "BTN", self.brian, self.maternity, 150_000)
-        self.assertTrue(claim.action_receive())
-        self.assertTrue(claim.action_approve())
+        message = self._message(claim.action_receive(), "Claim received")
+        self.assertIn("$\xa0150,000.00 claimed by Gertrude Children's Hospital", message)
+        message = self._message(claim.action_approve(), "Claim approved")
+        self.assertIn("the cover pays $\xa0100,000.00", message)
+        self.assertIn("excess of $\xa050,000.00 charged to the family", message)
         self.assertEqual(claim.state, "approved")
         self.assertEqual(claim.date_adjudicated, fields.Date.context_today(claim))
-        self.assertTrue(claim.excess_amount)
-        self.assertTrue(claim.with_user(self.finance).action_collect_excess())
+        self.assertEqual(claim.excess_amount, 50_000)
+        message = self._message(claim.with_user(self.finance).action_collect_excess(), "Excess collected")
+        self.assertIn("$\xa050,000.00 collected from Kinoti Family", message)
         self.assertTrue(claim.excess_collected)
-        self.assertTrue(claim.with_user(self.finance).action_pay_provider())
+        message = self._message(claim.with_user(self.finance).action_pay_provider(), "Provider paid")
+        self.assertIn("$\xa0150,000.00 paid to Gertrude Children's Hospital", message)
         self.assertEqual((claim.state, claim.date_paid), ("paid", fields.Date.context_today(claim)))
+
+    def test_buttons_say_when_a_claim_is_rejected(self):
+        policy = self._policy()
+        dental = self._claim(policy, self.dentist, "DENT", self.mary, self.dental, 2_000)
+        message = self._message(dental.action_receive(), "Claim rejected", "warning")
+        self.assertIn("Dental is excluded from Family Cover.", message)
+        self.assertEqual(dental.state, "rejected")

@@ -1,3 +1,6 @@
+from contextlib import contextmanager
+from unittest.mock import patch
+
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
 
@@ -12,6 +15,11 @@ def perform_trapped_jobs(trap, cr):
     for job in trap.enqueued_jobs:
         job.recordset = job.recordset.with_env(job.env(cr=cr))
     trap.perform_enqueued_jobs()
+
+
+def _fake_build(connector, batch):
+    """The base connector builds no payload: a placeholder lets its batches be created."""
+    batch.payload = "test"
 
 
 class PaymentHubCase(PayrollCase):
@@ -33,3 +41,24 @@ class PaymentHubCase(PayrollCase):
         payroll = self._payroll(cycle)
         self._approve(payroll)
         return payroll
+
+    @classmethod
+    def _base_connectors(cls, batch_max_rows):
+        """A mobile-money and a bank connector of the base type, in test mode; the mobile one
+        splits batches at ``batch_max_rows`` payments."""
+        Connector = cls.env["g2p.payment.connector"]
+        cls.mobile_connector = Connector.create(
+            {"name": "Mobile", "psp_id": cls.mobile_psp.id, "state": "test", "batch_max_rows": batch_max_rows}
+        )
+        cls.bank_connector = Connector.create({"name": "Bank", "psp_id": cls.bank_psp.id, "state": "test"})
+
+    @contextmanager
+    def _fake_payloads(self):
+        """Within: base connectors build a placeholder payload instead of refusing to build one."""
+        with patch.object(type(self.env["g2p.payment.connector"]), "_build_batch", _fake_build):
+            yield
+
+    def _create_batches(self, payroll):
+        """The finance officer's Create Payment Batches on ``payroll``; returns the button's action."""
+        with self._fake_payloads():
+            return payroll.with_user(self.finance).action_create_batches()

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -7,24 +6,15 @@ from odoo.exceptions import UserError
 from .common import PaymentHubCase
 
 
-def _fake_build(connector, batch):
-    batch.payload = "test"
-
-
 class TestPaymentBatches(PaymentHubCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Connector = cls.env["g2p.payment.connector"]
-        cls.mobile_connector = Connector.create(
-            {"name": "Mobile", "psp_id": cls.mobile_psp.id, "state": "test", "batch_max_rows": 4}
-        )
-        cls.bank_connector = Connector.create({"name": "Bank", "psp_id": cls.bank_psp.id, "state": "test"})
+        cls._base_connectors(batch_max_rows=4)
 
     def test_create_batches_split_per_psp_and_limit(self):
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         batches = payroll.batch_ids
         mobile = batches.filtered(lambda b: b.connector_id == self.mobile_connector)
         self.assertEqual(sorted(mobile.mapped("total_count")), [1, 4, 4])
@@ -47,8 +37,7 @@ class TestPaymentBatches(PaymentHubCase):
 
     def test_transitions(self):
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         batch = payroll.batch_ids[0]
         batch._set_queued()  # repeat: no-op
         with self.assertRaises(UserError):
@@ -57,14 +46,13 @@ class TestPaymentBatches(PaymentHubCase):
         self.assertEqual(set(batch.attempt_ids.mapped("state")), {"cancelled"})
         self.assertEqual(batch.total_count, 0)
         # The lines are free again: a new batch takes them with new attempts.
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
+        with self._fake_payloads():
             new = payroll._create_payment_batches()
         self.assertEqual(new.attempt_ids.payroll_line_id, batch.attempt_ids.payroll_line_id)
 
     def test_disabled_connector_sends_nothing(self):
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         self.mobile_connector.state = "disabled"
         batches = payroll.batch_ids.filtered(lambda b: b.connector_id == self.mobile_connector)
         self.assertFalse(batches._send_batches())
@@ -73,8 +61,7 @@ class TestPaymentBatches(PaymentHubCase):
 
     def test_repeated_and_illegal_transitions(self):
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         batch = payroll.batch_ids[0]
         Attempt = self.env["g2p.payment.attempt"]
         self.assertEqual(
@@ -97,8 +84,7 @@ class TestPaymentBatches(PaymentHubCase):
 
     def test_results_apply_once_and_errors_are_logged_on_their_batch(self):
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         batch = payroll.batch_ids.filtered(lambda b: b.total_count == 4)[0]
         batch._set_sending()
         batch._set_sent("EXT-1")
@@ -130,8 +116,7 @@ class TestPaymentBatches(PaymentHubCase):
         or in a locked period (learnt after closing) must not hold the outcome back or date it
         implausibly: it is paid today. An open date since sending is kept."""
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         batch = payroll.batch_ids.filtered(lambda b: b.total_count >= 4)[0]
         batch._set_sending()
         batch._set_sent("PHEE-2")
@@ -159,8 +144,7 @@ class TestPaymentBatches(PaymentHubCase):
 
     def test_payment_in_a_batch_cannot_be_cancelled(self):
         payroll = self._approved_payroll()
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            payroll.with_user(self.finance).action_create_batches()
+        self._create_batches(payroll)
         batch = payroll.batch_ids[0]
         line = batch.attempt_ids[0].payroll_line_id
         with self.assertRaisesRegex(UserError, "cancel the batch first"):

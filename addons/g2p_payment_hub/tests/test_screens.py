@@ -10,25 +10,16 @@ from ..exceptions import G2pTransportError
 from .common import PaymentHubCase
 
 
-def _fake_build(connector, batch):
-    batch.payload = "test"
-
-
 class TestBatchScreens(PaymentHubCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Connector = cls.env["g2p.payment.connector"]
-        cls.mobile_connector = Connector.create(
-            {"name": "Mobile", "psp_id": cls.mobile_psp.id, "state": "test", "batch_max_rows": 5}
-        )
-        cls.bank_connector = Connector.create({"name": "Bank", "psp_id": cls.bank_psp.id, "state": "test"})
+        cls._base_connectors(batch_max_rows=5)
 
     def _batched(self):
         payroll = self._approved_payroll()
         self.assertEqual(payroll.unbatched_count, 12)
-        with patch.object(type(self.mobile_connector), "_build_batch", _fake_build):
-            action = payroll.with_user(self.finance).action_create_batches()
+        action = self._create_batches(payroll)
         return payroll, action
 
     def test_create_batches_notifies_and_opens_them(self):
