@@ -174,8 +174,11 @@ registry.category("web_tour.tours").add("g2p_finance_tour", {
         // ---------------------------------------------------------------- finance dashboard
         ...menu("g2p_payroll.menu_g2p_reporting"),
         menuItem("g2p_payroll.menu_g2p_reporting_finance"),
-        { trigger: ".o_list_view .o_group_header:contains(Funds received)" },
-        { trigger: `.o_data_row:contains(${PROGRAM})` },
-        { trigger: ".o_list_view .o_group_header:contains(PSP clearing)" },
+        {
+            content: "the figures read from the money in to what was paid",
+            trigger: ".o_list_view tbody > .o_group_header:first-child:contains(Funds received)",
+        },
+        { trigger: ".o_list_view .o_group_header:contains(Funds left) ~ .o_group_header:contains(PSP clearing)" },
+        { trigger: `.o_data_row:contains(${PROGRAM}) button[name=action_open_items]` },
     ],
 });
