@@ -3,12 +3,13 @@ from odoo.tools import SQL
 
 from .g2p_payroll_line import LINE_STATES
 
+# In the order the dashboard shows them: the money in, what payrolls owe, where it is, what was paid.
 FIGURE_KINDS = [
-    ("payable", "Open beneficiary payables"),
-    ("clearing", "PSP clearing balance"),
     ("funds_received", "Funds received"),
     ("funds_committed", "Funds committed"),
     ("funds_left", "Funds left"),
+    ("payable", "Open beneficiary payables"),
+    ("clearing", "PSP clearing balance"),
     ("reconciliation", "Payments by state"),
 ]
 # Entries that move a program's commitment: approvals add to it, failures and cancellations
@@ -24,7 +25,7 @@ class G2pFinanceFigure(models.Model):
     _name = "g2p.finance.figure"
     _description = "Finance Dashboard Figure"
     _auto = False
-    _order = "kind, program_id, psp_id, payroll_id, line_state"
+    _order = "kind_sequence, program_id, psp_id, payroll_id, line_state"
     _rec_name = "kind"
     _depends = {
         "account.move.line": [
@@ -45,6 +46,8 @@ class G2pFinanceFigure(models.Model):
     }
 
     kind = fields.Selection(FIGURE_KINDS, string="Figure", readonly=True)
+    # Groups by figure are ordered by their raw value unless ordered by this (the list's default order).
+    kind_sequence = fields.Integer(readonly=True, aggregator="min")
     program_id = fields.Many2one("g2p.program", readonly=True)
     psp_id = fields.Many2one("res.partner", string="PSP", readonly=True)
     payroll_id = fields.Many2one("g2p.payroll", readonly=True)
@@ -115,10 +118,12 @@ class G2pFinanceFigure(models.Model):
                     GROUP BY pr.program_id, l.payroll_id, l.state, l.company_id)
             SELECT row_number() OVER (ORDER BY f.kind, f.program_id, f.psp_id, f.payroll_id, f.line_state,
                                                f.company_id) AS id,
-                   f.kind, f.program_id, f.psp_id, f.payroll_id, f.line_state, f.company_id,
+                   f.kind, array_position(%(kinds)s::varchar[], f.kind::varchar) AS kind_sequence,
+                   f.program_id, f.psp_id, f.payroll_id, f.line_state, f.company_id,
                    c.currency_id, f.amount, f.n AS item_count
               FROM figures f JOIN res_company c ON c.id = f.company_id""",
             events=COMMITMENT_EVENTS,
+            kinds=[kind for kind, _label in FIGURE_KINDS],
         )
 
     # ------------------------------------------------------------------ the items behind a figure

@@ -6,6 +6,7 @@ import io
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_amount
 
 from odoo.addons.g2p_registry.tools.notify import notification
 
@@ -225,6 +226,18 @@ class G2pPayrollReconciliation(models.Model):
             )
         self.env["g2p.payroll.reconciliation.row"].create(vals)
 
+    def _row_amounts(self, results):
+        """(paid, failed) totals of the rows with one of ``results``, formatted in the payments' currency."""
+        self.ensure_one()
+        rows = self.row_ids.filtered(
+            lambda row: row.result in results and row.line_id and row.status in ("paid", "failed")
+        )
+        currency = self.payroll_id.currency_id or rows.line_id.currency_id[:1] or self.company_id.currency_id
+        totals = {"paid": 0.0, "failed": 0.0}
+        for row in rows:
+            totals[row.status] += row.line_id.amount
+        return tuple(format_amount(self.env, totals[status], currency) for status in ("paid", "failed"))
+
     def action_check(self):
         """Dry run: per-row errors, nothing applied."""
         for rec in self:
@@ -260,14 +273,18 @@ class G2pPayrollReconciliation(models.Model):
                     )
                 )
             else:
+                paid_amount, failed_amount = rec._row_amounts(("ok",))
                 messages.append(
                     _(
                         "%(rows)s rows read: %(paid)s payments to mark paid, %(failed)s failed, "
-                        "%(skipped)s already applied. Click Apply to record them.",
+                        "%(skipped)s already applied (%(paid_amount)s paid, %(failed_amount)s failed). "
+                        "Nothing is recorded yet: click Apply to record them.",
                         rows=rec.row_count,
                         paid=rec.paid_count,
                         failed=rec.failed_count,
                         skipped=rec.skipped_count,
+                        paid_amount=paid_amount,
+                        failed_amount=failed_amount,
                     )
                 )
         errors = any(self.mapped("error_count"))
@@ -308,16 +325,18 @@ class G2pPayrollReconciliation(models.Model):
                     skipped=summary["skipped"],
                 )
             )
-        return notification(
-            _("Report applied"),
-            "\n".join(
+        messages = []
+        for rec in self:
+            paid_amount, failed_amount = rec._row_amounts(("applied",))
+            messages.append(
                 _(
-                    "%(paid)s payments marked paid, %(failed)s failed, %(skipped)s already applied; "
-                    "their journal entries are posted.",
+                    "%(paid)s payments marked paid, %(failed)s failed, %(skipped)s already applied "
+                    "(%(paid_amount)s paid, %(failed_amount)s failed); their journal entries are posted.",
                     paid=rec.paid_count,
                     failed=rec.failed_count,
                     skipped=rec.skipped_count,
+                    paid_amount=paid_amount,
+                    failed_amount=failed_amount,
                 )
-                for rec in self
-            ),
-        )
+            )
+        return notification(_("Report applied"), "\n".join(messages))

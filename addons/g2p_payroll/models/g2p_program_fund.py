@@ -18,10 +18,26 @@ class G2pProgramFund(models.Model):
     _check_company_auto = True
 
     name = fields.Char(string="Reference", required=True, copy=False, default=lambda self: _("New"))
-    program_id = fields.Many2one("g2p.program", required=True, index=True, check_company=True, tracking=True)
+    # No check_company here: the receipt's company *is* the program's (related below), so Odoo's
+    # company domain would offer only programs without a company while the receipt is new. The
+    # multi-company record rule on programs already limits the choice to the user's companies.
+    program_id = fields.Many2one(
+        "g2p.program",
+        required=True,
+        index=True,
+        tracking=True,
+        domain=[("state", "!=", "ended")],
+        help="The program the money is for; only posted receipts count as its available funds.",
+    )
     company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="program_id.currency_id", store=True)
     amount = fields.Monetary(required=True, tracking=True)
+    program_funds_available = fields.Monetary(
+        related="program_id.funds_available",
+        string="Program's Available Funds",
+        help="Posted receipts of the program minus what its approved payrolls commit; a draft receipt "
+        "counts once posted.",
+    )
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     source_partner_id = fields.Many2one(
         "res.partner", string="Received From", tracking=True, help="Treasury, donor or funder."
