@@ -116,8 +116,11 @@ class G2pFinanceFigure(models.Model):
                           sum(l.amount), count(*)
                      FROM g2p_payroll_line l JOIN g2p_payroll pr ON pr.id = l.payroll_id
                     GROUP BY pr.program_id, l.payroll_id, l.state, l.company_id)
-            SELECT row_number() OVER (ORDER BY f.kind, f.program_id, f.psp_id, f.payroll_id, f.line_state,
-                                               f.company_id) AS id,
+            -- An id from the figure's key, not its rank: a row keeps its id when other figures come
+            -- or go (a list open in the browser still opens the right items). 52 bits: exact in JS.
+            SELECT (hashtextextended(concat_ws('|', f.kind, f.program_id, f.psp_id, f.payroll_id,
+                                               f.line_state, f.company_id), 0)
+                    & 4503599627370495) + 1 AS id,
                    f.kind, array_position(%(kinds)s::varchar[], f.kind::varchar) AS kind_sequence,
                    f.program_id, f.psp_id, f.payroll_id, f.line_state, f.company_id,
                    c.currency_id, f.amount, f.n AS item_count

@@ -200,6 +200,26 @@ class TestDashboards(PayrollCase):
             self._items(paid), paid_lines.approval_move_line_id | paid_lines.settlement_move_line_id
         )
 
+    def test_finance_figures_keep_their_ids_when_others_appear(self):
+        """A finance officer's open list must still open the right items after a new fund arrives."""
+        self._scenario()
+
+        def keyed():
+            return {
+                (f.kind, f.program_id.id, f.psp_id.id, f.payroll_id.id, f.line_state): f.id
+                for f in self._figures()
+            }
+
+        before = keyed()
+        other = self._program(name="Later Grant", amount_per_member=10)
+        other.action_activate()
+        self._fund(500, program=other)
+        self.env["g2p.finance.figure"].invalidate_model()
+        after = keyed()
+        self.assertGreater(len(after), len(before), "the new program's funds are new figures")
+        self.assertEqual({key: after[key] for key in before}, before)
+        self.assertEqual(len(set(after.values())), len(after), "one id per figure")
+
     def test_finance_dashboard_is_for_finance(self):
         self._scenario()
         with self.assertRaises(AccessError):
