@@ -89,7 +89,8 @@ class G2pProgram(models.Model):
             }
             vals = {name: value.id for name, value in defaults.items() if not program[name]}
             if vals:
-                program.sudo().write(vals)
+                # Defaults filled in, not a change anyone made: no "None → …" tracking lines.
+                program.sudo().with_context(mail_notrack=True).write(vals)
 
     def _g2p_accounting(self):
         """The program's accounting settings, completed from company defaults; clear error if one

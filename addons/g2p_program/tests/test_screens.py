@@ -51,5 +51,5 @@ class TestProgramScreens(ProgramCase):
         self.with_child.sudo()._disable("Moved")
         params = program.action_verify_eligibility()["params"]
         self.assertEqual(params["type"], "warning")
-        self.assertIn("1 members no longer qualify", params["message"])
+        self.assertIn("1 member no longer qualifies and left the program", params["message"])
         self.assertIn("%s remain enrolled" % (enrolled - 1), params["message"])
