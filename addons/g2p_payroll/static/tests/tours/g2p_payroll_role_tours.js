@@ -35,7 +35,8 @@ registry.category("web_tour.tours").add("g2p_payroll_maker_tour", {
 // The payroll approver opens the submitted payroll, reads its totals by PSP, then approves it.
 registry.category("web_tour.tours").add("g2p_payroll_approver_tour", {
     steps: () => [
-        ...openG2pMenu("g2p_payroll.menu_g2p_payroll", "g2p_payroll.menu_g2p_payroll_payrolls"),
+        ...openG2pMenu("g2p_payroll.menu_g2p_payroll", "g2p_payroll.menu_g2p_payroll_to_approve"),
+        { trigger: ".o_searchview .o_facet_value:contains(To Approve)" },
         { trigger: ".o_list_view .o_data_row:contains(Cash Plus):contains(To Approve) td.o_data_cell", run: "click" },
         currentState("To Approve"),
         { trigger: ".o_notebook .nav-link:contains(Totals by PSP)", run: "click" },

@@ -21,6 +21,7 @@ registry.category("web_tour.tours").add("g2p_program_manager_tour", {
         ...openG2pMenu("g2p_program.menu_g2p_programs", "g2p_program.menu_g2p_program_list"),
         { trigger: ".o_kanban_record:contains(Tourville Grant)", run: "click" },
         currentState("Draft"),
+        { trigger: ".o_form_view .text-muted:contains(Not previewed yet)" },
         // Preview: the two approved Tourville households, in household columns; the draft one is not eligible.
         { trigger: ".o_form_view button[name=action_preview_eligibility]", run: "click" },
         { trigger: ".o_list_view .o_data_row:contains(Tourville Otieno)" },
