@@ -440,6 +440,31 @@ class G2pPayroll(models.Model):
             "info",
         )
 
+    def action_send_back(self):
+        """The checker refuses a submitted payroll: back to draft for its makers to fix. Approvers
+        do not see drafts, so the list of payrolls to approve opens next."""
+        if not self.env.su and not self.env.user.has_group(APPROVER_GROUP):
+            raise AccessError(_("Only payroll approvers send a payroll back."))
+        names = ", ".join(self.mapped("name"))  # read now: approvers do not see drafts
+        self.sudo()._g2p_transition(
+            "draft",
+            {"to_approve"},
+            {"submitted_by_id": False},
+            message=_("Sent back to draft by %s: not approved.", self.env.user.name),
+        )
+        return notification(
+            _("Sent back"),
+            _(
+                "%(payrolls)s sent back to its makers as a draft: say why in its chatter if you have "
+                "not done so.",
+                payrolls=names,
+            ),
+            "info",
+            next_action=self.env["ir.actions.act_window"]._for_xml_id(
+                "g2p_payroll.action_g2p_payroll_to_approve"
+            ),
+        )
+
     @api.depends_context("uid")
     @api.depends("state", "generated_by_id", "submitted_by_id")
     def _compute_can_approve(self):

@@ -43,6 +43,7 @@ registry.category("web_tour.tours").add("g2p_payroll_approver_tour", {
         { trigger: ".o_field_widget[name=psp_summary_ids] .o_data_row:contains(Wallet Co):contains(1,500.00)" },
         { trigger: ".o_field_widget[name=psp_summary_ids] .o_data_row:contains(Bank Co):contains(1,750.00)" },
         { trigger: ".o_field_widget[name=psp_summary_ids] tfoot:contains(3,250.00)" },
+        { trigger: ".o_form_view button[name=action_send_back]" },
         { trigger: ".o_form_view button[name=action_approve]", run: "click" },
         { trigger: ".modal-footer button.btn-primary", run: "click" },
         { trigger: ".o_notification:contains(Payroll approved):contains(2 payments)" },
