@@ -22,5 +22,8 @@
         # loaded after g2p_registry's demo (a dependency), which generates the households
         "demo/g2p_program_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["g2p_program/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

@@ -35,9 +35,12 @@ class G2pCycle(models.Model):
         self._ensure_payroll_allowed()
         payroll = self.env["g2p.payroll"].create({"cycle_id": self.id})
         payroll._generate_lines()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "g2p.payroll",
-            "res_id": payroll.id,
-            "view_mode": "form",
-        }
+        return payroll._notify_generated(
+            next_action={
+                "type": "ir.actions.act_window",
+                "res_model": "g2p.payroll",
+                "res_id": payroll.id,
+                "views": [(False, "form")],
+                "view_mode": "form",
+            }
+        )

@@ -182,8 +182,9 @@ class G2pPayroll(models.Model):
             payroll._generate_lines()
         return self._notify_generated()
 
-    def _notify_generated(self):
-        """What the generation produced, for the notification after the button."""
+    def _notify_generated(self, next_action=None):
+        """What the generation produced, for the notification after the button (then
+        ``next_action``, by default a reload)."""
         message = "\n".join(
             _(
                 "%(payroll)s: %(count)s payments, %(total)s in all.",
@@ -203,7 +204,7 @@ class G2pPayroll(models.Model):
             for payroll in self
         )
         kind = "warning" if any(self.mapped("skipped_count")) else "success"
-        return notification(_("Payments generated"), message, kind)
+        return notification(_("Payments generated"), message, kind, next_action=next_action)
 
     def _generate_lines(self):
         self.ensure_one()
@@ -430,7 +431,39 @@ class G2pPayroll(models.Model):
     def action_reset_draft(self):
         self._check_maker()
         self._g2p_transition("draft", {"to_approve"}, {"submitted_by_id": False})
-        return True
+        return notification(
+            _("Back to draft"),
+            _(
+                "%(payrolls)s is a draft again: generate its payments again if needed, then submit it.",
+                payrolls=", ".join(self.mapped("name")),
+            ),
+            "info",
+        )
+
+    def action_send_back(self):
+        """The checker refuses a submitted payroll: back to draft for its makers to fix. Approvers
+        do not see drafts, so the list of payrolls to approve opens next."""
+        if not self.env.su and not self.env.user.has_group(APPROVER_GROUP):
+            raise AccessError(_("Only payroll approvers send a payroll back."))
+        names = ", ".join(self.mapped("name"))  # read now: approvers do not see drafts
+        self.sudo()._g2p_transition(
+            "draft",
+            {"to_approve"},
+            {"submitted_by_id": False},
+            message=_("Sent back to draft by %s: not approved.", self.env.user.name),
+        )
+        return notification(
+            _("Sent back"),
+            _(
+                "%(payrolls)s sent back to its makers as a draft: say why in its chatter if you have "
+                "not done so.",
+                payrolls=names,
+            ),
+            "info",
+            next_action=self.env["ir.actions.act_window"]._for_xml_id(
+                "g2p_payroll.action_g2p_payroll_to_approve"
+            ),
+        )
 
     @api.depends_context("uid")
     @api.depends("state", "generated_by_id", "submitted_by_id")
@@ -840,7 +873,9 @@ class G2pPayroll(models.Model):
     def action_close(self):
         self._check_finance()
         self._g2p_transition("closed", {"reconciled"})
-        return True
+        return notification(
+            _("Payroll closed"), _("%(payrolls)s closed.", payrolls=", ".join(self.mapped("name"))), "info"
+        )
 
     def unlink(self):
         if any(payroll.state not in ("draft", "cancelled") or payroll.move_ids for payroll in self):

@@ -60,6 +60,7 @@ class G2pProgram(models.Model):
     )
     fund_ids = fields.One2many("g2p.program.fund", "program_id", string="Fund Receipts")
     payroll_ids = fields.One2many("g2p.payroll", "program_id", string="Payrolls")
+    payroll_count = fields.Integer(compute="_compute_payroll_count")
     funds_received = fields.Monetary(compute="_compute_funds", help="Posted fund receipts.")
     funds_committed = fields.Monetary(
         compute="_compute_funds", help="Approved payroll lines not failed or cancelled."
@@ -223,6 +224,13 @@ class G2pProgram(models.Model):
             "domain": [("program_id", "=", self.id)],
             "context": {"default_program_id": self.id},
         }
+
+    def _compute_payroll_count(self):
+        counts = dict(
+            self.env["g2p.payroll"]._read_group([("program_id", "in", self.ids)], ["program_id"], ["__count"])
+        )
+        for program in self:
+            program.payroll_count = counts.get(program, 0)
 
     def action_view_payrolls(self):
         self.ensure_one()

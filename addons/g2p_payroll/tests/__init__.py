@@ -8,3 +8,4 @@ from . import test_accounting
 from . import test_dashboard
 from . import test_dashboard_tour
 from . import test_screens
+from . import test_role_tours

@@ -51,6 +51,19 @@ class TestApproval(PayrollCase):
         self.assertEqual(payroll.state, "approved")
         self.assertEqual(set(payroll.line_ids.mapped("state")), {"approved"})
 
+    def test_approver_sends_back(self):
+        payroll = self._submitted()
+        with self.assertRefused(AccessError, "Only payroll approvers send a payroll back"):
+            payroll.with_user(self.manager).action_send_back()
+        action = payroll.with_user(self.approver).action_send_back()
+        self.assertEqual(payroll.state, "draft")
+        self.assertFalse(payroll.submitted_by_id)
+        self.assertFalse(payroll.move_ids)
+        self.assertIn("sent back to its makers", action["params"]["message"])
+        self.assertEqual(action["params"]["next"]["res_model"], "g2p.payroll")
+        self.assertIn(self.approver.name, payroll.message_ids[:1].body)
+        self.assertFalse(self.env["g2p.payroll"].with_user(self.approver).search([("id", "=", payroll.id)]))
+
     def test_approvers_do_not_see_drafts(self):
         payroll = self._payroll(self.cycle)
         Payroll = self.env["g2p.payroll"].with_user(self.approver)

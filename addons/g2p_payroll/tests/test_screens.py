@@ -178,3 +178,25 @@ class TestPspReportScreens(PayrollCase):
                 if n.endswith("_account_id")
             ]
         )
+
+    def test_accounting_defaults_are_not_logged_as_changes(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        journal = self.program.benefits_journal_id
+        self.assertTrue(journal)
+        self.program.benefits_journal_id = False
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        # Filled in again from the company's defaults (as on the next approval): no "None → …" line.
+        self.program._g2p_accounting()
+        self.assertEqual(self.program.benefits_journal_id, journal)
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        values = self.env["mail.tracking.value"].search(
+            [
+                ("mail_message_id", "in", self.program.message_ids.ids),
+                ("field_id.name", "=", "benefits_journal_id"),
+            ]
+        )
+        self.assertEqual(len(values), 1, "only the change a person made is tracked")
+        self.assertFalse(values.new_value_integer)

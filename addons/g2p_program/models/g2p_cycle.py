@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from odoo.addons.g2p_registry.tools.notify import notification
+
 CYCLE_STATES = [
     ("draft", "Draft"),
     ("to_approve", "To Approve"),
@@ -97,16 +99,30 @@ class G2pCycle(models.Model):
     def _check_program_manager(self):
         self.program_id._check_manager()
 
+    def _names(self):
+        return ", ".join(self.mapped("name"))
+
     def action_submit(self):
         self._check_program_manager()
         self.program_id._ensure_active(_("submitting a cycle"))
         self._g2p_transition("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
-        return True
+        return notification(
+            _("Submitted for approval"),
+            _(
+                "%(cycles)s sent for approval: another program manager (not you) must approve it "
+                "before a payroll can be generated.",
+                cycles=self._names(),
+            ),
+        )
 
     def action_reset_draft(self):
         self._check_program_manager()
         self._g2p_transition("draft", {"to_approve"}, {"approved_by_id": False, "approved_date": False})
-        return True
+        return notification(
+            _("Back to draft"),
+            _("%(cycles)s is a draft again: change it and submit it again.", cycles=self._names()),
+            "info",
+        )
 
     def _check_approver(self):
         if self.env.su:
@@ -132,18 +148,31 @@ class G2pCycle(models.Model):
             "approved",
             {"to_approve"},
             {"approved_by_id": self.env.uid, "approved_date": fields.Datetime.now()},
+            message=_("Approved by %s.", self.env.user.name),
         )
-        return True
+        return notification(
+            _("Cycle approved"),
+            _("%(cycles)s approved: its payroll can now be generated.", cycles=self._names()),
+        )
 
     def action_mark_distributed(self):
         self._check_program_manager()
         self._g2p_transition("distributed", {"approved"})
-        return True
+        return notification(
+            _("Cycle distributed"),
+            _(
+                "%(cycles)s marked as distributed: close it once its payments are settled.",
+                cycles=self._names(),
+            ),
+        )
 
     def action_close(self):
         self._check_program_manager()
         self._g2p_transition("closed", {"distributed"})
-        return True
+        return notification(
+            _("Cycle closed"),
+            _("%(cycles)s closed: the program may open its next cycle.", cycles=self._names()),
+        )
 
     def _ensure_payroll_allowed(self):
         """Guard called by the payroll addon before generating or approving a payroll."""

@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from odoo.addons.g2p_registry.tools.notify import notification
 
@@ -64,7 +64,8 @@ class G2pProgram(models.Model):
     start_date = fields.Date(
         required=True, default=fields.Date.context_today, tracking=True, help="The first cycle starts here."
     )
-    end_date = fields.Date(tracking=True, help="No cycle may start after this date. Empty: open-ended.")
+    # Not tracked (setting a first end date would read "None → …"): write() logs it in words.
+    end_date = fields.Date(help="No cycle may start after this date. Empty: open-ended.")
     allow_overlapping_cycles = fields.Boolean(
         help="Allow a new cycle while another one is still open (not closed). Off: one open cycle at a time."
     )
@@ -170,6 +171,24 @@ class G2pProgram(models.Model):
                     _("Not payment service providers: %s.", ", ".join(not_psp.mapped("display_name")))
                 )
 
+    def write(self, vals):
+        old_ends = {program.id: program.end_date for program in self} if "end_date" in vals else {}
+        result = super().write(vals)
+        for program in self.filtered(lambda p: p.id in old_ends and p.end_date != old_ends[p.id]):
+            old, new = old_ends[program.id], program.end_date
+            if not new:
+                body = _("End date removed: the program is open-ended.")
+            elif not old:
+                body = _("The program now ends on %s.", format_date(self.env, new))
+            else:
+                body = _(
+                    "End date moved from %(old)s to %(new)s.",
+                    old=format_date(self.env, old),
+                    new=format_date(self.env, new),
+                )
+            program._message_log(body=body)
+        return result
+
     # ------------------------------------------------------------------ lifecycle
 
     def _check_manager(self):
@@ -180,7 +199,13 @@ class G2pProgram(models.Model):
         """draft → active."""
         self._check_manager()
         self._g2p_transition("active", {"draft"}, why=_("Only draft programs can be activated."))
-        return True
+        return notification(
+            _("Program active"),
+            _(
+                "%(programs)s is active: enrol the eligible registrants, then open a cycle.",
+                programs=", ".join(self.mapped("name")),
+            ),
+        )
 
     def action_end(self):
         """active → ended. Open cycles must be closed first."""
@@ -191,7 +216,11 @@ class G2pProgram(models.Model):
                 _("Close these cycles before ending the program: %s.", ", ".join(open_cycles.mapped("name")))
             )
         self._g2p_transition("ended", {"active"}, why=_("Only active programs can be ended."))
-        return True
+        return notification(
+            _("Program ended"),
+            _("%(programs)s ended: no more enrolment or cycles.", programs=", ".join(self.mapped("name"))),
+            "info",
+        )
 
     def action_reset_draft(self):
         """active → draft, only while nothing has been enrolled or cycled."""
@@ -210,7 +239,11 @@ class G2pProgram(models.Model):
             {"active"},
             why=_("Only an active program without members or cycles can go back to draft."),
         )
-        return True
+        return notification(
+            _("Back to draft"),
+            _("%(programs)s is a draft again.", programs=", ".join(self.mapped("name"))),
+            "info",
+        )
 
     def _ensure_active(self, action):
         for program in self:
@@ -378,7 +411,10 @@ class G2pProgram(models.Model):
             self.env.cr.execute(SQL("ANALYZE g2p_program_membership"))
         self.env["g2p.program.membership"].invalidate_model()
         self.invalidate_recordset(["membership_ids"])
-        self.message_post(body=_("Enrolment: %(count)s registrants newly enrolled.", count=count))
+        if count:
+            self.message_post(body=_("Enrolment: %(count)s registrants newly enrolled.", count=count))
+        else:
+            self.message_post(body=_("Enrolment: nobody new to enrol."))
         return count
 
     def _reenrol_eligible_again(self, today):
@@ -459,26 +495,34 @@ class G2pProgram(models.Model):
             )
         )
         self.env["g2p.program.membership"].invalidate_model()
-        self.message_post(body=_("Re-verification: %(count)s members no longer qualify.", count=changed))
+        if changed:
+            self.message_post(body=_("Re-verification: %s.", self._no_longer_qualify_text(changed)))
+        else:
+            self.message_post(body=_("Re-verification: every member still qualifies."))
         return changed
+
+    @api.model
+    def _no_longer_qualify_text(self, count):
+        if count == 1:
+            return _("1 member no longer qualifies")
+        return _("%(count)s members no longer qualify", count=count)
 
     def action_verify_eligibility(self):
         self._check_manager()
         changed = sum(program._verify_eligibility() for program in self)
         self.invalidate_recordset(["enrolled_count", "membership_count"])
+        enrolled = sum(self.mapped("enrolled_count"))
         if changed:
             message = _(
-                "%(count)s members no longer qualify and were taken out of the program (see the "
-                'members with the status "Not Eligible" or "Duplicate" for the reason); '
-                "%(enrolled)s remain enrolled.",
-                count=changed,
-                enrolled=sum(self.mapped("enrolled_count")),
+                '%(members)s and left the program (see the members with the status "Not Eligible" '
+                'or "Duplicate" for the reason); %(enrolled)s remain enrolled.',
+                members=self._no_longer_qualify_text(changed),
+                enrolled=enrolled,
             )
+        elif enrolled:
+            message = _("All %(enrolled)s enrolled members still qualify.", enrolled=enrolled)
         else:
-            message = _(
-                "All %(enrolled)s enrolled members still qualify.",
-                enrolled=sum(self.mapped("enrolled_count")),
-            )
+            message = _("Nobody is enrolled yet: use Enrol Eligible first.")
         return notification(_("Re-verification"), message, "warning" if changed else "success")
 
     def _refresh_payment_accounts(self):
@@ -637,12 +681,22 @@ class G2pProgram(models.Model):
         self.ensure_one()
         self._check_manager()
         cycle = self._create_next_cycle()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "g2p.cycle",
-            "res_id": cycle.id,
-            "view_mode": "form",
-        }
+        return notification(
+            _("Cycle created"),
+            _(
+                "%(cycle)s (%(start)s – %(end)s) is a draft: check it, then submit it for approval.",
+                cycle=cycle.name,
+                start=format_date(self.env, cycle.start_date),
+                end=format_date(self.env, cycle.end_date),
+            ),
+            next_action={
+                "type": "ir.actions.act_window",
+                "res_model": "g2p.cycle",
+                "res_id": cycle.id,
+                "views": [(False, "form")],
+                "view_mode": "form",
+            },
+        )
 
     # ------------------------------------------------------------------ smart buttons
 

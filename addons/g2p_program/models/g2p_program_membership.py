@@ -44,8 +44,10 @@ class G2pProgramMembership(models.Model):
     state_reason = fields.Char(
         string="Reason", tracking=True, help="Why the member was paused, exited or dropped."
     )
-    enrolment_date = fields.Date(tracking=True)
-    exit_date = fields.Date(tracking=True)
+    # Not tracked: they change with the state, whose tracking already dates the change (an empty
+    # old value would read "None → …" in the chatter).
+    enrolment_date = fields.Date()
+    exit_date = fields.Date()
     last_verified_date = fields.Date(help="Last time eligibility was checked.")
 
     registrant_number = fields.Char(related="partner_id.registrant_number")

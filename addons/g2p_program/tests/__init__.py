@@ -1,1 +1,9 @@
-from . import test_benefit, test_cycles, test_eligibility, test_enrolment, test_screens, test_security
+from . import (
+    test_benefit,
+    test_cycles,
+    test_eligibility,
+    test_enrolment,
+    test_role_tours,
+    test_screens,
+    test_security,
+)
