@@ -44,6 +44,11 @@ class G2pGroupMembership(models.Model):
     birthdate = fields.Date(related="individual_id.birthdate")
     gender = fields.Selection(related="individual_id.gender")
     age = fields.Integer(related="individual_id.age")
+    individual_state = fields.Selection(
+        related="individual_id.registrant_state",
+        string="Member Status",
+        help="Registry status of the member: each member is approved on its own form.",
+    )
 
     _one_current_head = models.UniqueIndex(
         "(group_id) WHERE role = 'head' AND is_current",

@@ -160,6 +160,24 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ CRUD
 
+    @api.model
+    def default_get(self, fields):
+        """A person typed in a household's member field ("Create and edit…") arrives as
+        ``default_name``: split it into given, additional and family names for the form."""
+        defaults = super().default_get(fields)
+        name = (defaults.get("name") or "").split()
+        if (
+            defaults.get("is_registrant")
+            and not defaults.get("is_group")
+            and len(name) > 1
+            and not (defaults.get("given_name") or defaults.get("family_name"))
+            and {"given_name", "family_name"} <= set(fields)
+        ):
+            defaults["given_name"], defaults["family_name"] = name[0], name[-1]
+            if len(name) > 2 and "addl_name" in fields:
+                defaults["addl_name"] = " ".join(name[1:-1])
+        return defaults
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -186,6 +204,28 @@ class ResPartner(models.Model):
         if vals.get("is_registrant"):
             self.filtered(lambda p: not p.registrant_number)._assign_registrant_number()
         return res
+
+    @api.onchange("given_name", "addl_name", "family_name")
+    def _onchange_individual_names(self):
+        # The form shows the full name as it will be saved, even when a name was typed in a
+        # "Create and edit" of a household member before the names were filled in.
+        for partner in self.filtered(lambda p: p.is_registrant and not p.is_group):
+            name = partner._individual_display_name(
+                {f: partner[f] for f in ("given_name", "family_name", "addl_name")}
+            )
+            if name:
+                partner.name = name
+
+    def get_formview_id(self, access_uid=None):
+        """Registrants and PSPs open in the registry's own forms wherever they are linked from
+        (a household's members, program memberships, payroll lines), not in the contact form."""
+        if len(self) == 1:
+            if self.is_registrant:
+                xmlid = "view_household_form" if self.is_group else "view_individual_form"
+                return self.env.ref("g2p_registry." + xmlid).id
+            if self.is_psp:
+                return self.env.ref("g2p_registry.view_psp_form").id
+        return super().get_formview_id(access_uid=access_uid)
 
     @api.model
     def _individual_display_name(self, vals):
