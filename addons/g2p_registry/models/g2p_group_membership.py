@@ -63,6 +63,11 @@ class G2pGroupMembership(models.Model):
         "A membership cannot end before it starts.",
     )
 
+    def action_approve_member(self):
+        """The Members tab's Approve button: approve the member (a registry validator's right,
+        checked by the registrant's own approval)."""
+        return self.individual_id.action_approve()
+
     @api.depends("role")
     def _compute_role_sequence(self):
         order = {role: i for i, (role, _label) in enumerate(MEMBERSHIP_ROLES)}

@@ -4,6 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
+from ..tools.notify import notification
+
 _lt = LazyTranslate(__name__)
 
 REGISTRANT_STATES = [("draft", "Draft"), ("active", "Active"), ("disabled", "Disabled")]
@@ -253,7 +255,8 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------ lifecycle
 
     def action_approve(self):
-        """draft → active."""
+        """draft → active. Returns a notification saying what was approved and, for households,
+        which members are still to approve."""
         self._check_validator()
         self._ensure_registrants()
         self._g2p_transition(
@@ -262,7 +265,29 @@ class ResPartner(models.Model):
             {"approved_date": fields.Datetime.now(), "approved_by_id": self.env.user.id},
             why=_("Only draft registrants can be approved."),
         )
-        return True
+        return self._approval_notification()
+
+    def _approval_notification(self):
+        if len(self) == 1:
+            message = _("%s is approved: it can now be enrolled in programs.", self.display_name)
+        else:
+            message = _("%s registrants are approved.", len(self))
+        waiting = (
+            self.filtered("is_group")
+            .group_membership_ids.filtered("is_current")
+            .individual_id.filtered(lambda p: p.registrant_state == "draft")
+        )
+        if waiting:
+            message = " ".join(
+                [
+                    message,
+                    _(
+                        "Members still to approve (Members tab): %s.",
+                        ", ".join(waiting[:10].mapped("display_name")) + (" …" if len(waiting) > 10 else ""),
+                    ),
+                ]
+            )
+        return notification(_("Approved"), message)
 
     def _disable(self, reason):
         """draft/active → disabled, with the reason kept (the wizard asks for it)."""
