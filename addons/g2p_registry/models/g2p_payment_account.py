@@ -73,7 +73,9 @@ class G2pPaymentAccount(models.Model):
     @api.depends("provider_id", "display_identifier")
     def _compute_display_name(self):
         for account in self:
-            account.display_name = "%s – %s" % (account.provider_id.name or "", account.display_identifier)
+            # Only the parts that are set: a new account reads "New", not a lone dash.
+            parts = [account.provider_id.name, account.display_identifier]
+            account.display_name = " – ".join(part for part in parts if part)
 
     @api.model
     def _normalize_vals(self, vals, current=None):

@@ -102,3 +102,16 @@ class TestContactRights(RegistryCase):
                 action = partner.with_user(self.registrar).get_formview_action()
                 self.assertEqual(action["views"], [(self.ref(xmlid), "form")])
         self.assertFalse(someone.get_formview_id(), "other contacts keep Odoo's contact form")
+
+    def test_registry_roles_do_not_manage_contacts(self):
+        """Registrars and validators get no "Contact Creation" right through their role, nor do the
+        demo logins (when the database has the demo data)."""
+        manager = self.env.ref("base.group_partner_manager")
+        for xmlid in ("g2p_registry.group_g2p_registrar", "g2p_registry.group_g2p_registry_validator"):
+            with self.subTest(group=xmlid):
+                self.assertNotIn(manager, self.env.ref(xmlid).all_implied_ids)
+        self.assertFalse(self.registrar.has_group("base.group_partner_manager"))
+        for xmlid in ("g2p_registry.demo_user_registrar", "g2p_registry.demo_user_validator"):
+            demo_user = self.env.ref(xmlid, raise_if_not_found=False)
+            if demo_user:
+                self.assertFalse(demo_user.has_group("base.group_partner_manager"), xmlid)
