@@ -44,6 +44,11 @@ class G2pGroupMembership(models.Model):
     birthdate = fields.Date(related="individual_id.birthdate")
     gender = fields.Selection(related="individual_id.gender")
     age = fields.Integer(related="individual_id.age")
+    individual_state = fields.Selection(
+        related="individual_id.registrant_state",
+        string="Member Status",
+        help="Registry status of the member: each member is approved on its own form.",
+    )
 
     _one_current_head = models.UniqueIndex(
         "(group_id) WHERE role = 'head' AND is_current",
@@ -57,6 +62,11 @@ class G2pGroupMembership(models.Model):
         "CHECK (end_date IS NULL OR start_date IS NULL OR end_date >= start_date)",
         "A membership cannot end before it starts.",
     )
+
+    def action_approve_member(self):
+        """The Members tab's Approve button: approve the member (a registry validator's right,
+        checked by the registrant's own approval)."""
+        return self.individual_id.action_approve()
 
     @api.depends("role")
     def _compute_role_sequence(self):

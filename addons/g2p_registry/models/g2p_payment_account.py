@@ -73,7 +73,9 @@ class G2pPaymentAccount(models.Model):
     @api.depends("provider_id", "display_identifier")
     def _compute_display_name(self):
         for account in self:
-            account.display_name = "%s – %s" % (account.provider_id.name or "", account.display_identifier)
+            # Only the parts that are set: a new account reads "New", not a lone dash.
+            parts = [account.provider_id.name, account.display_identifier]
+            account.display_name = " – ".join(part for part in parts if part)
 
     @api.model
     def _normalize_vals(self, vals, current=None):
@@ -108,16 +110,16 @@ class G2pPaymentAccount(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [self._normalize_vals(dict(vals)) for vals in vals_list]
-        # The first account of a registrant becomes its default unless said otherwise.
-        partner_ids = {
-            vals["partner_id"] for vals in vals_list if vals.get("partner_id") and "is_default" not in vals
-        }
+        # A registrant with an active account always has a default one: the first account of a
+        # registrant without a default becomes it, even when the form sent its unticked box.
+        partner_ids = {vals["partner_id"] for vals in vals_list if vals.get("partner_id")}
         with_default = set(
             self.search([("partner_id", "in", list(partner_ids)), ("is_default", "=", True)]).partner_id.ids
         )
+        with_default.update(vals["partner_id"] for vals in vals_list if vals.get("is_default"))
         for vals in vals_list:
             pid = vals.get("partner_id")
-            if "is_default" not in vals and pid not in with_default:
+            if pid and pid not in with_default and vals.get("active", True):
                 vals["is_default"] = True
                 with_default.add(pid)
         return super().create(vals_list)

@@ -4,6 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
+from ..tools.notify import notification
+
 _lt = LazyTranslate(__name__)
 
 REGISTRANT_STATES = [("draft", "Draft"), ("active", "Active"), ("disabled", "Disabled")]
@@ -160,6 +162,24 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ CRUD
 
+    @api.model
+    def default_get(self, fields):
+        """A person typed in a household's member field ("Create and edit…") arrives as
+        ``default_name``: split it into given, additional and family names for the form."""
+        defaults = super().default_get(fields)
+        name = (defaults.get("name") or "").split()
+        if (
+            defaults.get("is_registrant")
+            and not defaults.get("is_group")
+            and len(name) > 1
+            and not (defaults.get("given_name") or defaults.get("family_name"))
+            and {"given_name", "family_name"} <= set(fields)
+        ):
+            defaults["given_name"], defaults["family_name"] = name[0], name[-1]
+            if len(name) > 2 and "addl_name" in fields:
+                defaults["addl_name"] = " ".join(name[1:-1])
+        return defaults
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -187,6 +207,28 @@ class ResPartner(models.Model):
             self.filtered(lambda p: not p.registrant_number)._assign_registrant_number()
         return res
 
+    @api.onchange("given_name", "addl_name", "family_name")
+    def _onchange_individual_names(self):
+        # The form shows the full name as it will be saved, even when a name was typed in a
+        # "Create and edit" of a household member before the names were filled in.
+        for partner in self.filtered(lambda p: p.is_registrant and not p.is_group):
+            name = partner._individual_display_name(
+                {f: partner[f] for f in ("given_name", "family_name", "addl_name")}
+            )
+            if name:
+                partner.name = name
+
+    def get_formview_id(self, access_uid=None):
+        """Registrants and PSPs open in the registry's own forms wherever they are linked from
+        (a household's members, program memberships, payroll lines), not in the contact form."""
+        if len(self) == 1:
+            if self.is_registrant:
+                xmlid = "view_household_form" if self.is_group else "view_individual_form"
+                return self.env.ref("g2p_registry." + xmlid).id
+            if self.is_psp:
+                return self.env.ref("g2p_registry.view_psp_form").id
+        return super().get_formview_id(access_uid=access_uid)
+
     @api.model
     def _individual_display_name(self, vals):
         parts = [vals.get("given_name"), vals.get("addl_name"), vals.get("family_name")]
@@ -213,7 +255,8 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------ lifecycle
 
     def action_approve(self):
-        """draft → active."""
+        """draft → active. Returns a notification saying what was approved and, for households,
+        which members are still to approve."""
         self._check_validator()
         self._ensure_registrants()
         self._g2p_transition(
@@ -222,7 +265,29 @@ class ResPartner(models.Model):
             {"approved_date": fields.Datetime.now(), "approved_by_id": self.env.user.id},
             why=_("Only draft registrants can be approved."),
         )
-        return True
+        return self._approval_notification()
+
+    def _approval_notification(self):
+        if len(self) == 1:
+            message = _("%s is approved: it can now be enrolled in programs.", self.display_name)
+        else:
+            message = _("%s registrants are approved.", len(self))
+        waiting = (
+            self.filtered("is_group")
+            .group_membership_ids.filtered("is_current")
+            .individual_id.filtered(lambda p: p.registrant_state == "draft")
+        )
+        if waiting:
+            message = " ".join(
+                [
+                    message,
+                    _(
+                        "Members still to approve (Members tab): %s.",
+                        ", ".join(waiting[:10].mapped("display_name")) + (" …" if len(waiting) > 10 else ""),
+                    ),
+                ]
+            )
+        return notification(_("Approved"), message)
 
     def _disable(self, reason):
         """draft/active → disabled, with the reason kept (the wizard asks for it)."""

@@ -7,3 +7,5 @@ from . import test_registry_tour
 from . import test_tools_sql
 from . import test_state_mixin
 from . import test_registry_chatter
+from . import test_role_tours
+from . import test_registry_contact_rights

@@ -3,7 +3,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from psycopg2 import IntegrityError
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import mute_logger
 
 from .common import RegistryCase
@@ -84,3 +84,24 @@ class TestHousehold(RegistryCase):
         self.assertEqual(Partner.search(scope + [("age", "<=", 17)]), baby | teen)
         self.assertEqual(Partner.search(scope + [("age", "=", 69)]), elder)
         self.assertEqual(Partner.search(scope + [("age", "!=", 69)]), baby | teen | adult | unknown)
+
+    def test_approving_a_household_names_members_to_approve(self):
+        head = self._individual("Nafula")
+        child = self._individual("Wekesa")
+        household = self._household("Nafula Household", [(head, "head"), (child, "child")])
+        action = household.with_user(self.validator).action_approve()
+        self.assertEqual(household.registrant_state, "active")
+        self.assertEqual(action["tag"], "display_notification")
+        message = action["params"]["message"]
+        self.assertIn("Nafula Household is approved", message)
+        self.assertIn("Members still to approve (Members tab): Nafula Test, Wekesa Test.", message)
+        # The Members tab's Approve button: validators only, then the member is active.
+        membership = household.group_membership_ids.filtered(lambda m: m.individual_id == child)
+        with self.assertRaises(AccessError):
+            membership.with_user(self.registrar).action_approve_member()
+        self.assertEqual(child.registrant_state, "draft")
+        action = membership.with_user(self.validator).action_approve_member()
+        self.assertEqual(child.registrant_state, "active")
+        self.assertEqual(membership.individual_state, "active")
+        self.assertIn("Wekesa Test is approved", action["params"]["message"])
+        self.assertNotIn("still to approve", action["params"]["message"])

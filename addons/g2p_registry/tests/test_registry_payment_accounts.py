@@ -38,6 +38,27 @@ class TestPaymentAccounts(RegistryCase):
         self.assertEqual(person.default_payment_account_id, bank)
         self.assertFalse(wallet.is_default)
 
+    def test_registrant_with_accounts_has_a_default(self):
+        """The form sends its unticked "Default" box: the first account still becomes the default,
+        a second one stays as sent."""
+        person = self._individual("Njoki")
+        Account = self.env["g2p.payment.account"]
+        vals = {"partner_id": person.id, "account_type": "mobile_wallet", "provider_id": self.mobile_psp.id}
+        first = Account.create({**vals, "msisdn": "0712000222", "is_default": False})
+        second = Account.create({**vals, "msisdn": "0712000333", "is_default": False})
+        self.assertTrue(first.is_default)
+        self.assertFalse(second.is_default)
+        # Several at once, one of them ticked: only that one is the default.
+        other = self._individual("Kerubo")
+        vals["partner_id"] = other.id
+        accounts = Account.create(
+            [
+                {**vals, "msisdn": "0712000444", "is_default": False},
+                {**vals, "msisdn": "0712000555", "is_default": True},
+            ]
+        )
+        self.assertEqual(accounts.mapped("is_default"), [False, True])
+
     def test_invalid_accounts_refused(self):
         person = self._individual("Chebet")
         Account = self.env["g2p.payment.account"]
