@@ -57,6 +57,10 @@ class TestDemoData(TransactionCase):
                     {"type": "password", "login": login, "password": login}, {"interactive": False}
                 )
 
+    def test_new_users_get_no_accounting_rights_by_default(self):
+        user = self.env["res.users"].create({"name": "New Clerk", "login": "new_clerk_demo"})
+        self.assertFalse(user.has_group("account.group_account_manager"))
+
     def test_demo_logins_documented(self):
         readme = (REPO / "README.md").read_text()
         documented = set(re.findall(r"^\| `([a-z0-9]+)` \| `\1` \|", readme, re.MULTILINE))
