@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class G2pIntakeSource(models.Model):
+    _inherit = "g2p.intake.source"
+
+    code = fields.Selection(selection_add=[("odk", "ODK Central")], ondelete={"odk": "cascade"})
+    odk_source_ids = fields.One2many("g2p.intake.odk.source", "source_id")
+
+    def _intake_normalise(self, record):
+        if self.code != "odk":
+            return super()._intake_normalise(record)
+        return self.odk_source_ids.sudo()[:1]._odk_normalise(record)
