@@ -16,5 +16,8 @@
         "views/g2p_intake_odk_source_views.xml",
         "views/g2p_intake_odk_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["g2p_intake_odk/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

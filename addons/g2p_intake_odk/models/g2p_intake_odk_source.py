@@ -127,6 +127,7 @@ class G2pIntakeOdkSource(models.Model):
     )
     last_pull_date = fields.Datetime(readonly=True, copy=False)
     last_pull_watermark = fields.Char(
+        string="Pulled Up To",
         readonly=True,
         copy=False,
         help="The latest submission or update time of the last complete pull (Central's clock); the next "
