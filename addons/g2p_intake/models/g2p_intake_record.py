@@ -177,12 +177,9 @@ class G2pIntakeRecord(models.Model):
             if not record:
                 to_create.append({"source_id": source.id, **item})
                 continue
-            same_version = (item.get("instance_id") or False) == (record.instance_id or False)
-            if same_version and payload_hash(item["payload"]) == record.payload_hash:
-                continue
-            if same_version:
-                # Same version, other content (a source that rewrites rows): keep the first; what
-                # the registrar corrected is not overwritten.
+            if (item.get("instance_id") or False) == (record.instance_id or False):
+                # The same version: nothing to do, even when its content differs (Central's
+                # __system after a review, or a value the registrar corrected here).
                 continue
             history = json.loads(record.payload_history or "[]")
             history.append(

@@ -10,4 +10,5 @@ class G2pIntakeSource(models.Model):
     def _intake_normalise(self, record):
         if self.code != "odk":
             return super()._intake_normalise(record)
-        return self.odk_source_ids.sudo()[:1]._odk_normalise(record)
+        # The mapping is configuration: registrars re-process without reading the source's settings.
+        return self.sudo().odk_source_ids[:1]._odk_normalise(record)

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -259,8 +259,31 @@ class TestOdkPull(RegistryCase):
             self.assertEqual(self.odk._fields[name].groups, "g2p_registry.group_g2p_admin")
         registrar_record = self._records().with_user(self.registrar)
         self.assertEqual(registrar_record.source_id.name, "Household survey")  # staging is theirs
-        with self.assertRefused(Exception, ""):
-            self.env["g2p.intake.odk.source"].with_user(self.registrar).search([]).read(["odk_password"])
+        with self.assertRefused(AccessError, "ODK Central Intake Source"):
+            self.env["g2p.intake.odk.source"].with_user(self.registrar).search([])
+        with self.assertRefused(AccessError, "odk_password"):
+            self.env["g2p.intake.odk.source"].with_user(self.validator).browse(self.odk.id).read(
+                ["odk_password"]
+            )
         viewer = new_test_user(self.env, "viewer_no_g2p", groups="base.group_user")
-        with self.assertRefused(Exception, ""):
+        with self.assertRefused(AccessError, "Staging Record"):
             self.Record.with_user(viewer).search([])
+
+    def test_cron_pulls_and_a_refused_source_does_not_stop_it(self):
+        self.sim.seed_households(1)
+        broken = self.env["g2p.intake.odk.source"].create(
+            {
+                "name": "Old form",
+                "odk_base_url": self.sim.url,
+                "odk_project_id": 1,
+                "odk_form_id": "household_survey",
+                "odk_email": "someone@example.org",
+                "odk_password": "wrong",
+            }
+        )
+        with mute_logger("pyodk", "odoo.addons.g2p_intake_odk.models.g2p_intake_odk_source"):
+            self.env["g2p.intake.odk.source"]._cron_pull()
+        self.assertIn("refused the e-mail or password", broken.last_pull_message)
+        self.assertFalse(broken.record_count)
+        self.assertEqual(self.odk.last_pull_status, "done")
+        self.assertEqual(self.odk.record_count, 1)
