@@ -292,8 +292,8 @@ class G2pIntakeRecord(models.Model):
         if len(self) == 1:
             message = {
                 "imported": _("Imported into the registry."),
-                "error": _("Not imported: %s", self.error_message or ""),
-                "duplicate": _("Not imported, it may be a duplicate: %s", self.error_message or ""),
+                "error": _("Not imported: %s", self._error_text()),
+                "duplicate": _("Not imported, it may be a duplicate: %s", self._error_text()),
             }.get(self.state, _("Processed."))
         else:
             message = _(
@@ -310,6 +310,12 @@ class G2pIntakeRecord(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def _error_text(self):
+        self.ensure_one()
+        if self.error_field:
+            return "%s: %s" % (self.error_field, self.error_message or "")
+        return self.error_message or ""
 
     def action_reject(self):
         for record in self:
@@ -337,12 +343,21 @@ class G2pIntakeRecord(models.Model):
         }
 
     def action_open_registrants(self):
+        """The household the record became, in the registry's household form."""
         self.ensure_one()
-        partners = self.household_id | self.individual_ids
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Registrants"),
-            "res_model": "res.partner",
-            "view_mode": "list,form",
-            "domain": [("id", "in", partners.ids)],
-        }
+        return self._registry_action(self.household_id)
+
+    def action_open_candidates(self):
+        """The registrants a possible duplicate matches, in the registry's own views."""
+        self.ensure_one()
+        return self._registry_action(self.candidate_ids)
+
+    def _registry_action(self, partners):
+        groups = partners.filtered("is_group")
+        xmlid = "g2p_registry.action_households" if groups == partners else "g2p_registry.action_individuals"
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = [("id", "in", partners.ids)]
+        if len(partners) == 1:
+            form = [view for view in action["views"] if view[1] == "form"]
+            action.update(res_id=partners.id, view_mode="form", views=form)
+        return action

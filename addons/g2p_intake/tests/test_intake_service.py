@@ -61,6 +61,9 @@ class TestIntakeService(RegistryCase):
         self.assertEqual(set(record.created_partner_ids.ids), set((household | record.individual_ids).ids))
         self.assertEqual(head.intake_record_count, 1)
         self.assertEqual(head.action_open_intake_records()["res_id"], record.id)
+        action = record.action_open_registrants()
+        self.assertEqual(action["res_id"], household.id)
+        self.assertEqual(action["views"], [(self.env.ref("g2p_registry.view_household_form").id, "form")])
         # Re-processing the same record writes nothing and creates nothing.
         partners = household | record.individual_ids
         stamps = {p.id: p.write_date for p in partners}
@@ -109,6 +112,11 @@ class TestIntakeService(RegistryCase):
         self.assertEqual(record.error_field, "members[1]/phone")
         self.assertEqual(record.candidate_ids, first | second)
         self.assertIn("several registrants", record.error_message)
+        action = record.action_open_candidates()
+        self.assertEqual(
+            (action["res_model"], action["domain"]), ("res.partner", [("id", "in", (first | second).ids)])
+        )
+        self.assertIn((self.env.ref("g2p_registry.view_individual_list").id, "list"), action["views"])
         self.assertEqual(self.env["res.partner"].search_count([]), count)  # nothing written
         # Same ID number but another birthdate: a person decides.
         (first | second).phone_number_ids.unlink()

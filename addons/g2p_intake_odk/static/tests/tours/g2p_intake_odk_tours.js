@@ -27,5 +27,11 @@ registry.category("web_tour.tours").add("g2p_intake_odk_review_tour", {
         { trigger: ".o_notification:contains(rejected)" },
         { trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Rejected)" },
         { trigger: ".o_form_view .o_field_widget[name=rejected_by_id]:contains(Tour Registrar)" },
+        { trigger: ".o_breadcrumb a:contains(Staging Records)", run: "click" },
+        { trigger: ".o_searchview .o_facet_remove", run: "click" },
+        { trigger: ".o_list_view .o_data_row:contains(Imported) td[name=display_label]", run: "click" },
+        { trigger: ".o_form_view .oe_stat_button[name=action_open_registrants]", run: "click" },
+        { trigger: ".o_form_view .oe_stat_button:contains(Intake)" },
+        { trigger: ".o_form_view .o_field_widget[name=partner_latitude]" },
     ],
 });
