@@ -486,8 +486,11 @@ class G2pIntakeOdkSource(models.Model):
             }
             if before and before.instance_id == instance_id:
                 if system.get("attachmentsPresent") and not before.attachment_ids:
-                    self._odk_fetch_attachments(client, before)  # uploaded after the first pull
+                    # Uploaded after the first pull, or that pull stopped before the files.
+                    self._odk_fetch_attachments(client, before)
                     refetched |= before.filtered(lambda r: r.state == "error")
+                # Staged by a pull that stopped before applying it.
+                refetched |= before.filtered(lambda r: r.state == "new")
                 continue
             if before:
                 stats["edited"] += 1

@@ -236,6 +236,21 @@ class TestOdkPull(RegistryCase):
         self.assertEqual(len(households), 5)
         self.assertEqual(len(records.individual_ids), sum(len(household(n)["members"]) for n in range(1, 6)))
 
+    def test_failure_while_fetching_files_then_resume(self):
+        ids = self.sim.seed_households(2)
+        submissions = "/v1/projects/1/forms/household_survey/submissions/"
+        self.sim.control("faults", {"kind": "error", "status": 500, "count": 1, "path_prefix": submissions})
+        with mute_logger("pyodk", "odoo.addons.g2p_intake_odk.models.g2p_intake_odk_source"):
+            self.odk.action_pull()
+        self.assertEqual(self.odk.last_pull_status, "interrupted")
+        self.assertEqual(set(self._records().mapped("state")), {"new"})  # staged, not applied yet
+        stats = self._pull()
+        self.assertEqual((stats["new"], stats["imported"]), (0, 2))
+        records = self._records()
+        self.assertEqual(sorted(records.mapped("external_id")), sorted(ids))
+        self.assertEqual(set(records.mapped("state")), {"imported"}, records.mapped("error_message"))
+        self.assertEqual(len(records.attachment_ids), 2)
+
     def test_wrong_password_is_a_clear_error_and_changes_nothing(self):
         self.sim.seed_households(2)
         self.sim.set_password(self.sim.user["email"], "changed-in-central")
