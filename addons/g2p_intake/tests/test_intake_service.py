@@ -203,6 +203,27 @@ class TestIntakeService(RegistryCase):
         self.assertEqual(record.household_id.household_size, 1)
         self.assertEqual(len(record.household_id.group_membership_ids), 2)
 
+    def test_edit_removing_a_member_before_others_keeps_each_person(self):
+        people = [
+            member("Achieng", role="head", key="1", ids=[{"type": "NID_TEST", "value": "11111111"}]),
+            member("Baraka", role="child", key="2", ids=[{"type": "NID_TEST", "value": "22222222"}]),
+            member("Cheru", role="child", key="3", ids=[{"type": "NID_TEST", "value": "33333333"}]),
+        ]
+        record = self._stage("r6", {}, people)
+        by_name = {p.given_name: p for p in record.individual_ids}
+        # Baraka is removed in the edit: Cheru is now the second entry and takes Baraka's key.
+        edited = [people[0], {**people[2], "key": "2"}]
+        payload = json.dumps({"household": {}, "members": edited})
+        self.Record._stage(
+            self.source, [{"external_id": "r6", "instance_id": "v2", "payload": payload}]
+        )._process()
+        self.assertEqual(record.state, "imported", record.error_message)
+        self.assertEqual(record.individual_ids, by_name["Achieng"] | by_name["Cheru"])
+        self.assertEqual(by_name["Cheru"].given_name, "Cheru")
+        self.assertEqual(by_name["Baraka"].given_name, "Baraka")  # not overwritten with Cheru's data
+        current = record.household_id.group_membership_ids.filtered("is_current").individual_id
+        self.assertEqual(current, by_name["Achieng"] | by_name["Cheru"])
+
     def test_reject_needs_a_reason_and_nothing_is_deleted(self):
         record = self._stage("r5", {}, [member("Achieng", role="child")])
         self.assertEqual(record.state, "error")
