@@ -74,6 +74,7 @@ class TestOdkPull(RegistryCase):
         self.assertEqual(sorted(records.mapped("external_id")), sorted(ids))
         self.assertEqual(set(records.mapped("state")), {"imported"}, records.mapped("error_message"))
         self.assertEqual(self.odk.last_pull_status, "done")
+        self.assertEqual(self.odk.source_id.action_open_odk_source()["res_id"], self.odk.id)
         for n, instance_id in enumerate(ids, 1):
             record = records.filtered(lambda r, i=instance_id: r.external_id == i)
             expected = household(n)
