@@ -16,6 +16,7 @@
         "views/g2p_intake_odk_source_views.xml",
         "views/g2p_intake_odk_menus.xml",
     ],
+    "demo": ["demo/g2p_intake_odk_demo.xml"],
     "assets": {
         "web.assets_tests": ["g2p_intake_odk/static/tests/tours/*.js"],
     },

@@ -303,3 +303,19 @@ class TestOdkPull(RegistryCase):
         self.assertFalse(broken.record_count)
         self.assertEqual(self.odk.last_pull_status, "done")
         self.assertEqual(self.odk.record_count, 1)
+
+
+@tagged("post_install", "-at_install")
+class TestOdkDemo(RegistryCase):
+    def test_demo_source_has_imported_edited_and_error_submissions(self):
+        source = self.env["g2p.intake.odk.source"]._demo_load()
+        records = self.env["g2p.intake.record"].search([("source_id", "=", source.source_id.id)])
+        by_label = {r.label: r for r in records}
+        self.assertEqual(sorted(records.mapped("state")), ["error", "imported", "imported"])
+        edited = by_label["Wanjiru household"]
+        self.assertEqual((edited.state, edited.household_id.city), ("imported", "Thika Road"))
+        self.assertEqual(len(json.loads(edited.payload_history)), 1)
+        self.assertEqual(str(edited.household_id.head_id.birthdate), "1985-03-12")
+        self.assertEqual(by_label["Mutua household"].error_field, "household/phone")
+        self.assertFalse(source.sudo().odk_password)
+        self.assertFalse(source.auto_pull)
