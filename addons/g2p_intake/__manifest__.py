@@ -15,6 +15,7 @@
         "views/g2p_intake_source_views.xml",
         "views/res_partner_views.xml",
         "views/g2p_intake_menus.xml",
+        "security/g2p_intake_rules.xml",
     ],
     "installable": True,
 }
