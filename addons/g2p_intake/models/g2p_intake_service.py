@@ -3,6 +3,7 @@ import binascii
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import float_is_zero
 
 from ..exceptions import IntakeDuplicate, IntakeError
 from odoo.addons.g2p_registry.models.g2p_group_membership import MEMBERSHIP_ROLES
@@ -506,9 +507,14 @@ class G2pIntakeService(models.AbstractModel):
         """Write only what differs, so applying the same record twice writes nothing."""
         changes = {}
         for name, value in vals.items():
+            field = partner._fields[name]
             current = partner[name]
-            if partner._fields[name].type == "many2one":
+            if field.type == "many2one":
                 current = current.id
+            if field.type == "float" and isinstance(value, float):
+                digits = field.get_digits(self.env)
+                if digits and float_is_zero(current - value, precision_digits=digits[1]):
+                    continue
             if current != value:
                 changes[name] = value
         if changes:

@@ -46,12 +46,15 @@ class TestIntakeService(RegistryCase):
 
     def test_creates_household_and_reprocessing_changes_nothing(self):
         record = self._stage(
-            "r1", {"vals": {"name": "Otieno household"}, "latitude": -1.2, "longitude": 36.8}, self._family()
+            "r1",
+            {"vals": {"name": "Otieno household"}, "latitude": -1.2345678912, "longitude": 36.8123456789},
+            self._family(),
         )
         self.assertEqual(record.state, "imported", record.error_message)
         household = record.household_id
         self.assertEqual(household.name, "Otieno household")
-        self.assertEqual((household.partner_latitude, household.partner_longitude), (-1.2, 36.8))
+        # Stored with the field's 7 decimals; re-processing below does not see a change in the 8th.
+        self.assertEqual((household.partner_latitude, household.partner_longitude), (-1.2345679, 36.8123457))
         self.assertEqual(household.head_id.name, "Achieng Otieno")
         self.assertEqual(household.household_size, 2)
         head = household.head_id
