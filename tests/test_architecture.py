@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 #: Layered addons (exact names first, then patterns): an addon may depend on layers <= its own.
 LAYERS = {
     "g2p_registry": 0,
+    "g2p_intake": 0,  # registry intake (staging, matching), beside the registry
+    "g2p_intake_*": 0,  # intake sources (ODK Central, ...)
     "g2p_program": 1,
     "g2p_account": 1,  # the account base, beside the program
     "g2p_payroll": 2,

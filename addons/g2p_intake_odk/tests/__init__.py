@@ -1,0 +1,2 @@
+from . import test_odk_pull
+from . import test_odk_tours
