@@ -22,6 +22,8 @@ EXPECTED_ADDONS = {
     "g2p_payment_hub_file",
     "g2p_insurance_accounting",
     "g2p_fhir",
+    "g2p_intake",
+    "g2p_intake_odk",
 }
 # Addons that only extend Odoo's models: no model of their own, so no groups or access rights.
 WITHOUT_SECURITY = {"g2p_account"}
@@ -85,6 +87,10 @@ class TestSuite(TransactionCase):
                 if addon.name in WITHOUT_SECURITY:
                     self.assertFalse(self._declares_models(addon), "a new model needs access rights")
                 else:
-                    self.assertIn("security/g2p_security.xml", manifest["data"])
+                    # Access rights as a CSV or in the addon's security XML (groups, rules, access).
+                    self.assertTrue(
+                        {"security/g2p_security.xml", "security/ir.model.access.csv"} & set(manifest["data"]),
+                        "the addon loads its access rights",
+                    )
                 self.assertTrue((addon / "README.rst").exists(), "each addon documents itself")
                 self.assertTrue(list((addon / "tests").glob("test_*.py")), "each addon tests itself")
