@@ -16,5 +16,8 @@
         "views/g2p_intake_file_import_views.xml",
         "views/g2p_intake_file_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["g2p_intake_file/static/tests/tours/*.js"],
+    },
     "installable": True,
 }
