@@ -159,7 +159,7 @@ class TestFileImport(RegistryCase):
         self.assertFalse(wizard.line_ids, self._errors(wizard))
         action = wizard.action_import()
         self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
-        self.assertIn("2 household(s) staged: 2 created, 0 updated", action["params"]["message"])
+        self.assertIn("2 household(s) staged: 2 created.", action["params"]["message"])
         records = self.Record.search([("source_id", "=", self.source.id)])
         self.assertEqual(len(records), 2)
         self.assertEqual(set(records.mapped("state")), {"imported"})
@@ -184,7 +184,7 @@ class TestFileImport(RegistryCase):
         again.action_check()
         self.assertEqual(again.already_count, 2)
         action = again.action_import()
-        self.assertIn("0 household(s) staged", action["params"]["message"])
+        self.assertIn("No household staged", action["params"]["message"])
         self.assertIn("2 already imported", action["params"]["message"])
         self.assertEqual(self.env["res.partner"].search_count([]), partners)
         self.assertEqual(self.Record.search_count([("source_id", "=", self.source.id)]), 2)
@@ -205,7 +205,7 @@ class TestFileImport(RegistryCase):
         wizard = self._wizard(to_csv(rows))
         action = wizard.action_import()  # checks the file itself first
         message = action["params"]["message"]
-        self.assertIn("2 household(s) staged: 1 created, 0 updated, 1 possible duplicate", message)
+        self.assertIn("2 household(s) staged: 1 created, 1 possible duplicate(s) to review.", message)
         self.assertEqual(action["params"]["type"], "warning")
         records = self.Record.search([("source_id", "=", self.source.id)])
         updated = records.filtered(lambda r: r.external_id.endswith("/HH-1"))
@@ -220,7 +220,7 @@ class TestFileImport(RegistryCase):
         # A file where every household is already in the registry: updated.
         again = self._wizard(to_csv(self._family()), "second.csv")
         message = again.action_import()["params"]["message"]
-        self.assertIn("1 household(s) staged: 0 created, 1 updated", message)
+        self.assertIn("1 household(s) staged: 1 updated.", message)
 
     # ------------------------------------------------------------------ formats
 

@@ -527,19 +527,28 @@ class G2pIntakeFileImport(models.TransientModel):
         updated = imported - created
         duplicates = records.filtered(lambda r: r.state == "duplicate")
         failed = records.filtered(lambda r: r.state == "error")
-        message = _(
-            "%(staged)s household(s) staged: %(created)s created, %(updated)s updated, "
-            "%(duplicates)s possible duplicate(s) to review, %(failed)s error(s). "
-            "%(skipped)s household(s) with errors in the file and %(already)s already imported "
-            "from this file were left out.",
-            staged=len(records),
-            created=len(created),
-            updated=len(updated),
-            duplicates=len(duplicates),
-            failed=len(failed),
-            skipped=self.household_count - self.valid_household_count,
-            already=len(check["staged"]),
-        )
+        outcomes = [
+            (created, _("%s created")),
+            (updated, _("%s updated")),
+            (duplicates, _("%s possible duplicate(s) to review")),
+            (failed, _("%s refused by the registry, to review")),
+        ]
+        done = ", ".join(label % len(recs) for recs, label in outcomes if recs)
+        if records:
+            message = _("%(count)s household(s) staged: %(done)s.", count=len(records), done=done)
+        else:
+            message = _("No household staged.")
+        skipped = self.household_count - self.valid_household_count
+        left_out = [
+            label % count
+            for count, label in (
+                (skipped, _("%s household(s) with errors in the file")),
+                (len(check["staged"]), _("%s already imported from this file")),
+            )
+            if count
+        ]
+        if left_out:
+            message += " " + _("Left out: %s.", ", ".join(left_out))
         _logger.info(
             "File import %s: %s households staged (%s created, %s updated, %s duplicates, %s errors)",
             self.checksum[:16],

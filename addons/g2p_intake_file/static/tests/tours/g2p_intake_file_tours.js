@@ -37,7 +37,7 @@ registry.category("web_tour.tours").add("g2p_intake_file_import_tour", {
         { trigger: ".modal .o_field_widget[name=valid_household_count]:contains(1)" },
         { trigger: ".modal footer button[name=action_import]", run: "click" },
         { trigger: ".modal:contains(Stage and apply) .modal-footer .btn-primary", run: "click" },
-        { trigger: ".o_notification:contains(1 household(s) staged: 1 created)" },
+        { trigger: ".o_notification:contains(1 household(s) staged: 1 created.):contains(Left out: 1 household(s) with errors)" },
         { trigger: ".modal footer button[name=action_open_records]", run: "click" },
         { trigger: ".o_list_view .o_data_row:contains(households.csv: HH-1):contains(Imported)" },
     ],
