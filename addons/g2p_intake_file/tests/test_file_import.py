@@ -288,3 +288,21 @@ class TestFileImport(RegistryCase):
         self.assertIn(menu.id, visible)
         employee = new_test_user(self.env, "employee_only", groups="base.group_user")
         self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(employee)._visible_menu_ids())
+
+    def test_dry_run_queries_do_not_grow_with_rows(self):
+        """The dry run reads ID types once and checks cells in Python: no query per row."""
+
+        def queries(households):
+            rows = []
+            for n in range(households):
+                rows += self._family("HH-%s" % n, "F%s" % n, "07120%05d" % n, "%08d" % (10000000 + n))
+            wizard = self._wizard(to_csv(rows))
+            wizard.flush_recordset()
+            before = self.env.cr.sql_log_count
+            errors, households_ok, _rows, _encoding = wizard._check_file()
+            self.assertFalse(errors)
+            self.assertEqual(len(households_ok), households)
+            return self.env.cr.sql_log_count - before
+
+        queries(1)  # warms the caches (the source, its country…)
+        self.assertEqual(queries(5), queries(500))
