@@ -1,0 +1,1 @@
+from . import test_file_import, test_file_tours
