@@ -24,6 +24,7 @@ EXPECTED_ADDONS = {
     "g2p_fhir",
     "g2p_intake",
     "g2p_intake_odk",
+    "g2p_intake_file",
 }
 # Addons that only extend Odoo's models: no model of their own, so no groups or access rights.
 WITHOUT_SECURITY = {"g2p_account"}
