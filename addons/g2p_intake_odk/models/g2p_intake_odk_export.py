@@ -37,10 +37,6 @@ GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed: a zip bomb stops here
 
 
-class OdkExportError(UserError):
-    """The zip is not a Central CSV export of this form; nothing was staged."""
-
-
 def _int(text):
     try:
         return int(text)
@@ -113,30 +109,30 @@ class G2pIntakeOdkSource(models.Model):
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise OdkExportError(_("%(file)s is not UTF-8 text as Central writes it.", file=name)) from e
+            raise UserError(_("%(file)s is not UTF-8 text as Central writes it.", file=name)) from e
         rows = list(csv.reader(io.StringIO(text, newline="")))
         if not rows:
-            raise OdkExportError(_("%(file)s is empty: Central always writes a header row.", file=name))
+            raise UserError(_("%(file)s is empty: Central always writes a header row.", file=name))
         return rows[0], rows[1:]
 
     def _odk_parse_export(self, content):
         """The submissions of a Central CSV export ``content`` (bytes of the zip) as OData-like rows,
-        and its media files ``{name: bytes}``. Raises OdkExportError naming what does not fit this
+        and its media files ``{name: bytes}``. Raises a UserError naming what does not fit this
         source's form; nothing is staged then."""
         self.ensure_one()
         try:
             archive = zipfile.ZipFile(io.BytesIO(content))
         except (zipfile.BadZipFile, ValueError) as e:
-            raise OdkExportError(
+            raise UserError(
                 _("The file is not a zip. Upload the .zip that Central's Download button gives.")
             ) from e
         if sum(i.file_size for i in archive.infolist()) > MAX_ZIP_BYTES:
-            raise OdkExportError(_("The zip is larger than %s MB once unpacked.", MAX_ZIP_BYTES // 2**20))
+            raise UserError(_("The zip is larger than %s MB once unpacked.", MAX_ZIP_BYTES // 2**20))
         names = [n for n in archive.namelist() if not n.endswith("/")]
         main_name, repeat_name, repeat = self._odk_export_names()
         if main_name not in names:
             found = ", ".join(sorted(n for n in names if n.lower().endswith(".csv"))) or _("no CSV file")
-            raise OdkExportError(
+            raise UserError(
                 _(
                     "This zip is not Central's CSV export of the form %(form)s: it has no %(main)s "
                     "(found: %(found)s). Download the export of %(form)s from Central, or check the "
@@ -150,7 +146,7 @@ class G2pIntakeOdkSource(models.Model):
         header, rows = self._odk_read_csv(archive, main_name)
         missing = [c for c in ["SubmissionDate", *SYSTEM_COLUMNS] if c not in header]
         if missing:
-            raise OdkExportError(
+            raise UserError(
                 _(
                     "%(file)s lacks the columns Central always writes: %(missing)s. Upload the export "
                     "as downloaded from Central, without editing it.",
@@ -177,7 +173,7 @@ class G2pIntakeOdkSource(models.Model):
                 if n == repeat_name or re.fullmatch(re.escape(repeat_name[:-4]) + r"~\d+\.csv", n)
             ]
             if not candidates:
-                raise OdkExportError(
+                raise UserError(
                     _(
                         "The zip has no %(file)s, the CSV of the repeat %(repeat)s that the member mapping "
                         "reads (found: %(found)s).",
@@ -188,7 +184,7 @@ class G2pIntakeOdkSource(models.Model):
                 )
             sub_header, sub_rows = self._odk_read_csv(archive, candidates[0])
             if sub_header[-2:] != ["PARENT_KEY", "KEY"]:
-                raise OdkExportError(
+                raise UserError(
                     _("%(file)s does not end with Central's PARENT_KEY and KEY columns.", file=candidates[0])
                 )
             sub_known = self._odk_export_paths(sub_header[:-2])
@@ -202,7 +198,7 @@ class G2pIntakeOdkSource(models.Model):
                 entry["__id"] = repeat_entry_id(sub_row[-1])
                 members_by_parent.setdefault(sub_row[-2], []).append(entry)
         if unknown:
-            raise OdkExportError(
+            raise UserError(
                 _(
                     "The export has no column for %(paths)s, which the mapping of %(source)s reads (a "
                     "group path becomes a column joined with '-', e.g. household-phone). Is it the "
@@ -214,7 +210,7 @@ class G2pIntakeOdkSource(models.Model):
         submissions = []
         for row in rows:
             if len(row) != len(header):
-                raise OdkExportError(
+                raise UserError(
                     _(
                         "A row of %(file)s has %(n)s cells, the header %(h)s.",
                         file=main_name,
