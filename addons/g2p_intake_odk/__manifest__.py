@@ -1,7 +1,7 @@
 {
     "name": "G2P Registry Intake: ODK Central",
     "summary": "Pull household submissions from ODK Central (pyodk) into the registry intake",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "G2P",
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",
@@ -14,6 +14,7 @@
         "data/ir_cron_data.xml",
         # actions before menus
         "views/g2p_intake_odk_source_views.xml",
+        "views/g2p_intake_odk_import_views.xml",
         "views/g2p_intake_odk_menus.xml",
     ],
     "demo": ["demo/g2p_intake_odk_demo.xml"],

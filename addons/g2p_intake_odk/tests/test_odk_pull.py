@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 from simulators.odk_central import household, run_odk_central
 
 
-@tagged("post_install", "-at_install")
-class TestOdkPull(RegistryCase):
+class OdkCase(RegistryCase):
+    """The stand-in as its own process, the ID types and an ODK source of its household survey."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -66,6 +67,9 @@ class TestOdkPull(RegistryCase):
         log = self.sim.control("received", path_prefix=self.sim.odata_path + "/Submissions")
         return log[self.logged :]
 
+
+@tagged("post_install", "-at_install")
+class TestOdkPull(OdkCase):
     def test_full_pull_households_members_geopoint_photo(self):
         ids = self.sim.seed_households(3)
         action = self.odk.action_pull()

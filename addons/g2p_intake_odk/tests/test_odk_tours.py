@@ -70,3 +70,26 @@ class TestOdkTours(HttpCase):
         record = self.env["g2p.intake.record"].search([("state", "=", "rejected")])
         self.assertEqual(record.rejected_by_id, self.registrar)
         self.assertEqual(record.reject_reason, "Training submission, not a real household")
+
+    def test_admin_imports_a_csv_export(self):
+        # The zip the person downloaded from Central, on their disk (served to the tour's browser).
+        content = self.odk._odk_download_export()
+        attachment = self.env["ir.attachment"].create(
+            {"name": "household_survey.zip", "raw": content, "mimetype": "application/zip", "public": True}
+        )
+        self.env["ir.model.data"].create(
+            {
+                "module": "g2p_intake_odk",
+                "name": "tour_export_zip",
+                "model": "ir.attachment",
+                "res_id": attachment.id,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-g2p_intake_odk.action_g2p_intake_odk_source",
+            "g2p_intake_odk_export_tour",
+            login="tour_g2p_admin",
+        )
+        records = self.env["g2p.intake.record"].search([("source_id", "=", self.odk.source_id.id)])
+        self.assertEqual(sorted(records.mapped("state")), ["error", "imported", "imported"])
+        self.assertEqual(len(records.attachment_ids), 3)  # the consent photos from the zip's media/

@@ -1,0 +1,1 @@
+from . import g2p_intake_odk_import
