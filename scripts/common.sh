@@ -71,6 +71,21 @@ db_args() {
     printf '%s\n' "${args[@]}"
 }
 
+# db_exists NAME: whether PostgreSQL has that database (with the suite's connection settings).
+db_exists() {
+    "$VENV/bin/python" - "$1" "$DB_HOST" "$DB_PORT" "$DB_USER" "$DB_PASSWORD" <<'PY'
+import sys, psycopg2
+db, host, port, user, password = sys.argv[1:6]
+kw = {"dbname": db, "port": port, "user": user}
+if host: kw["host"] = host
+if password: kw["password"] = password
+try:
+    psycopg2.connect(**kw).close()
+except psycopg2.OperationalError:
+    sys.exit(1)
+PY
+}
+
 check_postgres() {
     [ "$DB_USER" = "postgres" ] && die "Odoo refuses to run as the 'postgres' database user. \
 Set PGUSER (or DB_USER) to another role with CREATEDB, e.g. createuser -s $(id -un)."

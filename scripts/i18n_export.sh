@@ -24,21 +24,8 @@ else
     IFS=, read -r -a modules <<< "$(all_addons)"
 fi
 
-db_exists() {
-    "$VENV/bin/python" - "$DB" "$DB_HOST" "$DB_PORT" "$DB_USER" "$DB_PASSWORD" <<'PY'
-import sys, psycopg2
-db, host, port, user, password = sys.argv[1:6]
-kw = {"dbname": db, "port": port, "user": user}
-if host: kw["host"] = host
-if password: kw["password"] = password
-try:
-    psycopg2.connect(**kw).close()
-except psycopg2.OperationalError:
-    sys.exit(1)
-PY
-}
 
-if ! db_exists; then
+if ! db_exists "$DB"; then
     say "creating database $DB with every addon"
     run_odoo -d "$DB" -i "$(all_addons)" --stop-after-init --no-http --log-level=warn \
         || die "installing the addons in $DB failed (see above)"

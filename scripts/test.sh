@@ -9,21 +9,8 @@ find_odoo
 check_postgres
 
 DB="${G2P_TEST_DB:-g2p_test}"
-db_exists() {
-    "$VENV/bin/python" - "$DB" "$DB_HOST" "$DB_PORT" "$DB_USER" "$DB_PASSWORD" <<'PY'
-import sys, psycopg2
-db, host, port, user, password = sys.argv[1:6]
-kw = {"dbname": db, "port": port, "user": user}
-if host: kw["host"] = host
-if password: kw["password"] = password
-try:
-    psycopg2.connect(**kw).close()
-except psycopg2.OperationalError:
-    sys.exit(1)
-PY
-}
 
-if [ "${G2P_KEEP_DB:-0}" = 1 ] && db_exists; then
+if [ "${G2P_KEEP_DB:-0}" = 1 ] && db_exists "$DB"; then
     # An update that fails must say why, not quietly rebuild the database.
     run_odoo -d "$DB" -u "$(all_addons)" --stop-after-init --log-level=warn || die "updating the addons in $DB failed (see above)"
     say "updated the addons in $DB"

@@ -1,18 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_utils";
-
-// Open a menu of the G2P app from the app switcher, as a person would.
-function openG2pMenu(section, item) {
-    return [
-        ...stepUtils.goToAppSteps("g2p_registry.menu_g2p_root", "Open the G2P app"),
-        { trigger: `.o_menu_sections button[data-menu-xmlid="${section}"]`, run: "click" },
-        { trigger: `.dropdown-item[data-menu-xmlid="${item}"]`, run: "click" },
-    ];
-}
-
-function currentState(label) {
-    return { trigger: `.o_form_view .o_statusbar_status button.o_arrow_button_current:contains(${label})` };
-}
+import { currentState, openG2pMenu } from "@g2p_registry/../tests/tours/g2p_tour_steps";
 
 // A program manager's day: open the program, preview who is eligible, activate it, enrol, open a
 // cycle and submit it. The maker never sees the cycle's Approve button.
