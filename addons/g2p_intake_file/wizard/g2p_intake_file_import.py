@@ -23,6 +23,7 @@ from ..const import (
 )
 from odoo.addons.g2p_registry.models.g2p_group_membership import MEMBERSHIP_ROLES
 from odoo.addons.g2p_registry.models.res_partner import GENDERS
+from odoo.addons.g2p_registry.tools.notify import notification
 
 _logger = logging.getLogger(__name__)
 
@@ -580,22 +581,14 @@ class G2pIntakeFileImport(models.TransientModel):
         return {"type": "ir.actions.act_url", "url": url, "target": "download"}
 
     def _notify(self, title, message, kind):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": kind != "success",
-                "next": {
-                    "type": "ir.actions.act_window",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                    "view_mode": "form",
-                    "views": [(False, "form")],
-                    "target": "new",
-                    "name": _("Import a File"),
-                },
-            },
+        """The registry's notification, then this wizard again with its results."""
+        reopen = {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "name": _("Import a File"),
         }
+        return notification(title, message, kind, next_action=reopen, sticky=kind != "success")
