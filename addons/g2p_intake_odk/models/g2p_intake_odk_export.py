@@ -313,12 +313,7 @@ class G2pIntakeOdkSource(models.Model):
             else:
                 stats["new"] += 1
             items.append((item, row))
-        staged = Record._stage(self.source_id, [item for item, _row in items])
-        by_id = {r.external_id: r for r in staged}
-        for item, row in items:
-            record = by_id.get(item["external_id"])
-            if record:
-                self._odk_attach_media(record, row, media)
+        staged = self._odk_stage(items, lambda record, row: self._odk_attach_media(record, row, media))
         counts = (staged.filtered(lambda r: r.state == "new") | todo)._process()
         for state in ("imported", "error", "duplicate"):
             stats[state] += counts.get(state, 0)

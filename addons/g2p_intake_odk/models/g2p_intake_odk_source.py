@@ -498,12 +498,11 @@ class G2pIntakeOdkSource(models.Model):
             else:
                 stats["new"] += 1
             items.append((item, system))
-        staged = Record._stage(self.source_id, [item for item, _system in items])
-        by_id = {r.external_id: r for r in staged}
-        for item, system in items:
-            record = by_id.get(item["external_id"])
-            if record and system.get("attachmentsPresent"):
-                self._odk_fetch_attachments(client, record)
+        staged = self._odk_stage(
+            items,
+            lambda record, system: system.get("attachmentsPresent")
+            and self._odk_fetch_attachments(client, record),
+        )
         counts = (staged.filtered(lambda r: r.state == "new") | refetched)._process()
         for state in ("imported", "error", "duplicate"):
             stats[state] += counts.get(state, 0)
@@ -527,6 +526,18 @@ class G2pIntakeOdkSource(models.Model):
             if element.tag.rsplit("}", 1)[-1] == "deprecatedID" and element.text:
                 return element.text.strip()
         return None
+
+    def _odk_stage(self, items, attach):
+        """Stage ``items`` ((record values, source row) pairs) in one call, then ``attach(record,
+        row)`` for each record staged; returns the staged records. The OData pull and the CSV
+        export share it."""
+        staged = self.env["g2p.intake.record"]._stage(self.source_id, [item for item, _row in items])
+        by_id = {record.external_id: record for record in staged}
+        for item, row in items:
+            record = by_id.get(item["external_id"])
+            if record:
+                attach(record, row)
+        return staged
 
     def _odk_fetch_attachments(self, client, record):
         """The submission's files, stored on the staging record (the apply copies them to registrants)."""
