@@ -106,7 +106,8 @@ def timed(label, func):
         result = profile.runcall(func)
         # G2P_BENCH_PROFILE=tottime ranks by time spent in each function itself.
         order = "tottime" if os.environ["G2P_BENCH_PROFILE"] == "tottime" else "cumulative"
-        pstats.Stats(profile).sort_stats(order).print_stats(35)
+        stats = pstats.Stats(profile).sort_stats(order)
+        stats.print_stats(os.environ.get("G2P_BENCH_PROFILE_FILTER") or 35)
     else:
         result = func()
     elapsed = time.perf_counter() - started

@@ -6,11 +6,16 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, split_every
+from odoo.tools.sql import create_index
 
-from ..const import PROCESSABLE_STATES, RECORD_STATES
+from ..const import PROCESS_BATCH_SIZE, PROCESSABLE_STATES, RECORD_STATES
 from ..exceptions import IntakeDuplicate, IntakeError
 
 _logger = logging.getLogger(__name__)
+
+# What the registry raises about the data of a record (IntakeError and IntakeDuplicate are UserErrors).
+DATA_ERRORS = (UserError, ValidationError, IntegrityError)
 
 
 def payload_hash(payload):
@@ -101,6 +106,14 @@ class G2pIntakeRecord(models.Model):
         readonly=True,
     )
     processed_date = fields.Datetime(readonly=True)
+    run_id = fields.Many2one(
+        "g2p.intake.run",
+        string="Run",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The background run that applied the record, for large intakes.",
+    )
     rejected_by_id = fields.Many2one("res.users", readonly=True)
     rejected_date = fields.Datetime(readonly=True)
     reject_reason = fields.Text(
@@ -117,6 +130,18 @@ class G2pIntakeRecord(models.Model):
     _source_external_uniq = models.UniqueIndex(
         "(source_id, external_id)", "This external record is already staged for this source."
     )
+
+    def init(self):
+        super().init()
+        # Matching on name and birthdate (g2p.intake.service._known_match_keys) looks registrants up
+        # by these; without the index, every batch of a national file reads the whole registry.
+        create_index(
+            self.env.cr,
+            "res_partner_g2p_intake_name_index",
+            "res_partner",
+            ["lower(family_name)", "birthdate"],
+            where="is_registrant AND NOT is_group",
+        )
 
     @api.depends("label", "external_id")
     def _compute_display_label(self):
@@ -207,41 +232,121 @@ class G2pIntakeRecord(models.Model):
             )
             todo |= record
         if to_create:
-            todo |= self.create(to_create)
+            # No "created" note on each of thousands of records: the source says what it staged.
+            todo |= self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(to_create)
         return todo
 
     # ------------------------------------------------------------------ processing
 
     def _process(self):
-        """Apply each record through the intake service, one savepoint each: a record that fails
-        becomes ``error`` (or ``duplicate``) with the message, and the others go on. Returns
-        {state: count}."""
-        Service = self.env["g2p.intake.service"]
+        """Apply each record through the intake service and return {state: count}. A batch at a
+        time: its records are read and checked first; those that are new households for the
+        registry are created together (:meth:`g2p.intake.service._apply_new_households`); each
+        other one is applied in its own savepoint, so a record that fails becomes ``error`` (or
+        ``duplicate``) with the message, and the others go on."""
         counts = dict.fromkeys(dict(RECORD_STATES), 0)
+        todo = self.filtered(lambda r: r.state in PROCESSABLE_STATES)
+        for batch in split_every(PROCESS_BATCH_SIZE, todo.ids, self.browse):
+            for record in batch._process_batch():
+                counts[record.state] += 1
+        return counts
+
+    def _process_job(self):
+        """A queue job of a run (``g2p.intake.run``): the records not processed meanwhile."""
+        pending = self.filtered(lambda r: r.state == "new")
+        counts = pending._process()
+        return (
+            ", ".join("%s %s" % (count, state) for state, count in counts.items() if count) or "nothing to do"
+        )
+
+    def _process_batch(self):
+        Service = self.env["g2p.intake.service"]
+        lookups = {}
+        prepared = []
         for record in self:
-            if record.state not in PROCESSABLE_STATES:
+            try:
+                data = record.source_id._intake_normalise(record)
+                prepared.append((record, Service._prepare_household(record, data, lookups)))
+            except DATA_ERRORS as e:
+                record._set_failure(e)
+        created = {}
+        if len(prepared) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    created = Service._apply_new_households(prepared)
+                    self.env.flush_all()
+            except DATA_ERRORS:
+                # One of them is refused: each is applied on its own below, which says which.
+                self.env.invalidate_all()
+                created = {}
+        if created:
+            self._set_imported_batch(created)
+        for record, household in prepared:
+            if record in created:
                 continue
             try:
                 with self.env.cr.savepoint():
-                    normalised = record.source_id._intake_normalise(record)
-                    result = Service._apply(record, normalised)
+                    result = Service._apply_prepared(record, household)
                     self.env.flush_all()
-            except IntakeDuplicate as e:
-                self.env.invalidate_all()
-                record._set_outcome("duplicate", e.field, e.reason, candidates=e.candidates)
-            except IntakeError as e:
-                self.env.invalidate_all()
-                record._set_outcome("error", e.field, e.reason)
-            except (UserError, ValidationError) as e:
-                self.env.invalidate_all()
-                record._set_outcome("error", False, e.args[0] if e.args else str(e))
-            except IntegrityError as e:
-                self.env.invalidate_all()
-                record._set_outcome("error", False, _("The registry refused the data: %s", e.pgerror or e))
+            except DATA_ERRORS as e:
+                record._set_failure(e)
             else:
                 record._set_imported(result)
-            counts[record.state] += 1
-        return counts
+        return self
+
+    def _set_failure(self, error):
+        """The outcome of a record the registry refused (one of ``DATA_ERRORS``), in its words."""
+        self.ensure_one()
+        self.env.invalidate_all()
+        if isinstance(error, IntakeDuplicate):
+            self._set_outcome("duplicate", error.field, error.reason, candidates=error.candidates)
+        elif isinstance(error, IntakeError):
+            self._set_outcome("error", error.field, error.reason)
+        elif isinstance(error, IntegrityError):
+            self._set_outcome("error", False, _("The registry refused the data: %s", error.pgerror or error))
+        else:
+            self._set_outcome("error", False, error.args[0] if error.args else str(error))
+
+    def _set_imported_batch(self, results):
+        """:meth:`_set_imported` of many records ({record: result}) in a few statements."""
+        self.flush_model()
+        now = fields.Datetime.now()
+        rows = [
+            (record.id, result["household"].id, json.dumps(result["member_keys"]))
+            for record, result in results.items()
+        ]
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """UPDATE g2p_intake_record r
+                      SET state = 'imported', error_field = NULL, error_message = NULL,
+                          household_id = v.household_id, member_keys = v.member_keys::jsonb,
+                          processed_date = %(now)s, write_date = %(now)s, write_uid = %(uid)s
+                     FROM (VALUES %(rows)s) AS v(id, household_id, member_keys)
+                    WHERE r.id = v.id""",
+                now=now,
+                uid=self.env.uid,
+                rows=SQL(", ").join(SQL("(%s, %s, %s)", *row) for row in rows),
+            )
+        )
+        ids = [record.id for record in results]
+        cr.execute(SQL("DELETE FROM g2p_intake_record_candidate_rel WHERE record_id = ANY(%s)", ids))
+        cr.execute(SQL("DELETE FROM g2p_intake_record_individual_rel WHERE record_id = ANY(%s)", ids))
+        for table, key in (
+            ("g2p_intake_record_individual_rel", "individuals"),
+            ("g2p_intake_record_created_rel", "created"),
+        ):
+            pairs = [(record.id, pid) for record, result in results.items() for pid in result[key].ids]
+            cr.execute(
+                SQL(
+                    "INSERT INTO %s (record_id, partner_id) SELECT * FROM unnest(%s::int[], %s::int[]) "
+                    "ON CONFLICT DO NOTHING",
+                    SQL.identifier(table),
+                    [p[0] for p in pairs],
+                    [p[1] for p in pairs],
+                )
+            )
+        self.browse(ids).invalidate_recordset()
 
     def _set_outcome(self, state, field, message, candidates=None):
         self.ensure_one()

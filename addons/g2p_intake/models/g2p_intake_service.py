@@ -1,9 +1,10 @@
 import base64
 import binascii
+from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_is_zero
+from odoo.tools import SQL, float_is_zero
 
 from ..exceptions import IntakeDuplicate, IntakeError
 from odoo.addons.g2p_registry.models.g2p_group_membership import MEMBERSHIP_ROLES
@@ -73,16 +74,32 @@ class G2pIntakeService(models.AbstractModel):
         """Apply normalised ``data`` of staging ``record``; returns {household, individuals,
         member_keys, created}. Raises IntakeError / IntakeDuplicate (nothing is written then: the
         caller runs this in a savepoint)."""
+        return self._apply_prepared(record, self._prepare_household(record, data))
+
+    @api.model
+    def _prepare_household(self, record, data, lookups=None):
+        """Read and validate normalised ``data`` without writing anything: {household, members,
+        country}. Raises IntakeError naming the first value that cannot be read. ``lookups``, a dict
+        shared by the records of one batch, keeps the ID types and other references found, so a
+        batch looks each up once."""
+        lookups = {} if lookups is None else lookups
         if not isinstance(data, dict):
             raise IntakeError("payload", _("The record is not a household."))
         country = record.source_id._intake_country()
-        household_data = self._prepare_party(data.get("household") or {}, "household", country, is_group=True)
+        household_data = self._prepare_party(
+            data.get("household") or {}, "household", country, is_group=True, lookups=lookups
+        )
         members = data.get("members") or []
         if not members:
             raise IntakeError("members", _("The household has no members."))
         prepared = [
             self._prepare_party(
-                member, member.get("field") or "members[%s]" % index, country, index=index, is_group=False
+                member,
+                member.get("field") or "members[%s]" % index,
+                country,
+                index=index,
+                is_group=False,
+                lookups=lookups,
             )
             for index, member in enumerate(members, 1)
         ]
@@ -103,7 +120,14 @@ class G2pIntakeService(models.AbstractModel):
             if not family:
                 raise IntakeError("household", _("The household has no name and its head has none either."))
             household_data["vals"]["name"] = _("%s household", family)
+        return {"household": household_data, "members": prepared, "country": country}
 
+    @api.model
+    def _apply_prepared(self, record, prepared_household):
+        """Match and write one household read by :meth:`_prepare_household`."""
+        household_data = prepared_household["household"]
+        prepared = prepared_household["members"]
+        country = prepared_household["country"]
         Partner = self.env["res.partner"]
         known = record.member_keys or {}
         seen = {}
@@ -165,15 +189,183 @@ class G2pIntakeService(models.AbstractModel):
             "created": created,
         }
 
+    # ------------------------------------------------------------------ many new households at once
+
+    @api.model
+    def _apply_new_households(self, items):
+        """Create in a few batched INSERTs the households of ``items`` ([(record, prepared)]) that
+        cannot match anything: never applied before, and none of their ID numbers, phones or names
+        with birthdates in the registry or in another item of the batch. A national file is mostly
+        such households; the others (and any item with payment accounts or files) are left to
+        :meth:`_apply_prepared`, one by one. Returns {record: result} for the households created.
+        Raises what the registry raises: the caller then applies the batch one by one, so a single
+        bad household cannot stop the others."""
+        candidates = [
+            (record, prepared)
+            for record, prepared in items
+            if not record.household_id
+            and not record.member_keys
+            and not any(
+                party["accounts"] or party["attachments"]
+                for party in (prepared["household"], *prepared["members"])
+            )
+        ]
+        if not candidates:
+            return {}
+        keys_of = {record: self._match_keys(prepared) for record, prepared in candidates}
+        owners = defaultdict(set)
+        for record, keys in keys_of.items():
+            for key in keys:
+                owners[key].add(record.id)
+        known = self._known_match_keys(set(owners))
+        fresh = [
+            (record, prepared)
+            for record, prepared in candidates
+            if not any(key in known or len(owners[key]) > 1 for key in keys_of[record])
+        ]
+        if not fresh:
+            return {}
+        Partner = self.env["res.partner"].with_context(tracking_disable=True, mail_create_nolog=True)
+        households = Partner.create(
+            [
+                {**prepared["household"]["vals"], "is_registrant": True, "is_group": True}
+                for _r, prepared in fresh
+            ]
+        )
+        members = [member for _r, prepared in fresh for member in prepared["members"]]
+        individuals = Partner.create(
+            [{**member["vals"], "is_registrant": True, "is_group": False} for member in members]
+        )
+        for member, individual in zip(members, individuals, strict=True):
+            member["partner"] = individual
+        parties = [
+            (household, prepared["household"], prepared["country"])
+            for household, (_r, prepared) in zip(households, fresh, strict=True)
+        ] + [
+            (member["partner"], member, prepared["country"])
+            for _r, prepared in fresh
+            for member in prepared["members"]
+        ]
+        phones, ids = [], []
+        for partner, party, country in parties:
+            phones += [
+                {
+                    "partner_id": partner.id,
+                    "phone_number": number,
+                    "country_id": country.id if country else False,
+                    "is_primary": i == 0,
+                }
+                for i, number in enumerate(party["phones"])
+            ]
+            ids += [
+                {"partner_id": partner.id, "id_type_id": entry["type"].id, "value": entry["value"]}
+                for entry in party["ids"]
+            ]
+        quiet = {"tracking_disable": True, "mail_create_nolog": True}
+        self.env["g2p.phone.number"].with_context(**quiet).create(phones)
+        self.env["g2p.registrant.id"].with_context(**quiet).create(ids)
+        self.env["g2p.group.membership"].with_context(**quiet).create(
+            [
+                {"group_id": household.id, "individual_id": member["partner"].id, "role": member["role"]}
+                for household, (_r, prepared) in zip(households, fresh, strict=True)
+                for member in prepared["members"]
+            ]
+        )
+        results = {}
+        for household, (record, prepared) in zip(households, fresh, strict=True):
+            people = Partner.union(*(member["partner"] for member in prepared["members"]))
+            results[record] = {
+                "household": household,
+                "individuals": people,
+                "member_keys": {member["key"]: member["partner"].id for member in prepared["members"]},
+                "created": household | people,
+            }
+        return results
+
+    @api.model
+    def _match_keys(self, prepared):
+        """What a member of ``prepared`` could be matched on: ID numbers, phones, name and birthdate."""
+        keys = set()
+        for member in prepared["members"]:
+            keys.update(("id", entry["type"].id, entry["value"]) for entry in member["ids"])
+            keys.update(("phone", number) for number in member["phones"])
+            vals = member["vals"]
+            if vals.get("given_name") and vals.get("family_name") and vals.get("birthdate"):
+                keys.add(
+                    (
+                        "name",
+                        vals["given_name"].casefold(),
+                        vals["family_name"].casefold(),
+                        fields.Date.to_date(vals["birthdate"]),
+                    )
+                )
+        for party in (prepared["household"], *prepared["members"]):
+            keys.update(("id", entry["type"].id, entry["value"]) for entry in party["ids"])
+        return keys
+
+    @api.model
+    def _known_match_keys(self, keys):
+        """The ``keys`` (see :meth:`_match_keys`) the registry already has: three queries for a
+        whole batch."""
+        if not keys:
+            return set()
+        self.env.flush_all()
+        cr = self.env.cr
+        known = set()
+        id_keys = [(k[1], k[2]) for k in keys if k[0] == "id"]
+        if id_keys:
+            cr.execute(
+                SQL(
+                    """SELECT r.id_type_id, r.value
+                         FROM unnest(%s::int[], %s::varchar[]) AS k(id_type_id, value)
+                         JOIN g2p_registrant_id r ON r.id_type_id = k.id_type_id AND r.value = k.value""",
+                    [k[0] for k in id_keys],
+                    [k[1] for k in id_keys],
+                )
+            )
+            known.update(("id", type_id, value) for type_id, value in cr.fetchall())
+        phones = [k[1] for k in keys if k[0] == "phone"]
+        if phones:
+            cr.execute(
+                SQL(
+                    """SELECT n.phone_number FROM g2p_phone_number n
+                         JOIN res_partner p ON p.id = n.partner_id
+                        WHERE n.phone_number = ANY(%s) AND NOT p.is_group""",
+                    phones,
+                )
+            )
+            known.update(("phone", number) for (number,) in cr.fetchall())
+        names = [(k[1], k[2], k[3]) for k in keys if k[0] == "name"]
+        if names:
+            # A join, not IN (…): PostgreSQL then uses res_partner_g2p_intake_name_index (g2p.intake.record).
+            cr.execute(
+                SQL(
+                    """SELECT lower(p.given_name), lower(p.family_name), p.birthdate
+                         FROM unnest(%s::varchar[], %s::varchar[], %s::date[]) AS k(given, family, birthdate)
+                         JOIN res_partner p ON lower(p.family_name) = k.family AND p.birthdate = k.birthdate
+                                           AND lower(p.given_name) = k.given
+                        WHERE p.is_registrant AND NOT p.is_group""",
+                    [n[0].lower() for n in names],
+                    [n[1].lower() for n in names],
+                    [n[2] for n in names],
+                )
+            )
+            known.update(
+                ("name", given.casefold(), family.casefold(), birthdate)
+                for given, family, birthdate in cr.fetchall()
+            )
+        return known
+
     # ------------------------------------------------------------------ reading the data
 
     @api.model
-    def _prepare_party(self, data, field, country, index=None, is_group=False):
+    def _prepare_party(self, data, field, country, index=None, is_group=False, lookups=None):
         """Validate one household or member of the normalised data; raise IntakeError naming the
         field of the first value that cannot be read."""
         if not isinstance(data, dict):
             raise IntakeError(field, _("Expected an object with the values of the household or member."))
-        vals = self._clean_vals(data.get("vals") or {}, field, data.get("fields") or {})
+        lookups = {} if lookups is None else lookups
+        vals = self._clean_vals(data.get("vals") or {}, field, data.get("fields") or {}, lookups)
         role = data.get("role") or ("other" if not is_group else False)
         if not is_group and role not in dict(MEMBERSHIP_ROLES):
             raise IntakeError(
@@ -214,7 +406,9 @@ class G2pIntakeService(models.AbstractModel):
                 continue
             if not code:
                 raise IntakeError(type_field, _("The ID number %s has no ID type.", value))
-            id_type = IdType.search([("code", "=", code)], limit=1)
+            id_type = lookups.get(("g2p.id.type", code))
+            if id_type is None:
+                id_type = lookups[("g2p.id.type", code)] = IdType.search([("code", "=", code)], limit=1)
             if not id_type:
                 known = IdType.search([]).mapped("code")
                 raise IntakeError(
@@ -269,7 +463,7 @@ class G2pIntakeService(models.AbstractModel):
         }
 
     @api.model
-    def _clean_vals(self, vals, field, where_from=None):
+    def _clean_vals(self, vals, field, where_from=None, lookups=None):
         """Registrant values read into their field types; ``where_from`` names where each came from
         ({field name: source field}), for the messages."""
         Partner = self.env["res.partner"]
@@ -310,7 +504,7 @@ class G2pIntakeService(models.AbstractModel):
                             ),
                         )
                 elif definition.type == "many2one":
-                    value = self._resolve_many2one(definition, value, where)
+                    value = self._resolve_many2one(definition, value, where, lookups)
                 else:
                     raise IntakeError(where, _("Values of this kind of field cannot be imported."))
             except (TypeError, ValueError) as e:
@@ -332,9 +526,13 @@ class G2pIntakeService(models.AbstractModel):
         raise IntakeError(where, _("'%s' is not yes or no.", value))
 
     @api.model
-    def _resolve_many2one(self, definition, value, where):
+    def _resolve_many2one(self, definition, value, where, lookups=None):
         """A many2one value given by id, by code (countries, states) or by exact name."""
         Comodel = self.env[definition.comodel_name]
+        key = (Comodel._name, value)
+        found = (lookups or {}).get(key)
+        if found is not None:
+            return found.id
         if isinstance(value, int):
             found = Comodel.browse(value).exists()
         else:
@@ -343,6 +541,8 @@ class G2pIntakeService(models.AbstractModel):
                 found = Comodel.search([("code", "=", value)], limit=2)
             if not found:
                 found = Comodel.search([(Comodel._rec_name or "name", "=", value)], limit=2)
+        if len(found) == 1 and lookups is not None:
+            lookups[key] = found
         if len(found) != 1:
             raise IntakeError(
                 where, _("'%(value)s' is not a known %(what)s.", value=value, what=Comodel._description)

@@ -306,3 +306,59 @@ class TestFileImport(RegistryCase):
 
         queries(1)  # warms the caches (the source, its country…)
         self.assertEqual(queries(5), queries(500))
+
+
+@tagged("post_install", "-at_install")
+class TestLargeFileImport(RegistryCase):
+    """A file of more households than are applied at once is staged, then applied by jobs."""
+
+    def test_large_file_is_applied_by_jobs_of_a_run(self):
+        from unittest.mock import patch
+
+        from odoo.addons.queue_job.tests.common import trap_jobs
+
+        rows = []
+        for n in range(7):
+            rows += [
+                row(
+                    "BIG-%s" % n,
+                    "yes",
+                    "Amina",
+                    "Family%s" % n,
+                    phone="07124%05d" % n,
+                    birthdate="1985-01-01",
+                ),
+                row("BIG-%s" % n, "no", "Juma", "Family%s" % n, relationship="child", birthdate="2015-01-01"),
+            ]
+        wizard = (
+            self.env["g2p.intake.file.import"]
+            .with_user(self.registrar)
+            .create({"file": base64.b64encode(to_csv(rows)), "filename": "big.csv"})
+        )
+        with (
+            patch("odoo.addons.g2p_intake_file.wizard.g2p_intake_file_import.INLINE_RECORDS", 5),
+            patch("odoo.addons.g2p_intake.models.g2p_intake_run.JOB_CHUNK_SIZE", 4),
+            trap_jobs() as trap,
+        ):
+            action = wizard.action_import()
+            run = self.env["g2p.intake.run"].browse(action["params"]["next"]["res_id"])
+            self.assertEqual(run.name, "big.csv")
+            self.assertEqual((run.record_count, run.pending_count, run.job_count), (7, 7, 2))
+            self.assertIn("2 background jobs", action["params"]["message"])
+            trap.assert_jobs_count(2)
+            self.assertFalse(self.env["res.partner"].search([("family_name", "=like", "Family%")]))
+            trap.perform_enqueued_jobs()
+        run.invalidate_recordset()
+        self.assertEqual((run.pending_count, run.imported_count, run.state), (0, 7, "done"))
+        self.assertEqual(len(self.env["res.partner"].search([("family_name", "=like", "Family%")])), 14)
+        # The same file again: already staged, nothing to do.
+        again = (
+            self.env["g2p.intake.file.import"]
+            .with_user(self.registrar)
+            .create({"file": base64.b64encode(to_csv(rows)), "filename": "big.csv"})
+        )
+        with trap_jobs() as trap:
+            action = again.action_import()
+            trap.assert_jobs_count(0)
+        self.assertIn("7 already imported", action["params"]["message"])
+        self.assertEqual(len(self.env["res.partner"].search([("family_name", "=like", "Family%")])), 14)

@@ -21,6 +21,7 @@ from ..const import (
     TRUSTED_ENCODINGS,
     YES,
 )
+from odoo.addons.g2p_intake.const import INLINE_RECORDS
 from odoo.addons.g2p_registry.models.g2p_group_membership import MEMBERSHIP_ROLES
 from odoo.addons.g2p_registry.models.res_partner import GENDERS
 from odoo.addons.g2p_registry.tools.notify import notification
@@ -521,6 +522,8 @@ class G2pIntakeFileImport(models.TransientModel):
             if self._external_id(key) not in check["staged"]
         ]
         records = Record._stage(self.source_id, items)
+        if len(records) > INLINE_RECORDS:
+            return self._import_in_background(records)
         records._process()
         # A household created by this import is "created", one that was in the registry "updated".
         imported = records.filtered(lambda r: r.state == "imported")
@@ -562,6 +565,35 @@ class G2pIntakeFileImport(models.TransientModel):
         self.write({"state": "done", "summary": message})
         problem = duplicates or failed or self.error_count
         return self._notify(_("Import"), message, "warning" if problem else "success")
+
+    def _import_in_background(self, records):
+        """A large file: its households are staged; jobs apply them, and its run shows how far."""
+        run = self.env["g2p.intake.run"]._start(self.source_id, self.filename or _("File import"), records)
+        skipped = self.household_count - self.valid_household_count
+        message = _(
+            "%(count)s households staged; %(jobs)s background jobs apply them. Follow them on this run.",
+            count=len(records),
+            jobs=run.job_count,
+        )
+        if skipped:
+            message += " " + _("Left out: %s household(s) with errors in the file.", skipped)
+        _logger.info(
+            "File import %s: %s households staged for run %s", self.checksum[:16], len(records), run.id
+        )
+        self.write({"state": "done", "summary": message})
+        return notification(
+            _("Import"),
+            message,
+            "info",
+            next_action={
+                "type": "ir.actions.act_window",
+                "res_model": "g2p.intake.run",
+                "res_id": run.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+                "target": "current",
+            },
+        )
 
     def action_open_records(self):
         """The staging records of this file (review duplicates and errors there)."""

@@ -9,3 +9,4 @@ from . import test_state_mixin
 from . import test_registry_chatter
 from . import test_role_tours
 from . import test_registry_contact_rights
+from . import test_registrant_numbers
