@@ -1,1 +1,2 @@
 from . import test_intake_service
+from . import test_intake_batch
