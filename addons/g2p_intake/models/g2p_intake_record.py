@@ -281,6 +281,7 @@ class G2pIntakeRecord(models.Model):
                 created = {}
         if created:
             self._set_imported_batch(created)
+        imported = self.browse([record.id for record in created])
         for record, household in prepared:
             if record in created:
                 continue
@@ -292,7 +293,15 @@ class G2pIntakeRecord(models.Model):
                 record._set_failure(e)
             else:
                 record._set_imported(result)
+                imported |= record
+        if imported:
+            imported._intake_after_import()
         return self
+
+    def _intake_after_import(self):
+        """Hook: ``self`` was just applied to the registry (``household_id`` and ``individual_ids``
+        are set), a batch at a time. Bridges add what follows an import (e.g. proposing the
+        households to a program); nothing by default."""
 
     def _set_failure(self, error):
         """The outcome of a record the registry refused (one of ``DATA_ERRORS``), in its words."""
