@@ -16,6 +16,8 @@
         "views/g2p_intake_file_import_views.xml",
         "views/g2p_intake_file_menus.xml",
     ],
+    # After the registry's demo (its individuals and National ID type): a file checked and imported.
+    "demo": ["demo/g2p_intake_file_demo.xml"],
     "assets": {
         "web.assets_tests": ["g2p_intake_file/static/tests/tours/*.js"],
     },

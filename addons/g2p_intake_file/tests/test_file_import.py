@@ -1,6 +1,7 @@
 import base64
 import csv
 import io
+from datetime import date
 
 import openpyxl
 
@@ -362,3 +363,32 @@ class TestLargeFileImport(RegistryCase):
             trap.assert_jobs_count(0)
         self.assertIn("7 already imported", action["params"]["message"])
         self.assertEqual(len(self.env["res.partner"].search([("family_name", "=like", "Family%")])), 14)
+
+
+@tagged("post_install", "-at_install")
+class TestFileDemo(RegistryCase):
+    def test_demo_file_is_checked_and_imported(self):
+        national_id = self.env["g2p.registry.demo"]._demo_id_type()
+        head = self._individual("Wanjiru", "Kinoti", gender="female", birthdate=date(1985, 3, 1))
+        household = self._household("Kinoti household", [(head, "head")], city="Kisumu")
+        self.env["g2p.registrant.id"].create(
+            {"partner_id": head.id, "id_type_id": national_id.id, "value": "24681357"}
+        )
+        registrants = self.env["res.partner"].search_count([("is_registrant", "=", True)])
+        wizard = self.env["g2p.intake.file.import"]._demo_load()
+        self.assertEqual(
+            (wizard.household_count, wizard.valid_household_count, wizard.error_count), (5, 4, 1)
+        )
+        self.assertEqual(wizard.line_ids.household_key, "KSM-004")
+        records = self.env["g2p.intake.record"].search(
+            [("external_id", "=like", wizard.checksum[:16] + "/%")]
+        )
+        by_key = {r.external_id.split("/")[1]: r for r in records}
+        self.assertEqual(sorted(by_key), ["KSM-001", "KSM-002", "KSM-003", "KSM-005"])
+        self.assertEqual(set(records.mapped("state")), {"imported"})
+        self.assertEqual(by_key["KSM-005"].household_id, household, "the known household is updated")
+        self.assertEqual(household.city, "Kondele")
+        # Three new households: 3 + 2 + 2 members and the households themselves.
+        self.assertEqual(
+            self.env["res.partner"].search_count([("is_registrant", "=", True)]), registrants + 10
+        )

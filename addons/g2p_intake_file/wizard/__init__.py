@@ -1,1 +1,1 @@
-from . import g2p_intake_file_import, g2p_intake_file_import_line
+from . import g2p_intake_file_import, g2p_intake_file_import_demo, g2p_intake_file_import_line
