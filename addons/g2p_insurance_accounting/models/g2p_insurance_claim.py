@@ -121,10 +121,12 @@ class G2PInsuranceClaim(models.Model):
     category_rule_id = fields.Many2one(
         "g2p.insurance.product.category", compute="_compute_cover_terms", string="Benefit Rule"
     )
-    category_excluded = fields.Boolean(related="category_rule_id.excluded", string="Excluded")
-    cap_period = fields.Monetary(related="category_rule_id.cap_period")
-    cap_instance = fields.Monetary(related="category_rule_id.cap_instance", string="Cap per Claim")
-    waiting_days = fields.Integer(related="category_rule_id.waiting_days")
+    # Computed with the rule rather than related to it: a related field through a non-stored
+    # many2one cannot tell which claims to recompute when a rule changes (Odoo warns at every start).
+    category_excluded = fields.Boolean(compute="_compute_cover_terms", string="Excluded")
+    cap_period = fields.Monetary(compute="_compute_cover_terms", string="Cap per Period")
+    cap_instance = fields.Monetary(compute="_compute_cover_terms", string="Cap per Claim")
+    waiting_days = fields.Integer(compute="_compute_cover_terms", string="Waiting Days")
     category_left = fields.Char(
         compute="_compute_cover_terms",
         string="Left in the Category",
@@ -208,6 +210,10 @@ class G2PInsuranceClaim(models.Model):
 
     @api.depends(
         "policy_id.product_id.category_rule_ids",
+        "policy_id.product_id.category_rule_ids.excluded",
+        "policy_id.product_id.category_rule_ids.cap_period",
+        "policy_id.product_id.category_rule_ids.cap_instance",
+        "policy_id.product_id.category_rule_ids.waiting_days",
         "category_id",
         "member_id",
         "policy_id.claim_ids.state",
@@ -218,6 +224,10 @@ class G2PInsuranceClaim(models.Model):
             policy = claim.policy_id
             rule = policy.product_id._rule_for(claim.category_id) if policy.product_id else False
             claim.category_rule_id = rule
+            claim.category_excluded = rule.excluded if rule else False
+            claim.cap_period = rule.cap_period if rule else 0.0
+            claim.cap_instance = rule.cap_instance if rule else 0.0
+            claim.waiting_days = rule.waiting_days if rule else 0
             if not policy.product_id:
                 claim.limit_left = 0.0
                 claim.category_left = False
