@@ -1,0 +1,122 @@
+"""Shared base of the FHIR API tests: real HTTP, an API key per role."""
+
+import json
+from datetime import datetime, timedelta
+
+from odoo.tests import HttpCase, new_test_user
+
+FHIR_JSON = "application/fhir+json"
+API_GROUP = "g2p_fhir.group_g2p_api_integration"
+REGISTRAR = "g2p_registry.group_g2p_registrar"
+VALIDATOR = "g2p_registry.group_g2p_registry_validator"
+ADMIN = "g2p_registry.group_g2p_admin"
+
+
+class FhirHttpCase(HttpCase):
+    """Users per role, each with an API key (``cls.keys[<role>]``):
+
+    - ``registrar``: API integration + registrar (reads and writes registrants)
+    - ``validator``: API integration + registry validator
+    - ``admin``: G2P administrator (PSPs)
+    - ``api_only``: API integration without any registry role (sees no registrant)
+    - ``other_company``: a registrar of another company (record rules hide this company's data)
+    - ``archived``: a registrar whose user was archived after the key was made
+
+    ``fhir_get/post/put`` return ``(status, json body)``; ``fhir_request`` the response."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.other_company = cls.env["res.company"].create({"name": "FHIR Other Company"})
+        cls.users, cls.keys = {}, {}
+        roles = {
+            "registrar": [API_GROUP, REGISTRAR],
+            "validator": [API_GROUP, VALIDATOR],
+            "admin": [ADMIN],
+            "api_only": [API_GROUP],
+            "other_company": [API_GROUP, REGISTRAR],
+            "archived": [API_GROUP, REGISTRAR],
+        }
+        for role, groups in roles.items():
+            company = cls.other_company if role == "other_company" else cls.company
+            user = new_test_user(
+                cls.env,
+                "fhir_%s" % role,
+                groups=",".join(groups),
+                company_id=company.id,
+                company_ids=[company.id],
+            )
+            cls.users[role] = user
+            cls.keys[role] = cls._make_key(user)
+        cls.users["archived"].active = False
+
+    @classmethod
+    def _make_key(cls, user):
+        """An API key of ``user``, made by the user itself as in its preferences."""
+        return (
+            cls.env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(None, "FHIR test", datetime.now() + timedelta(hours=12))
+        )
+
+    # ------------------------------------------------------------------ HTTP helpers
+
+    def fhir_request(self, method, path, body=None, key="registrar", headers=None, params=None, raw=None):
+        """``key`` is a role of ``self.keys``, a literal key (str longer than 20), or None."""
+        all_headers = {"Accept": FHIR_JSON}
+        if key:
+            all_headers["Authorization"] = "Bearer %s" % self.keys.get(key, key)
+        data = raw
+        if body is not None:
+            data = json.dumps(body)
+        if data is not None:
+            all_headers["Content-Type"] = FHIR_JSON
+        all_headers.update(headers or {})
+        url = path if path.startswith("http") else "/fhir/R4" + path
+        return self.url_open(url, data=data, headers=all_headers, params=params, method=method, timeout=60)
+
+    def _result(self, response):
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return response.status_code, body
+
+    def fhir_get(self, path, params=None, key="registrar", headers=None):
+        return self._result(self.fhir_request("GET", path, key=key, headers=headers, params=params))
+
+    def fhir_post(self, path, body, key="registrar", headers=None):
+        return self._result(self.fhir_request("POST", path, body=body, key=key, headers=headers))
+
+    def fhir_put(self, path, body, key="registrar", headers=None):
+        return self._result(self.fhir_request("PUT", path, body=body, key=key, headers=headers))
+
+    # ------------------------------------------------------------------ assertions
+
+    def assertFhirValid(self, resource):
+        """``resource`` validates with fhir.resources (R4B); Bundles also check their entries."""
+        from fhir.resources.R4B import get_fhir_model_class
+
+        self.assertIsInstance(resource, dict)
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        for entry in resource.get("entry") or []:
+            for key in ("resource", "response"):
+                inner = entry.get(key, {})
+                if key == "response":
+                    inner = inner.get("outcome")
+                if inner:
+                    self.assertFhirValid(inner)
+        return resource
+
+    def assertOutcome(self, status, body, expected_status, expression=None):
+        """An OperationOutcome answer with ``expected_status`` (and an issue naming ``expression``)."""
+        self.assertEqual(status, expected_status, body)
+        self.assertEqual(body["resourceType"], "OperationOutcome", body)
+        self.assertFhirValid(body)
+        self.assertTrue(body["issue"][0].get("diagnostics"))
+        if expression:
+            expressions = [e for issue in body["issue"] for e in issue.get("expression", [])]
+            self.assertTrue(
+                any(e.startswith(expression) for e in expressions), "%s not in %s" % (expression, expressions)
+            )
