@@ -1,7 +1,8 @@
 import base64
+import logging
 from datetime import datetime, timedelta
 
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from .common import FHIR_JSON, FhirHttpCase
 
@@ -368,3 +369,25 @@ class TestFhirApi(FhirHttpCase):
         small, large = count(people[:4]), count(people[:20])
         self.assertEqual(large, small)
         self.assertLess(large, 20)
+
+
+class TestFhirLogRedaction(TransactionCase):
+    def test_search_criteria_are_not_logged(self):
+        from ..log_redaction import FhirQueryFilter, redact_line
+
+        line = '"GET /fhir/R4/Patient?identifier=http://x/nid|123456789&family=Otieno HTTP/1.1" 200'
+        self.assertEqual(redact_line(line), '"GET /fhir/R4/Patient?[query redacted] HTTP/1.1" 200')
+        self.assertEqual(redact_line("GET /fhir/R4/Patient/12 HTTP/1.1"), "GET /fhir/R4/Patient/12 HTTP/1.1")
+        self.assertEqual(redact_line("GET /web?debug=1"), "GET /web?debug=1")
+        record = logging.LogRecord(
+            "werkzeug",
+            logging.INFO,
+            __file__,
+            1,
+            '"%s %s" %s',
+            ("GET", "/fhir/R4/Patient?birthdate=1990-04-12", 200),
+            None,
+        )
+        self.assertTrue(FhirQueryFilter().filter(record))
+        self.assertNotIn("1990-04-12", record.getMessage())
+        self.assertTrue(any(isinstance(f, FhirQueryFilter) for f in logging.getLogger("werkzeug").filters))
