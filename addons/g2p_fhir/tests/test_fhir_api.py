@@ -236,6 +236,15 @@ class TestFhirApi(FhirHttpCase):
                 if "unknown" not in str(params):
                     self.assertTrue(expected, "a case that cannot fail")
 
+    def test_search_at_the_end_of_the_calendar(self):
+        people = {self.amina.id, self.baraka.id, self.chebet.id}
+        self.assertEqual(self.search_ids("Patient", {"birthdate": "ge9999-12-31"}) & people, set())
+        self.assertEqual(self.search_ids("Patient", {"birthdate": "le9999-12-31"}) & people, people)
+        self.assertEqual(self.search_ids("Patient", {"birthdate": "9999"}) & people, set())
+        self.assertEqual(
+            self.search_ids("Patient", {"_lastUpdated": "lt9999-12-31T23:59:59Z"}) & people, people
+        )
+
     def test_search_last_updated(self):
         self.env.flush_all()
         self.env.cr.execute(
