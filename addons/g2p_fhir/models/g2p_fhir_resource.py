@@ -226,6 +226,10 @@ class G2pFhirResource(models.AbstractModel):
                     code="not-supported",
                 )
             search_type, function = params[base]
+            if "\x00" in raw:
+                raise FhirError(
+                    400, self.env._("Search parameter %s contains a NUL character.", name), expression=[name]
+                )
             alternatives = []
             for value in (v.replace("\\,", ",") for v in re.split(r"(?<!\\),", raw)):
                 prefix = None
