@@ -291,6 +291,10 @@ class TestFhirApi(FhirHttpCase):
             self.search_ids("Organization", {"type": "prov", "name": "Mercy"}), {self.hospital.id}
         )
         self.assertEqual(self.search_ids("Organization", {"identifier": "H-001"}), {self.hospital.id})
+        self.psp.psp_active = False  # a suspended PSP is an inactive Organization
+        self.assertIn(self.psp.id, self.search_ids("Organization", {"type": "psp", "active": "false"}))
+        self.assertNotIn(self.psp.id, self.search_ids("Organization", {"type": "psp", "active": "true"}))
+        self.assertIn(self.hospital.id, self.search_ids("Organization", {"active": "true"}))
         ins = self.search_ids("Organization", {"type": "ins"})
         self.assertIn(self.company.partner_id.id, ins)
 

@@ -350,6 +350,16 @@ class TestFhirWrite(FhirHttpCase):
             "/Organization/%s" % body["id"], dict(body, name="Clinic A (Kisumu)"), key="contacts"
         )
         self.assertEqual((status, updated["name"]), (200, "Clinic A (Kisumu)"))
+        status, archived = self.fhir_put(
+            "/Organization/%s" % body["id"], dict(updated, active=False), key="contacts"
+        )
+        self.assertEqual((status, archived["active"]), (200, False))
+        status, again = self.fhir_get("/Organization/%s" % body["id"])
+        self.assertEqual((status, again["active"]), (200, False))
+        status, found = self.fhir_get("/Organization", params={"name": "Clinic A", "active": "false"})
+        self.assertEqual([e["resource"]["id"] for e in found["entry"]], [body["id"]])
+        status, found = self.fhir_get("/Organization", params={"name": "Clinic A", "active": "true"})
+        self.assertEqual(found.get("entry", []), [])
 
     def test_writes_follow_rights_and_rules(self):
         person = self.make_individual("Salma", "Ali", nid="3000700", gender="female")
