@@ -1,1 +1,8 @@
-from . import test_security
+from . import (
+    test_fhir_api,
+    test_fhir_bundle,
+    test_fhir_invalid,
+    test_fhir_robustness,
+    test_fhir_write,
+    test_security,
+)
