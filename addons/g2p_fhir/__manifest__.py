@@ -6,9 +6,12 @@
     "author": "G2P for Odoo",
     "website": "https://github.com/g2p-odoo/g2p-odoo",
     "license": "LGPL-3",
+    "external_dependencies": {"python": ["fhir.resources"]},
     "depends": ["g2p_registry", "g2p_payroll", "g2p_insurance_accounting"],
     "data": [
         "security/g2p_security.xml",
+        "data/g2p_fhir_data.xml",
+        "views/g2p_id_type_views.xml",
         "views/g2p_menus.xml",
     ],
     "installable": True,

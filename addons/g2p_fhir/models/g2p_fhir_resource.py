@@ -391,3 +391,123 @@ class G2pFhirResource(models.AbstractModel):
             elif part not in ("__root__",) and not str(part).startswith("function-"):
                 path += "." + str(part)
         return path
+
+    # ------------------------------------------------------------------ shared element mappings
+
+    @api.model
+    def _fhir_base_system(self):
+        """``<web.base.url>/fhir``: the root of this server's identifier systems and extensions."""
+        return self.env["g2p.id.type"]._fhir_base_system()
+
+    @api.model
+    def _fhir_address(self, partner):
+        """Patient/Organization.address of a partner (a list, empty without an address)."""
+        lines = [line for line in (partner.street, partner.street2) if line]
+        address = {
+            key: value
+            for key, value in (
+                ("line", lines),
+                ("city", partner.city),
+                ("state", partner.state_id.name),
+                ("postalCode", partner.zip),
+                ("country", partner.country_id.code),
+            )
+            if value
+        }
+        return [address] if address else []
+
+    @api.model
+    def _fhir_parse_address(self, addresses, expression):
+        """Partner vals of the first address; ``expression`` is the element path (Patient.address)."""
+        vals = dict.fromkeys(("street", "street2", "city", "zip", "state_id", "country_id"), False)
+        if not addresses:
+            return vals
+        address = addresses[0]
+        lines = address.get("line") or []
+        vals.update(
+            street=lines[0] if lines else False,
+            street2=", ".join(lines[1:]) or False,
+            city=address.get("city") or False,
+            zip=address.get("postalCode") or False,
+        )
+        country = self.env["res.country"]
+        if address.get("country"):
+            value = address["country"].strip()
+            country = country.search(["|", ("code", "=ilike", value), ("name", "=ilike", value)], limit=1)
+            if not country:
+                raise FhirError(
+                    400,
+                    self.env._(
+                        "%(path)s: unknown country %(value)r (use an ISO 3166 code such as KE).",
+                        path=expression + "[0].country",
+                        value=value,
+                    ),
+                    expression=[expression + "[0].country"],
+                    code="code-invalid",
+                )
+            vals["country_id"] = country.id
+        if address.get("state"):
+            domain = ["|", ("code", "=ilike", address["state"]), ("name", "=ilike", address["state"])]
+            if country:
+                domain.append(("country_id", "=", country.id))
+            state = self.env["res.country.state"].search(domain, limit=1)
+            if not state:
+                raise FhirError(
+                    400,
+                    self.env._(
+                        "%(path)s: unknown state %(value)r.",
+                        path=expression + "[0].state",
+                        value=address["state"],
+                    ),
+                    expression=[expression + "[0].state"],
+                    code="code-invalid",
+                )
+            vals["state_id"] = state.id
+        return vals
+
+    @api.model
+    def _fhir_check_code(self, value, allowed, expression):
+        """400 unless ``value`` is one of ``allowed`` (a code binding fhir.resources leaves open)."""
+        if value is not None and value not in allowed:
+            raise FhirError(
+                400,
+                self.env._(
+                    "%(path)s: %(value)r is not a valid code; use one of %(allowed)s.",
+                    path=expression,
+                    value=value,
+                    allowed=", ".join(allowed),
+                ),
+                expression=[expression],
+                code="code-invalid",
+            )
+        return value
+
+    @api.model
+    def _fhir_resolve(self, reference, fhir_type, expression):
+        """The record a reference (``Patient/12``) names, readable by the caller, or a 422."""
+        ref = (reference or {}).get("reference") if isinstance(reference, dict) else None
+        model = self._fhir_type_model(fhir_type)
+        ref_type, _sep, ref_id = (ref or "").rpartition("/")
+        if ref_type.rpartition("/")[2] != fhir_type or not re.fullmatch(r"[1-9][0-9]{0,17}", ref_id):
+            raise FhirError(
+                422,
+                self.env._(
+                    "%(path)s must reference a %(type)s (%(type)s/<id>), not %(ref)r.",
+                    path=expression,
+                    type=fhir_type,
+                    ref=ref,
+                ),
+                expression=[expression],
+            )
+        record = model._fhir_records().search(
+            Domain.AND([model._fhir_domain(), [("id", "=", int(ref_id))]]), limit=1
+        )
+        if not record:
+            raise FhirError(
+                422,
+                self.env._(
+                    "%(path)s: %(ref)s does not exist or is not visible to you.", path=expression, ref=ref
+                ),
+                expression=[expression],
+            )
+        return record

@@ -50,6 +50,39 @@ class FhirHttpCase(HttpCase):
             cls.users[role] = user
             cls.keys[role] = cls._make_key(user)
         cls.users["archived"].active = False
+        cls.id_type = cls.env["g2p.id.type"].create(
+            {"name": "FHIR National ID", "code": "FHIR_NID", "validation_regex": r"^[0-9]{6,10}$"}
+        )
+        cls.id_system = cls.id_type._fhir_system_uri()
+        cls.number_system = cls.env["g2p.fhir.patient"]._fhir_registrant_number_system()
+
+    @classmethod
+    def patient_resource(cls, given="Amina", family="Otieno", nid=None, **extra):
+        """A Patient as a client would send it."""
+        resource = {
+            "resourceType": "Patient",
+            "name": [{"use": "official", "family": family, "given": [given]}],
+            "gender": "female",
+            "birthDate": "1990-04-12",
+        }
+        if nid:
+            resource["identifier"] = [{"system": cls.id_system, "value": nid}]
+        resource.update(extra)
+        return resource
+
+    @classmethod
+    def make_individual(cls, given, family, nid=None, company=None, **vals):
+        """An individual registrant made in the back office (as the superuser, for fixtures)."""
+        values = {
+            "is_registrant": True,
+            "given_name": given,
+            "family_name": family,
+            "company_id": (company or cls.company).id,
+            **vals,
+        }
+        if nid:
+            values["reg_id_ids"] = [(0, 0, {"id_type_id": cls.id_type.id, "value": nid})]
+        return cls.env["res.partner"].create(values)
 
     @classmethod
     def _make_key(cls, user):

@@ -1,0 +1,19 @@
+from odoo import fields, models
+
+ORGANIZATION_TYPES = [
+    ("prov", "Healthcare Provider"),
+    ("bus", "Business (Employer, Policy Holder)"),
+    ("other", "Other"),
+]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    g2p_fhir_organization_type = fields.Selection(
+        ORGANIZATION_TYPES,
+        string="Organization Type (FHIR)",
+        help="How this company appears as a FHIR Organization: a hospital or clinic (prov) or a business "
+        "such as an employer paying premiums (bus). PSPs and the companies of this database are typed "
+        "by themselves.",
+    )
