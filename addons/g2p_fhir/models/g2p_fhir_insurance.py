@@ -34,22 +34,17 @@ class G2pFhirInsurance(models.AbstractModel):
     # ------------------------------------------------------------------ URIs
 
     @api.model
-    def _fhir_base_url(self):
-        # A system parameter, not data: read as superuser like Odoo does for every URL it builds.
-        return (self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "").rstrip("/")
-
-    @api.model
     def _fhir_system(self, kind):
         """The identifier system of the references this server issues (``kind``: cover, claim …)."""
-        return "%s/fhir/sid/%s" % (self._fhir_base_url(), kind)
+        return "%s/sid/%s" % (self._fhir_base_system(), kind)
 
     @api.model
     def _fhir_code_system(self, kind):
-        return "%s/fhir/CodeSystem/%s" % (self._fhir_base_url(), kind)
+        return "%s/CodeSystem/%s" % (self._fhir_base_system(), kind)
 
     @api.model
     def _fhir_extension_url(self, name):
-        return "%s/fhir/StructureDefinition/%s" % (self._fhir_base_url(), name)
+        return "%s/StructureDefinition/%s" % (self._fhir_base_system(), name)
 
     # ------------------------------------------------------------------ values
 

@@ -108,6 +108,9 @@ class G2pFhirInvoice(models.AbstractModel):
 
     @api.model
     def _fhir_to_dicts(self, records):
+        # Whole page at once: account.move does not prefetch its many2one across records here.
+        records.fetch(["name", "state", "date", "company_id", "g2p_policy_id", "write_date"])
+        records.g2p_policy_id.fetch(["holder_id", "payer_id", "product_id"])
         records.mapped("g2p_policy_id.holder_id.head_id")
         records.mapped("g2p_policy_id.payer_id.is_registrant")
         records.mapped("g2p_policy_id.product_id.code")
