@@ -51,14 +51,14 @@ class G2pFhirResource(models.AbstractModel):
     @api.model
     def _fhir_types(self):
         """{FHIR type: name of its g2p.fhir.* model}, for every model inheriting this one."""
-        types, todo, seen = {}, [self._name], set()
+        types, todo, seen = {}, ["g2p.fhir.resource"], set()
         while todo:
             name = todo.pop()
             if name in seen:
                 continue
             seen.add(name)
             model = self.env.registry[name]
-            if model._fhir_type and name != self._name:
+            if model._fhir_type:
                 types[model._fhir_type] = name
             todo.extend(model._inherit_children)
         return dict(sorted(types.items()))
