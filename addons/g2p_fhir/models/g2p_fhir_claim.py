@@ -226,6 +226,22 @@ class G2pFhirClaim(models.AbstractModel):
         return candidates[0]["value"] if candidates else None
 
     @api.model
+    def _fhir_day(self, value, path):
+        """The day of a FHIR date or dateTime; a partial date (a year, a month) is refused."""
+        day = None
+        try:
+            day = fields.Date.to_date(str(value)[:10]) if len(str(value)) >= 10 else None
+        except ValueError:
+            day = None
+        if not day:
+            raise FhirError(
+                400,
+                self.env._("%(path)s: %(value)r is not a full date (YYYY-MM-DD).", path=path, value=value),
+                expression=[path],
+            )
+        return day
+
+    @api.model
     def _fhir_amount(self, money, currency, path):
         value = (money or {}).get("value")
         if value is None:
@@ -292,6 +308,12 @@ class G2pFhirClaim(models.AbstractModel):
 
         # The cover: the focal insurance.
         insurances = resource.get("insurance") or []
+        if not insurances:
+            raise FhirError(
+                400,
+                env._("Claim.insurance: the cover (Coverage) is required."),
+                expression=["Claim.insurance"],
+            )
         index = next((i for i, ins in enumerate(insurances) if ins.get("focal")), 0)
         path = "Claim.insurance[%s].coverage" % index
         policy_id = self._fhir_ref_id(insurances[index].get("coverage"), ("Coverage",), path)
@@ -458,10 +480,10 @@ class G2pFhirClaim(models.AbstractModel):
             "provider_id": provider.id,
             "provider_reference": reference,
             "category_id": next(iter(codes)),
-            "date_service": fields.Date.to_date(str(service)[:10]),
+            "date_service": self._fhir_day(service, "Claim.item[0].servicedDate"),
             "claimed_amount": currency.round(total),
             "member_paid_at_provider": paid,
         }
         if resource.get("created"):
-            vals["date_received"] = fields.Date.to_date(str(resource["created"])[:10])
+            vals["date_received"] = self._fhir_day(resource["created"], "Claim.created")
         return vals, status == "active"

@@ -446,6 +446,14 @@ class TestFhirClaim(FhirInsuranceCase):
                 "Claim.item[1]",
             ),
             ("no item", variant(lambda p: p.update(item=[])), 400, "Claim.item"),
+            ("no insurance", variant(lambda p: p.update(insurance=[])), 400, "Claim.insurance"),
+            (
+                "partial service date",
+                variant(lambda p: p["item"][0].update(servicedDate="2024")),
+                400,
+                "Claim.item[0].servicedDate",
+            ),
+            ("partial created", variant(lambda p: p.update(created="2024-03")), 400, "Claim.created"),
         ]
         before = self.counts()
         for label, payload, expected, expression in cases:
