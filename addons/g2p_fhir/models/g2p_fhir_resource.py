@@ -133,6 +133,20 @@ class G2pFhirResource(models.AbstractModel):
         raise FhirError(405, self.env._("%s resources cannot be created here.", self._fhir_type))
 
     @api.model
+    def _fhir_create_multi(self, resources):
+        """Create several resources (a transaction Bundle's run of POSTs of this type), returning
+        the records in their order; a FhirError carries the position of the refused resource in
+        ``position``. Types with a batched create override it; this default creates one by one."""
+        records = []
+        for position, resource in enumerate(resources):
+            try:
+                records.append(self._fhir_create(resource))
+            except FhirError as e:
+                e.position = position
+                raise
+        return self._fhir_records().concat(*records)
+
+    @api.model
     def _fhir_update(self, record, resource):
         raise FhirError(405, self.env._("%s resources cannot be updated here.", self._fhir_type))
 
