@@ -468,6 +468,52 @@ class TestFhirClaim(FhirInsuranceCase):
         self.assertOutcome(status, body, 403)
         self.assertEqual(self.counts(), before)
 
+    def test_claims_in_a_transaction_bundle(self):
+        """Claims of a provider system sent as a transaction: all or nothing, a re-sent claim
+        with its condition creates nothing."""
+        system = self.env["g2p.fhir.insurance"]._fhir_system("provider-claim")
+
+        def entry(payload, condition=None):
+            request = {"method": "POST", "url": "Claim"}
+            if condition:
+                request["ifNoneExist"] = condition
+            return {"resource": payload, "request": request}
+
+        bad = self.claim_payload("TX-3", member=self.other_head)  # not covered: 422
+        before = self.counts()
+        status, body = self.fhir_post(
+            "",
+            {
+                "resourceType": "Bundle",
+                "type": "transaction",
+                "entry": [entry(self.claim_payload("TX-1")), entry(self.claim_payload("TX-2")), entry(bad)],
+            },
+            key="claims",
+        )
+        self.assertOutcome(status, body, 422, "Bundle.entry[2]")
+        self.assertEqual(self.counts(), before, "a refused transaction creates nothing")
+
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                entry(self.claim_payload("TX-1"), "identifier=%s|TX-1" % system),
+                entry(self.claim_payload("TX-2", amount=250.0), "identifier=%s|TX-2" % system),
+            ],
+        }
+        status, body = self.fhir_post("", bundle, key="claims")
+        self.assertEqual(status, 200, body)
+        self.assertFhirValid(body)
+        self.assertEqual([e["response"]["status"][:3] for e in body["entry"]], ["201", "201"])
+        claims = self.env["g2p.insurance.claim"].search([("provider_reference", "in", ["TX-1", "TX-2"])])
+        self.assertEqual(sorted(claims.mapped("claimed_amount")), [250.0, 1000.0])
+        self.assertEqual(set(claims.mapped("state")), {"received"})
+        after = self.counts()
+        status, body = self.fhir_post("", bundle, key="claims")
+        self.assertEqual(status, 200, body)
+        self.assertEqual([e["response"]["status"][:3] for e in body["entry"]], ["200", "200"])
+        self.assertEqual(self.counts(), after, "the re-sent Bundle duplicates nothing")
+
     def test_search_claims_by_each_parameter(self):
         a = self.post_claim(self.claim_payload("SRCH-1", member=self.head, created="2024-04-02"))
         b = self.post_claim(
