@@ -254,6 +254,38 @@ class TestFhirCoverage(FhirInsuranceCase):
         body = self.search("Coverage", {"status": "on-hold"}, expected_status=400)
         self.assertOutcome(400, body, 400, "status")
 
+    def test_capability_statement_lists_the_insurance_types(self):
+        status, body = self.fhir_get("/metadata", key=None)
+        self.assertEqual(status, 200, body)
+        self.assertFhirValid(body)
+        resources = {r["type"]: r for r in body["rest"][0]["resource"]}
+        expected = {
+            "Coverage": ({"read", "search-type"}, {"identifier", "patient", "beneficiary", "status"}),
+            "Claim": (
+                {"read", "search-type", "create"},
+                {"identifier", "patient", "provider", "status", "created"},
+            ),
+            "ClaimResponse": (
+                {"read", "search-type"},
+                {"identifier", "request", "patient", "status", "outcome"},
+            ),
+            "PaymentNotice": (
+                {"read", "search-type"},
+                {"identifier", "status", "payment-status", "request", "created"},
+            ),
+            "PaymentReconciliation": ({"read", "search-type"}, {"identifier", "status", "created"}),
+            "Invoice": (
+                {"read", "search-type"},
+                {"identifier", "status", "patient", "subject", "recipient", "date"},
+            ),
+        }
+        for fhir_type, (interactions, params) in expected.items():
+            resource = resources[fhir_type]
+            self.assertEqual({i["code"] for i in resource["interaction"]}, interactions, fhir_type)
+            self.assertEqual(
+                {p["name"] for p in resource["searchParam"]}, params | {"_id", "_lastUpdated"}, fhir_type
+            )
+
     def test_record_rules_and_rights(self):
         status, body = self.fhir_get("/Coverage/%s" % self.policy.id, key="ins_other_company")
         self.assertOutcome(status, body, 404)
