@@ -546,6 +546,36 @@ class TestFhirClaim(FhirInsuranceCase):
         self.assertEqual([e["response"]["status"][:3] for e in body["entry"]], ["200", "200"])
         self.assertEqual(self.counts(), after, "the re-sent Bundle duplicates nothing")
 
+    def test_no_claim_payload_answers_500(self):
+        """Every element of a claim removed or given a value of another JSON type: a FHIR answer,
+        never a server error; what is refused changes nothing."""
+        good = self.claim_payload("FUZZ")
+        variants = []
+        for key in [k for k in good if k != "resourceType"]:
+            for value in (None, "x", 0, -1.5, True, [], {}, [{}], {"reference": "Patient/1"}):
+                variants.append(("%s=%r" % (key, value), {**copy.deepcopy(good), key: value}))
+            variants.append(("no %s" % key, {k: v for k, v in copy.deepcopy(good).items() if k != key}))
+        for key in good["item"][0]:
+            for value in (None, "x", 0, {}, [{}]):
+                payload = copy.deepcopy(good)
+                payload["item"][0][key] = value
+                variants.append(("item.%s=%r" % (key, value), payload))
+        created = 0
+        for index, (label, payload) in enumerate(variants):
+            if not label.startswith(("identifier", "no identifier")):  # else the variant is the identifier
+                payload["identifier"] = [dict(good["identifier"][0], value="FUZZ-%s" % index)]
+            before = self.counts()
+            status, body = self.fhir_post("/Claim", payload, key="claims")
+            with self.subTest(label):
+                self.assertLess(status, 500, body)
+                self.assertFhirValid(body)
+                if status >= 400:
+                    self.assertEqual(body["resourceType"], "OperationOutcome")
+                    self.assertEqual(self.counts(), before)
+                else:
+                    created += 1
+        self.assertLess(created, len(variants) / 4, "most variants are refused")
+
     def test_search_claims_by_each_parameter(self):
         a = self.post_claim(self.claim_payload("SRCH-1", member=self.head, created="2024-04-02"))
         b = self.post_claim(
