@@ -228,7 +228,6 @@ class G2pFhirClaim(models.AbstractModel):
     @api.model
     def _fhir_day(self, value, path):
         """The day of a FHIR date or dateTime; a partial date (a year, a month) is refused."""
-        day = None
         try:
             day = fields.Date.to_date(str(value)[:10]) if len(str(value)) >= 10 else None
         except ValueError:
