@@ -1,3 +1,3 @@
-from . import test_security, test_fhir_api, test_fhir_write, test_fhir_bundle
+from . import test_security, test_fhir_api, test_fhir_write, test_fhir_bundle, test_fhir_invalid
 from . import test_fhir_insurance
 from . import test_fhir_payments
