@@ -600,6 +600,17 @@ class TestFhirClaim(FhirInsuranceCase):
         self.assertOutcome(
             *self.fhir_get("/Claim", params={"created": "yesterday"}, key="claims"), 400, "created"
         )
+        # Another company's claims officer sees none of them and cannot claim on this company's cover.
+        other = "ins_other_company"
+        self.assertEqual(
+            self.search("Claim", {"provider": "Organization/%s" % self.hospital.id}, key=other), []
+        )
+        self.assertOutcome(*self.fhir_get("/Claim/%s" % a.id, key=other), 404)
+        self.assertOutcome(*self.fhir_get("/ClaimResponse/%s" % a.id, key=other), 404)
+        before = self.counts()
+        status, body = self.fhir_post("/Claim", self.claim_payload("SRCH-3"), key=other)
+        self.assertOutcome(status, body, 422, "Claim.insurance[0].coverage")
+        self.assertEqual(self.counts(), before)
 
 
 @tagged("post_install", "-at_install")
@@ -725,6 +736,8 @@ class TestFhirInvoice(FhirInsuranceCase):
         self.assertEqual(search({"identifier": paid.name}), {paid.id})
         self.assertEqual(search({"date": "2024-01-01"}), ours)
         self.assertEqual(search({"_lastUpdated": "gt2000-01-01"}), ours)
+        self.assertOutcome(*self.fhir_get("/Invoice/%s" % paid.id, key="ins_other_company"), 404)
+        self.assertEqual(self.search("Invoice", {"identifier": paid.name}, key="ins_other_company"), [])
         # Premiums are finance data: a claims officer may not read them.
         status, body = self.fhir_get("/Invoice/%s" % paid.id, key="claims")
         self.assertOutcome(status, body, 403)
