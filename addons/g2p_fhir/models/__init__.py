@@ -5,3 +5,10 @@ from . import g2p_fhir_registrant
 from . import g2p_fhir_patient
 from . import g2p_fhir_group
 from . import g2p_fhir_organization
+from . import g2p_fhir_insurance
+from . import g2p_fhir_coverage
+from . import g2p_fhir_claim
+from . import g2p_fhir_claim_response
+from . import g2p_fhir_payment_notice
+from . import g2p_fhir_payment_reconciliation
+from . import g2p_fhir_invoice
