@@ -27,6 +27,9 @@ TRANSLATED = [
     "g2p_payroll",
     "g2p_payment_hub",
     "g2p_insurance_accounting",
+    "g2p_intake",
+    "g2p_intake_file",
+    "g2p_intake_odk",
 ]
 LANGS = ["fr", "es"]
 
@@ -176,6 +179,21 @@ class TestTranslatedBackOffice(TransactionCase):
         template = self.fr.ref("g2p_insurance_accounting.mail_template_claim_rejected")
         self.assertEqual(template.subject, "Réclamation {{ object.name }} rejetée")
         self.assertIn("a été rejetée", template.body_html)
+
+    def test_intake_screens(self):
+        self.assertEqual(self.fr.ref("g2p_intake.menu_g2p_intake").name, "Collecte")
+        es = self.env(context=dict(self.env.context, lang="es_ES"))
+        self.assertEqual(es.ref("g2p_intake.menu_g2p_intake").name, "Captación")
+        fields = self.fr["g2p.intake.record"].fields_get(["payload", "state"], ["string", "selection"])
+        self.assertEqual(fields["payload"]["string"], "Données brutes")
+        self.assertEqual(dict(fields["state"]["selection"])["rejected"], "Rejetée")
+        code = self.fr["g2p.intake.source"].fields_get(["code"], ["selection"])["code"]
+        self.assertEqual(dict(code["selection"])["file"], "Fichiers CSV / XLSX")
+        # A paragraph of a form, written over several lines in the view, is replaced as a whole.
+        view = self.fr.ref("g2p_intake.view_g2p_intake_run_form")
+        arch = self.fr["g2p.intake.run"].get_view(view.id, "form")["arch"]
+        self.assertIn("<b>Traiter maintenant les fiches en attente</b> applique le reste.", arch)
+        self.assertNotIn("background jobs", arch)
 
     def test_message_of_the_code(self):
         with self.assertRaisesRegex(UserError, "^Indiquez un motif pour désactiver un inscrit"):
