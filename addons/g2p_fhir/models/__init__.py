@@ -5,3 +5,5 @@ from . import g2p_fhir_registrant
 from . import g2p_fhir_patient
 from . import g2p_fhir_group
 from . import g2p_fhir_organization
+from . import g2p_fhir_export
+from . import g2p_fhir_export_file
