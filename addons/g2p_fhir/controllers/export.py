@@ -16,7 +16,7 @@ from odoo import http
 from odoo.http import request
 
 from ..exceptions import FhirError
-from .main import ROUTE, FhirController
+from .main import FHIR_JSON, ROUTE, FhirController, _as_fhir_error, _reraise_concurrency
 
 NDJSON = "application/fhir+ndjson"
 RETRY_AFTER_SECONDS = 5
@@ -77,18 +77,18 @@ class FhirExportController(FhirController):
             response.set_data(b"")  # in progress: the headers say it all
         return response
 
-    def _find_export(self, api, export_name):
+    def _find_export(self, env, export_name):
         """The caller's export (record rules: their own, or any for a G2P administrator), or a 404;
         a cancelled export is gone (the specification: its status URL then answers 404)."""
-        export = api.env["g2p.fhir.export"].search(
+        export = env["g2p.fhir.export"].search(
             [("name", "=", export_name), ("state", "!=", "cancelled")], limit=1
         )
         if not export:
-            raise FhirError(404, api.env._("There is no export %s (or it was cancelled).", export_name))
+            raise FhirError(404, env._("There is no export %s (or it was cancelled).", export_name))
         return export
 
     def _status(self, api, export_name):
-        export = self._find_export(api, export_name)
+        export = self._find_export(api.env, export_name)
         if export.state in ("queued", "running"):
             return (
                 202,
@@ -104,7 +104,7 @@ class FhirExportController(FhirController):
         return 200, export._fhir_manifest(request.httprequest.url_root.rstrip("/")), {}
 
     def _cancel(self, api, export_name):
-        export = self._find_export(api, export_name)
+        export = self._find_export(api.env, export_name)
         export._fhir_cancel()
         outcome = {
             "resourceType": "OperationOutcome",
@@ -124,20 +124,25 @@ class FhirExportController(FhirController):
         "/fhir/R4/$export-file/<string:export_name>/<int:file_id>", methods=["GET"], readonly=True, **ROUTE
     )
     def fhir_export_file(self, export_name, file_id, **kw):
-        """The NDJSON file, streamed from the attachment store. Refusals are OperationOutcomes."""
-        found = {}
-
-        def check(api):
-            export = self._find_export(api, export_name)
-            file = export.file_ids.filtered(lambda f: f.id == file_id)
-            if export.state != "done" or not file:
-                raise FhirError(404, api.env._("Export %s has no such file.", export_name))
-            found["attachment"] = file.sudo().attachment_id
-            return 200, None, {}
-
-        response = self._serve(check)
-        if "attachment" not in found:
+        """The NDJSON file, streamed from the attachment store. Bulk Data clients ask for it with
+        ``Accept: application/fhir+ndjson``: no JSON content negotiation here, but refusals are
+        still OperationOutcomes."""
+        try:
+            self._authenticate()
+            with request.env.cr.savepoint():
+                export = self._find_export(request.env, export_name)
+                file = export.file_ids.filtered(lambda f: f.id == file_id)
+                if export.state != "done" or not file:
+                    raise FhirError(404, request.env._("Export %s has no such file.", export_name))
+                attachment = file.sudo().attachment_id
+        except Exception as e:  # noqa: BLE001 (every refusal becomes an OperationOutcome)
+            _reraise_concurrency(e)
+            error = _as_fhir_error(request.env, e)
+            response = request.make_json_response(
+                error.to_outcome(), headers=error.headers, status=error.status
+            )
+            response.headers["Content-Type"] = FHIR_JSON + "; charset=utf-8"
             return response
-        stream = found["attachment"]._to_http_stream()
+        stream = attachment._to_http_stream()
         stream.mimetype = NDJSON
         return stream.get_response(as_attachment=False)
