@@ -4,7 +4,7 @@
 Usage (from the repository root):
 
     VENV=/work/main/.venv $VENV/bin/python tests/benchmark_fhir.py [--households N] [--db NAME]
-        [--http-port PORT] [--update]
+        [--http-port PORT] [--update] [--no-http]
 
 It installs g2p_fhir in a scratch database (default ``g2p_bench_fhir``) when missing (``--update``
 updates it), then runs in two stages:
@@ -140,6 +140,7 @@ def main():
     parser = argument_parser(__doc__, "g2p_bench_fhir")
     parser.add_argument("--http-port", type=int, default=8173)
     parser.add_argument("--update", action="store_true", help="update g2p_fhir in the database first")
+    parser.add_argument("--no-http", action="store_true", help="only the in-process stage")
     args = parser.parse_args()
     if not args.db.startswith("g2p_bench_"):
         parser.error("use a scratch database whose name starts with g2p_bench_")
@@ -158,7 +159,8 @@ def main():
         key = Path(key_file).read_text().strip()
     finally:
         os.unlink(key_file)
-    sys.exit(http_stage(args.db, args.http_port, key))
+    if not args.no_http:
+        sys.exit(http_stage(args.db, args.http_port, key))
 
 
 # ---------------------------------------------------------------------------- stage 2: over HTTP
@@ -423,6 +425,21 @@ def bench(env, households):
         "%-52s %8.3f s   median of 5 (min %.3f, max %.3f)"
         % ("(c) search page of 100 Patients, in process", t_search, min(times), max(times))
     )
+
+    def bundle_in_process():
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [bundle_entry(i) for i in range(1000)],
+        }
+        status, answer, _headers = FhirApi(uenv, "http://localhost/fhir/R4").bundle(bundle)
+        created = sum(1 for e in answer["entry"] if e["response"]["status"].startswith("201"))
+        assert status == 200 and created == 1000, (status, str(answer)[:500])
+        uenv.flush_all()
+        return "%s created" % created
+
+    timed("(b) transaction Bundle of 1,000 Patients, in process", bundle_in_process)
+    env.cr.rollback()  # the HTTP stage posts its own
     env.cr.execute("SELECT count(*) FROM res_partner WHERE is_registrant AND NOT is_group")
     registry = env.cr.fetchone()[0]
     print("-" * 72)
