@@ -12,6 +12,10 @@
 Every request authenticates as the rest of the API does (an Odoo API key of the user) and only the
 user who asked for an export (or a G2P administrator) sees its status and files."""
 
+from datetime import UTC
+
+from werkzeug.http import http_date
+
 from odoo import http
 from odoo.http import request
 
@@ -101,7 +105,8 @@ class FhirExportController(FhirController):
                 api.env._("The export failed: %s", export.error_message or api.env._("unknown error")),
                 code="exception",
             )
-        return 200, export._fhir_manifest(request.httprequest.url_root.rstrip("/")), {}
+        manifest = export._fhir_manifest(request.httprequest.url_root.rstrip("/"))
+        return 200, manifest, {"Expires": http_date(export._fhir_expires().replace(tzinfo=UTC))}
 
     def _cancel(self, api, export_name):
         export = self._find_export(api.env, export_name)

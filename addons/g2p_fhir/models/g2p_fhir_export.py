@@ -2,7 +2,7 @@ import json
 import logging
 import re
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
@@ -17,6 +17,7 @@ GROUP_LEVEL_TYPES = ("Patient", "Group")
 DEFAULT_TYPES = ("Patient", "Group")
 NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 DEFAULT_CHUNK_SIZE = 5000
+DEFAULT_RETENTION_DAYS = 7
 #: Kick-off parameters of the Bulk Data specification that this server supports.
 KICK_OFF_PARAMS = {"_type", "_since", "_outputFormat"}
 PROGRAM_GROUP_RE = re.compile(r"program-([1-9][0-9]{0,17})")
@@ -362,6 +363,34 @@ class G2pFhirExport(models.Model):
         bookkeeping.file_ids.unlink()
         attachments.unlink()
         bookkeeping.state = "cancelled"
+
+    @api.model
+    def _retention_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("g2p_fhir.export_retention_days")
+        return int(value) if value and value.isdigit() and int(value) > 0 else DEFAULT_RETENTION_DAYS
+
+    def _fhir_expires(self):
+        """When the files of this (complete) export are deleted."""
+        self.ensure_one()
+        return (self.date_done or self.create_date) + timedelta(days=self._retention_days())
+
+    @api.model
+    def _cron_delete_old_exports(self):
+        """Delete the exports (and files) finished, failed or cancelled more than the retention ago."""
+        limit = fields.Datetime.now() - timedelta(days=self._retention_days())
+        old = self.sudo().search(
+            [
+                ("state", "in", ("done", "failed", "cancelled")),
+                "|",
+                ("date_done", "<", limit),
+                "&",
+                ("date_done", "=", False),
+                ("write_date", "<", limit),
+            ]
+        )
+        old.file_ids.attachment_id.unlink()
+        old.unlink()
+        return len(old)
 
     # ------------------------------------------------------------------ status and manifest
 

@@ -205,6 +205,50 @@ class TestFhirExport(FhirHttpCase):
         self.assertEqual(set(by_type), {"Patient"})
         self.assertEqual(self._ids(by_type["Patient"]), expected_patients)
 
+    def test_individual_program_export(self):
+        person = self.households[3][1][1]
+        program = self.env["g2p.program"].create({"name": "Export Pension", "target_type": "individual"})
+        self.env["g2p.program.membership"].create(
+            {"program_id": program.id, "partner_id": person.id, "state": "enrolled"}
+        )
+        _manifest, by_type = self._export("/Group/program-%s/$export" % program.id)
+        self.assertEqual(self._ids(by_type["Patient"]), [person.id])
+        self.assertNotIn("Group", by_type)
+
+    def test_failed_export_and_old_exports(self):
+        with self._trapped() as trap:
+            status_url = self._kick_off("/Group/program-%s/$export" % self.program.id)
+            export = self.env["g2p.fhir.export"].search([("name", "=", status_url.rpartition("/")[2])])
+            # What queue_job calls when a chunk fails for good.
+            export._on_export_failed(exc_name="ValueError", exc_message="disk full")
+            self._run_jobs(trap)  # the queued chunk sees the failure and does nothing
+        self.assertFalse(export.file_ids)
+        status, body = self.fhir_get(status_url, key="manager")
+        self.assertOutcome(status, body, 500)
+        self.assertIn("disk full", body["issue"][0]["diagnostics"])
+        # A complete export's manifest says until when its files stay; then the cron deletes them.
+        with self._trapped() as trap:
+            status_url = self._kick_off("/Group/program-%s/$export" % self.program.id)
+            self._run_jobs(trap)
+        response = self.fhir_request("GET", status_url, key="manager")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.headers["Expires"])
+        done = self.env["g2p.fhir.export"].search([("name", "=", status_url.rpartition("/")[2])])
+        attachments = done.file_ids.attachment_id
+        self.assertTrue(attachments)
+        Export = self.env["g2p.fhir.export"]
+        self.assertEqual(Export._cron_delete_old_exports(), 0, "recent exports stay")
+        self.env.cr.execute(
+            "UPDATE g2p_fhir_export SET date_done = date_done - interval '8 days', "
+            "write_date = write_date - interval '8 days' WHERE id IN %s",
+            [(export.id, done.id)],
+        )
+        Export.invalidate_model()
+        self.assertEqual(Export._cron_delete_old_exports(), 2)
+        self.assertFalse(attachments.exists())
+        status, body = self.fhir_get(status_url, key="manager")
+        self.assertOutcome(status, body, 404)
+
     def test_household_export(self):
         household, members = self.households[3]
         _manifest, by_type = self._export("/Group/%s/$export" % household.id)
