@@ -219,6 +219,26 @@ class FhirApi:
         record = model._fhir_create(resource)
         return self._emit(model, record, 201)
 
+    def create_many(self, fhir_type, resources):
+        """Plain creates of one type in one batched create: [(status, body, headers)] in order."""
+        model = self.resource_model(fhir_type)
+        self._require(model, "create")
+        model._fhir_check_access("create")
+        for position, resource in enumerate(resources):
+            if isinstance(resource, dict) and resource.get("id"):
+                error = FhirError(
+                    400,
+                    self.env._("A created %s must not carry an id: the server gives it.", fhir_type),
+                    expression=["%s.id" % fhir_type],
+                )
+                error.position = position
+                raise error
+        records = model._fhir_create_multi(resources)
+        return [
+            (201, body, self._resource_headers(model, body, record))
+            for body, record in zip(model._fhir_to_dicts(records), records, strict=True)
+        ]
+
     def update(self, fhir_type, res_id, resource, if_match=None):
         model = self.resource_model(fhir_type)
         self._require(model, "update")
@@ -439,25 +459,56 @@ class FhirApi:
                         ),
                         expression=[req["where"]],
                     )
-                pending.pop(position)
-                resource = _replace_references(req["resource"], resolved) if req["resource"] else None
+                group = self._create_group(pending, position, uuids, resolved)
+                for member in group:
+                    pending.remove(member)
                 try:
-                    status, body, headers = self.dispatch(
-                        req["method"], req["url"], resource, req["if_none_exist"], req["if_match"]
-                    )
-                except FhirError as e:
-                    e.diagnostics = "%s: %s" % (req["where"], e.diagnostics)
-                    e.expression = [req["where"], *e.expression]
-                    raise
+                    if len(group) > 1:
+                        answers = self.create_many(
+                            group[0]["url"], [_replace_references(r["resource"], resolved) for r in group]
+                        )
+                    else:
+                        resource = _replace_references(req["resource"], resolved) if req["resource"] else None
+                        answers = [
+                            self.dispatch(
+                                req["method"], req["url"], resource, req["if_none_exist"], req["if_match"]
+                            )
+                        ]
                 except Exception as e:
+                    # Named after its entry, then re-raised as a FhirError: the savepoint rolls back.
+                    _reraise_concurrency(e)
                     error = _as_fhir_error(self.env, e)
-                    error.diagnostics = "%s: %s" % (req["where"], error.diagnostics)
-                    error.expression = [req["where"], *error.expression]
+                    position = getattr(error, "position", None)
+                    if position is None and len(group) > 1:
+                        where = "%s … %s" % (group[0]["where"], group[-1]["where"])
+                        error.diagnostics = "%s: %s" % (where, error.diagnostics)
+                    else:
+                        where = group[position or 0]["where"]
+                        error.diagnostics = "%s: %s" % (where, error.diagnostics)
+                        error.expression = [where, *error.expression]
                     raise error from e
-                if req["full_url"] and body.get("id") and body.get("resourceType") != "Bundle":
-                    resolved[req["full_url"]] = "%s/%s" % (body["resourceType"], body["id"])
-                results[req["index"]] = self._entry_response(status, body, headers)
+                for member, (status, body, headers) in zip(group, answers, strict=True):
+                    if member["full_url"] and body.get("id") and body.get("resourceType") != "Bundle":
+                        resolved[member["full_url"]] = "%s/%s" % (body["resourceType"], body["id"])
+                    results[member["index"]] = self._entry_response(status, body, headers)
         return 200, self._response_bundle("transaction-response", requests, results), {}
+
+    def _create_group(self, pending, position, uuids, resolved):
+        """The entry at ``position`` and, when it is a plain POST, the plain POSTs of the same type
+        after it whose references are resolved already: they are created in one batch."""
+        first = pending[position]
+        group = [first]
+        if first["method"] != "POST" or first["if_none_exist"] or "?" in first["url"]:
+            return group
+        for req in pending[position + 1 :]:
+            if req["method"] != "POST":
+                break
+            if req["url"] != first["url"] or req["if_none_exist"]:
+                continue
+            if not (_urn_references(req["resource"]) & uuids) <= resolved.keys():
+                continue
+            group.append(req)
+        return group
 
     def _batch(self, requests):
         """Each entry on its own, in its own savepoint; a refused entry answers its OperationOutcome."""

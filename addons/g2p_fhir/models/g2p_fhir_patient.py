@@ -233,16 +233,31 @@ class G2pFhirPatient(models.AbstractModel):
 
     @api.model
     def _fhir_create(self, resource):
-        self._fhir_validate(resource)
-        parsed = self._fhir_parse_identifiers(resource.get("identifier"))
-        vals = self._fhir_vals(resource)
-        approve = self._fhir_active_vals(resource)
-        self._fhir_check_identifiers_free(parsed)
-        vals.update(is_registrant=True, is_group=False, reg_id_ids=self._fhir_identifier_commands(parsed))
-        partner = self._fhir_records().create(vals)
-        if approve:
-            partner.action_approve()
-        return partner
+        return self._fhir_create_multi([resource])
+
+    @api.model
+    def _fhir_create_multi(self, resources):
+        """One batched create for many Patients (transaction Bundles); a refusal names the position
+        of the resource in ``FhirError.position``."""
+        vals_list, approve, parsed_by_position = [], [], []
+        for position, resource in enumerate(resources):
+            try:
+                self._fhir_validate(resource)
+                parsed = self._fhir_parse_identifiers(resource.get("identifier"))
+                vals = self._fhir_vals(resource)
+                approve.append(self._fhir_active_vals(resource))
+            except FhirError as e:
+                e.position = position
+                raise
+            parsed_by_position.append((position, parsed))
+            vals.update(is_registrant=True, is_group=False, reg_id_ids=self._fhir_identifier_commands(parsed))
+            vals_list.append(vals)
+        self._fhir_check_identifiers_free_multi(parsed_by_position)
+        partners = self._fhir_records().create(vals_list)
+        to_approve = partners.browse([p.id for p, flag in zip(partners, approve, strict=True) if flag])
+        if to_approve:
+            to_approve.action_approve()
+        return partners
 
     @api.model
     def _fhir_update(self, record, resource):

@@ -180,29 +180,45 @@ class G2pFhirRegistrant(models.AbstractModel):
     def _fhir_check_identifiers_free(self, parsed, partner=None):
         """409 when an identifier is another registrant's (checked over every company, as the
         unique index is: the answer names no one)."""
-        if not parsed:
+        self._fhir_check_identifiers_free_multi([(None, parsed)], partner)
+
+    @api.model
+    def _fhir_check_identifiers_free_multi(self, parsed_by_position, partner=None):
+        """The same for several resources at once (one query), also refusing an identifier given
+        twice among them; the FhirError carries the position of the resource."""
+        wanted = {}
+        for position, parsed in parsed_by_position:
+            for id_type, value, index in parsed:
+                if (id_type.id, value) in wanted:
+                    self._fhir_identifier_taken(id_type, index, position)
+                wanted[id_type.id, value] = (id_type, index, position)
+        if not wanted:
             return
         domain = Domain.OR(
-            [
-                Domain([("id_type_id", "=", id_type.id), ("value", "=", value)])
-                for id_type, value, _i in parsed
-            ]
+            [Domain([("id_type_id", "=", type_id), ("value", "=", value)]) for type_id, value in wanted]
         )
         if partner:
             domain = Domain.AND([domain, [("partner_id", "!=", partner.id)]])
         taken = self.env["g2p.registrant.id"].sudo().search(domain, limit=1)
         if taken:
-            index = next(i for t, v, i in parsed if t == taken.id_type_id and v == taken.value)
-            raise FhirError(
-                409,
-                self.env._(
-                    "%(path)s: this %(type)s is already registered for another registrant.",
-                    path="%s.identifier[%s]" % (self._fhir_type, index),
-                    type=taken.id_type_id.name,
-                ),
-                expression=["%s.identifier[%s]" % (self._fhir_type, index)],
-                code="duplicate",
-            )
+            id_type, index, position = wanted[taken.id_type_id.id, taken.value]
+            self._fhir_identifier_taken(id_type, index, position)
+
+    @api.model
+    def _fhir_identifier_taken(self, id_type, index, position):
+        path = "%s.identifier[%s]" % (self._fhir_type, index)
+        error = FhirError(
+            409,
+            self.env._(
+                "%(path)s: this %(type)s is already registered for another registrant.",
+                path=path,
+                type=id_type.name,
+            ),
+            expression=[path],
+            code="duplicate",
+        )
+        error.position = position
+        raise error
 
     @api.model
     def _fhir_identifier_commands(self, parsed, partner=None):

@@ -51,14 +51,14 @@ class G2pFhirResource(models.AbstractModel):
     @api.model
     def _fhir_types(self):
         """{FHIR type: name of its g2p.fhir.* model}, for every model inheriting this one."""
-        types, todo, seen = {}, [self._name], set()
+        types, todo, seen = {}, ["g2p.fhir.resource"], set()
         while todo:
             name = todo.pop()
             if name in seen:
                 continue
             seen.add(name)
             model = self.env.registry[name]
-            if model._fhir_type and name != self._name:
+            if model._fhir_type:
                 types[model._fhir_type] = name
             todo.extend(model._inherit_children)
         return dict(sorted(types.items()))
@@ -131,6 +131,20 @@ class G2pFhirResource(models.AbstractModel):
     @api.model
     def _fhir_create(self, resource):
         raise FhirError(405, self.env._("%s resources cannot be created here.", self._fhir_type))
+
+    @api.model
+    def _fhir_create_multi(self, resources):
+        """Create several resources (a transaction Bundle's run of POSTs of this type), returning
+        the records in their order; a FhirError carries the position of the refused resource in
+        ``position``. Types with a batched create override it; this default creates one by one."""
+        records = []
+        for position, resource in enumerate(resources):
+            try:
+                records.append(self._fhir_create(resource))
+            except FhirError as e:
+                e.position = position
+                raise
+        return self._fhir_records().concat(*records)
 
     @api.model
     def _fhir_update(self, record, resource):

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+TYPE_MAPS_KEY = "g2p_fhir.id_type_maps"
 OPENIMIS_IDENTIFIERS = "https://openimis.github.io/openimis_fhir_r4_ig/CodeSystem/openimis-identifiers"
 
 
@@ -39,14 +40,27 @@ class G2pIdType(models.Model):
     @api.model
     def _fhir_type_maps(self):
         """({system URI: id type}, {openIMIS code (lower case): id type}) over the active ID types
-        (a small table, read once per request)."""
-        base = self._fhir_base_system()
-        id_types = self.sudo().search([])  # configuration, not registrant data
-        by_system = {t._fhir_system_uri(base): t for t in id_types}
-        by_openimis = {}
-        for id_type in id_types:
-            by_openimis.setdefault((id_type.fhir_openimis_code or "").lower(), id_type)
-        for id_type in id_types:
-            by_openimis.setdefault(id_type.code.lower(), id_type)
-        by_openimis.pop("", None)
-        return by_system, by_openimis
+        (a small table, read once per transaction: a Bundle of 1,000 Patients asks 1,000 times)."""
+        cached = self.env.cr.cache.get(TYPE_MAPS_KEY)
+        if cached is None:
+            base = self._fhir_base_system()
+            id_types = self.sudo().search([])  # configuration, not registrant data
+            by_system = {t._fhir_system_uri(base): t.id for t in id_types}
+            by_openimis = {}
+            for id_type in id_types:
+                by_openimis.setdefault((id_type.fhir_openimis_code or "").lower(), id_type.id)
+            for id_type in id_types:
+                by_openimis.setdefault(id_type.code.lower(), id_type.id)
+            by_openimis.pop("", None)
+            cached = self.env.cr.cache[TYPE_MAPS_KEY] = (by_system, by_openimis)
+        IdType = self.sudo()
+        return tuple({key: IdType.browse(type_id) for key, type_id in mapping.items()} for mapping in cached)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.cr.cache.pop(TYPE_MAPS_KEY, None)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.cr.cache.pop(TYPE_MAPS_KEY, None)
+        return super().write(vals)

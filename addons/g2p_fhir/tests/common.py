@@ -21,6 +21,7 @@ class FhirHttpCase(HttpCase):
     - ``api_only``: API integration without any registry role (sees no registrant)
     - ``other_company``: a registrar of another company (record rules hide this company's data)
     - ``archived``: a registrar whose user was archived after the key was made
+    - ``contacts``: a registrar who also manages contacts (creates hospitals, employers)
 
     ``fhir_get/post/put`` return ``(status, json body)``; ``fhir_request`` the response."""
 
@@ -37,6 +38,7 @@ class FhirHttpCase(HttpCase):
             "api_only": [API_GROUP],
             "other_company": [API_GROUP, REGISTRAR],
             "archived": [API_GROUP, REGISTRAR],
+            "contacts": [API_GROUP, REGISTRAR, "base.group_partner_manager"],
         }
         for role, groups in roles.items():
             company = cls.other_company if role == "other_company" else cls.company
