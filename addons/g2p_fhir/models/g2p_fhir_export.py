@@ -123,7 +123,9 @@ class G2pFhirExport(models.Model):
                     code="not-supported",
                 )
             if name in values:
-                raise FhirError(400, self.env._("Parameter %s is repeated.", name), expression=[name])
+                if name != "_type":
+                    raise FhirError(400, self.env._("Parameter %s is repeated.", name), expression=[name])
+                value = "%s,%s" % (values[name], value)  # _type=Patient&_type=Group: both
             values[name] = value
         output_format = values.get("_outputFormat")
         if output_format is not None and output_format not in NDJSON_FORMATS:

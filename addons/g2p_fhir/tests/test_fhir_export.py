@@ -204,6 +204,14 @@ class TestFhirExport(FhirHttpCase):
         _manifest, by_type = self._export("/Group/program-%s/$export" % self.program.id, {"_type": "Patient"})
         self.assertEqual(set(by_type), {"Patient"})
         self.assertEqual(self._ids(by_type["Patient"]), expected_patients)
+        # A repeated _type adds up; another repeated parameter is refused.
+        path = "/Group/program-%s/$export" % self.program.id
+        _manifest, by_type = self._export(path, [("_type", "Group"), ("_type", "Patient")])
+        self.assertEqual(self._ids(by_type["Group"]), expected_groups)
+        self.assertEqual(self._ids(by_type["Patient"]), expected_patients)
+        params = [("_since", "2020-01-01"), ("_since", "2021-01-01")]
+        response = self.fhir_request("GET", path, key="manager", headers=ASYNC, params=params)
+        self.assertOutcome(response.status_code, response.json(), 400, "_since")
 
     def test_individual_program_export(self):
         person = self.households[3][1][1]
