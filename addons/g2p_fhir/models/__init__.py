@@ -7,3 +7,4 @@ from . import g2p_fhir_group
 from . import g2p_fhir_organization
 from . import g2p_fhir_export
 from . import g2p_fhir_export_file
+from . import res_partner_search_index
