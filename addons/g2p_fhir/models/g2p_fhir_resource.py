@@ -375,7 +375,7 @@ class G2pFhirResource(models.AbstractModel):
                 expression=["%s.resourceType" % self._fhir_type],
             )
         try:
-            get_fhir_model_class(self._fhir_type).model_validate(resource)
+            parsed = get_fhir_model_class(self._fhir_type).model_validate(resource)
         except PydanticValidationError as e:
             paths, messages = [], []
             for error in e.errors()[:20]:
@@ -394,7 +394,42 @@ class G2pFhirResource(models.AbstractModel):
             raise FhirError(
                 400, self.env._("Invalid %(type)s: %(error)s", type=self._fhir_type, error=e)
             ) from e
+        # The validation is lax ("yes" passes for true, "2" for 2): JSON types must be FHIR's own.
+        wrong = self._fhir_coerced(resource, parsed.model_dump(mode="json", by_alias=True), self._fhir_type)
+        if wrong:
+            raise FhirError(
+                400,
+                self.env._(
+                    "Invalid %(type)s: %(paths)s: wrong JSON type "
+                    "(booleans are true/false, numbers unquoted).",
+                    type=self._fhir_type,
+                    paths=", ".join(wrong),
+                ),
+                expression=wrong,
+            )
         return resource
+
+    @api.model
+    def _fhir_coerced(self, given, parsed, path):
+        """Paths where the validation turned a value of the wrong JSON type into a boolean or number."""
+        if isinstance(given, dict) and isinstance(parsed, dict):
+            return [
+                wrong
+                for key, value in given.items()
+                if key in parsed
+                for wrong in self._fhir_coerced(value, parsed[key], "%s.%s" % (path, key))
+            ]
+        if isinstance(given, list) and isinstance(parsed, list):
+            return [
+                wrong
+                for index, (value, out) in enumerate(zip(given, parsed, strict=False))
+                for wrong in self._fhir_coerced(value, out, "%s[%s]" % (path, index))
+            ]
+        if isinstance(parsed, bool):
+            return [] if isinstance(given, bool) else [path]
+        if isinstance(parsed, int | float):
+            return [] if isinstance(given, int | float) and not isinstance(given, bool) else [path]
+        return []
 
     @api.model
     def _fhir_path(self, loc):

@@ -17,3 +17,6 @@ class ResPartner(models.Model):
         "such as an employer paying premiums (bus). PSPs and the companies of this database are typed "
         "by themselves.",
     )
+
+    # _lastUpdated searches and sorts (and incremental exports) over a registry of a million people.
+    _g2p_fhir_write_date_idx = models.Index("(write_date, id)")

@@ -1,1 +1,8 @@
-from . import test_security, test_fhir_api, test_fhir_write, test_fhir_bundle, test_fhir_export
+from . import (
+    test_fhir_api,
+    test_fhir_bundle,
+    test_fhir_export,
+    test_fhir_invalid,
+    test_fhir_write,
+    test_security,
+)

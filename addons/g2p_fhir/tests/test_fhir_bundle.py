@@ -83,6 +83,35 @@ class TestFhirBundle(FhirHttpCase):
         self.assertIn(existing, household.group_membership_ids.individual_id)
         self.assertEqual(household.household_size, 3)
 
+    def test_transaction_conditional_updates(self):
+        existing = self.make_individual("Zuberi", "Salim", nid="4000040", gender="male")
+        update_url = "Patient?identifier=%s|4000040" % self.id_system
+        create_url = "Patient?identifier=%s|4000041" % self.id_system
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                self.entry(
+                    self.patient_resource("Zuberi", "Salim-Omar", nid="4000040", gender="male"),
+                    method="PUT",
+                    url=update_url,
+                ),
+                self.entry(
+                    self.patient_resource("Rehema", "Salim", nid="4000041"), method="PUT", url=create_url
+                ),
+            ],
+        }
+        status, body = self.fhir_post("", bundle)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([e["response"]["status"] for e in body["entry"]], ["200 OK", "201 Created"])
+        self.assertEqual(body["entry"][0]["resource"]["id"], str(existing.id))
+        self.assertEqual(existing.family_name, "Salim-Omar")
+        # Sent again, the Bundle creates nothing more.
+        before = self.registrants()
+        status, body = self.fhir_post("", bundle)
+        self.assertEqual([e["response"]["status"] for e in body["entry"]], ["200 OK", "200 OK"])
+        self.assertEqual(self.registrants(), before)
+
     def test_transaction_rolls_back_everything(self):
         bad = self.patient_resource("Bad", "Date", nid="4000012")
         bad["birthDate"] = "1990-02-30"
