@@ -189,6 +189,17 @@ class TestFhirExport(FhirHttpCase):
         response = self.fhir_request("GET", manifest["output"][0]["url"], key=None)
         self.assertEqual(response.status_code, 401)
 
+    def test_whole_registry_export_of_other_types(self):
+        # Any registered type through _type; here Organization (PSPs, hospitals, employers …).
+        self.env["res.partner"].create({"name": "Export Hospital", "is_company": True})
+        organizations = self._db_ids("Organization", self.manager)
+        self.assertTrue(organizations)
+        manifest, by_type = self._export("/$export", {"_type": "Organization,Patient"})
+        self.assertEqual(manifest["output"][0]["type"], "Organization")
+        self.assertEqual(self._ids(by_type["Organization"]), organizations)
+        self.assertEqual(self._ids(by_type["Patient"]), self._db_ids("Patient", self.manager))
+        self.assertNotIn("Group", by_type)
+
     def test_program_export_holds_exactly_its_beneficiaries(self):
         manifest, by_type = self._export("/Group/program-%s/$export" % self.program.id)
         expected_groups = sorted(h.id for h, _m in self.households[:2])
