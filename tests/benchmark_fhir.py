@@ -157,17 +157,17 @@ def main():
         status = odoo_shell(__file__, args.db, {MARKER: str(args.households), KEY_FILE: key_file})
         if status:
             sys.exit(status)
-        key = Path(key_file).read_text().strip()
+        handoff = json.loads(Path(key_file).read_text())
     finally:
         os.unlink(key_file)
     if not args.no_http:
-        sys.exit(http_stage(args.db, args.http_port, key))
+        sys.exit(http_stage(args.db, args.http_port, **handoff))
 
 
 # ---------------------------------------------------------------------------- stage 2: over HTTP
 
 
-def http_stage(db, port, key):
+def http_stage(db, port, key, program, people):
     base = "http://127.0.0.1:%s/fhir/R4" % port
     server = subprocess.Popen(
         [
@@ -201,6 +201,26 @@ def http_stage(db, port, key):
             return "HTTP %s, %s created" % (status, created)
 
         _r, t_bundle = timed("(b) transaction Bundle of 1,000 Patients", post_bundle)
+
+        def export_through_the_job_runner():
+            url = base + "/Group/program-%s/$export?_type=Patient" % program
+            status, headers, _body = request_full(url, key, headers={"Prefer": "respond-async"})
+            assert status == 202, (status, _body[:300])
+            status_url = headers["Content-Location"]
+            while True:
+                time.sleep(1)
+                status, headers, body = request_full(status_url, key)
+                if status != 202:
+                    break
+            assert status == 200, (status, body[:300])
+            manifest = json.loads(body)
+            count = sum(o["count"] for o in manifest["output"])
+            assert count == people, (count, people)
+            status, headers, first = request_full(manifest["output"][0]["url"], key)
+            assert status == 200 and first.count(b"\n") == manifest["output"][0]["count"]
+            return "%s Patients in %s files" % (count, len(manifest["output"]))
+
+        timed("(a) $export over HTTP, run by the queue job runner", export_through_the_job_runner)
         query = "&".join("%s=%s" % pair for pair in SEARCH_ARGS)
         times = []
         for _i in range(5):
@@ -243,6 +263,16 @@ def bundle_entry(i):
         },
         "request": {"method": "POST", "url": "Patient"},
     }
+
+
+def request_full(url, key, headers=None):
+    """GET ``url``: (status, headers, raw body)."""
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer %s" % key, **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=600) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
 
 
 def request(url, key, method="GET", body=None):
@@ -407,11 +437,11 @@ def bench(env, households):
         )
         # The chunks run here, one after the other, as the queue job runner would run them.
         env.cr.execute("DELETE FROM queue_job WHERE model_name = 'g2p.fhir.export'")
-        chunks = 1
         while export._export_chunk():
-            chunks += 1
-        size = sum(export.sudo().file_ids.mapped("file_size"))
-        return export, "%s Patients, %s files, %.1f MB" % (export.done_count, chunks, size / 1e6)
+            pass
+        files = export.sudo().file_ids
+        size = sum(files.mapped("file_size"))
+        return export, "%s Patients, %s files, %.1f MB" % (export.done_count, len(files), size / 1e6)
 
     (exported, summary), t_export = timed("(a) $export of a program's Patients (NDJSON)", export)
     print("    %s" % summary)
@@ -456,7 +486,7 @@ def bench(env, households):
     # The HTTP stage authenticates with this key (a file only this user reads, deleted after).
     env.cr.execute("DELETE FROM res_users_apikeys WHERE user_id = %s", [user.id])
     key = env["res.users.apikeys"].with_user(user).sudo()._generate(None, "FHIR benchmark", None)
-    Path(os.environ[KEY_FILE]).write_text(key)
+    Path(os.environ[KEY_FILE]).write_text(json.dumps({"key": key, "program": program.id, "people": people}))
     env.cr.commit()
 
 

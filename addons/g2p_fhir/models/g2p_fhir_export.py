@@ -1,6 +1,7 @@
 import json
 import logging
 import re
+import time
 import uuid
 from datetime import UTC, timedelta
 
@@ -17,6 +18,8 @@ GROUP_LEVEL_TYPES = ("Patient", "Group")
 DEFAULT_TYPES = ("Patient", "Group")
 NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 DEFAULT_CHUNK_SIZE = 5000
+#: A job exports chunk after chunk for this long, then queues the next job (progress shows per job).
+DEFAULT_JOB_SECONDS = 10
 DEFAULT_RETENTION_DAYS = 7
 #: Kick-off parameters of the Bulk Data specification that this server supports.
 KICK_OFF_PARAMS = {"_type", "_since", "_outputFormat"}
@@ -27,11 +30,12 @@ ID_RE = re.compile(r"[1-9][0-9]{0,17}")
 class G2pFhirExport(models.Model):
     """One FHIR Bulk Data ``$export`` kick-off and its outcome.
 
-    The export runs as a chain of queue jobs, one chunk of records per job (keyset pagination on
-    the id, ``g2p_fhir.export_chunk_size`` records, 5,000 by default), as the user who asked for
-    it: their access rights and record rules decide what it holds. Each chunk becomes one NDJSON
-    file (an attachment, a ``g2p.fhir.export.file``), so neither the registry nor a whole output
-    file is ever held in memory; the Bulk Data manifest lists one output item per file, as the
+    The export runs as a chain of queue jobs, each exporting chunks of records (keyset pagination
+    on the id, ``g2p_fhir.export_chunk_size`` records, 5,000 by default) for up to
+    ``g2p_fhir.export_job_seconds``, as the user who asked for it: their access rights and record
+    rules decide what it holds. Each chunk becomes one NDJSON file (an attachment, a
+    ``g2p.fhir.export.file``), so neither the registry nor a whole output file is ever held in
+    memory; the Bulk Data manifest lists one output item per file, as the
     specification allows (several files per type).
 
     Records are included when their ``meta.lastUpdated`` is after ``_since`` and not after the
@@ -276,9 +280,20 @@ class G2pFhirExport(models.Model):
             description=self.env._("FHIR export %(name)s: %(type)s", name=self.name, type=self.cursor_type),
         )._export_chunk_job()
 
+    def _job_seconds(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("g2p_fhir.export_job_seconds")
+        return int(value) if value and value.isdigit() else DEFAULT_JOB_SECONDS
+
     def _export_chunk_job(self):
-        """Queue job: export one chunk, then queue the next one until the export is complete."""
-        if self._export_chunk():
+        """Queue job: export chunk after chunk for ``g2p_fhir.export_job_seconds`` (10 by default;
+        0: one chunk per job), then queue the next job until the export is complete. Each chunk is
+        its own file and leaves the cache, so memory stays bounded by one chunk; a job commits its
+        chunks and progress at its end, and a failed job is retried alone."""
+        deadline = time.monotonic() + self._job_seconds()
+        more = self._export_chunk()
+        while more and time.monotonic() < deadline:
+            more = self._export_chunk()
+        if more:
             self._enqueue_chunk()
 
     def _export_chunk(self):

@@ -26,6 +26,8 @@ class TestFhirExport(FhirHttpCase):
             groups=",".join([API_GROUP, REGISTRAR, PROGRAM_MANAGER]),
         )
         cls.keys["manager"] = cls._make_key(cls.manager)
+        # One chunk per job, so that the tests see an export in progress (see test_chunks_per_job).
+        cls.env["ir.config_parameter"].sudo().set_param("g2p_fhir.export_job_seconds", "0")
         cls.users["manager"] = cls.manager
         Partner = cls.env["res.partner"]
         cls.households = []
@@ -188,6 +190,17 @@ class TestFhirExport(FhirHttpCase):
         # The files are not readable without the key.
         response = self.fhir_request("GET", manifest["output"][0]["url"], key=None)
         self.assertEqual(response.status_code, 401)
+
+    def test_chunks_per_job(self):
+        """A job goes on with the next chunks while its time lasts: one job, several files."""
+        self._set_chunk_size(2)
+        self.env["ir.config_parameter"].sudo().set_param("g2p_fhir.export_job_seconds", "600")
+        with self._trapped() as trap:
+            status_url = self._kick_off("/Group/program-%s/$export" % self.program.id)
+            self.assertEqual(self._run_jobs(trap), 1)
+        manifest = self.fhir_request("GET", status_url, key="manager").json()
+        self.assertGreater(len(manifest["output"]), 3)
+        self.assertEqual(sum(o["count"] for o in manifest["output"]), 2 + 5)
 
     def test_whole_registry_export_of_other_types(self):
         # Any registered type through _type; here Organization (PSPs, hospitals, employers …).
