@@ -25,6 +25,7 @@ Targets (issue 13): (a) < 30 s, (b) < 10 s, (c) < 300 ms. Figures go to stdout.
 
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -443,8 +444,13 @@ def bench(env, households):
         size = sum(files.mapped("file_size"))
         return export, "%s Patients, %s files, %.1f MB" % (export.done_count, len(files), size / 1e6)
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     (exported, summary), t_export = timed("(a) $export of a program's Patients (NDJSON)", export)
-    print("    %s" % summary)
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        "    %s; peak memory of this process %d MB before, %d MB after"
+        % (summary, rss_before / 1024, rss_after / 1024)
+    )
     assert exported.state == "done" and exported.done_count == people, (exported.state, exported.done_count)
     env.cr.commit()
 
