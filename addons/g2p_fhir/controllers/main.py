@@ -742,6 +742,8 @@ class FhirController(http.Controller):
 
     def _args(self, search_only=False):
         args = list(request.httprequest.args.items(multi=True))
+        if any("\x00" in name or "\x00" in value for name, value in args):
+            raise FhirError(400, request.env._("The query contains a NUL character."), code="structure")
         if search_only:
             args = [(name, value) for name, value in args if name not in ("_format", "_pretty")]
         return args
@@ -759,6 +761,10 @@ class FhirController(http.Controller):
                 code="not-supported",
             )
         data = httprequest.get_data()
+        if b"\\u0000" in data:
+            raise FhirError(
+                400, request.env._("The body contains a NUL character (\\u0000)."), code="structure"
+            )
         try:
             body = json.loads(data)
         except (ValueError, UnicodeDecodeError) as e:

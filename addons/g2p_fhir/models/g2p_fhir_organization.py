@@ -32,6 +32,11 @@ class G2pFhirOrganization(models.AbstractModel):
         return [("is_company", "=", True), ("is_registrant", "=", False)]
 
     @api.model
+    def _fhir_records(self):
+        # An archived organization is an inactive one (active: false), still read and found.
+        return super()._fhir_records().with_context(active_test=False)
+
+    @api.model
     def _fhir_type_system(self):
         return self._fhir_base_system() + "/CodeSystem/organization-type"
 
@@ -53,6 +58,7 @@ class G2pFhirOrganization(models.AbstractModel):
                 "name": ("string", lambda v, m, p: self._fhir_string_domain(["name"], v, m, "name")),
                 "identifier": ("token", self._fhir_search_identifier),
                 "type": ("token", self._fhir_search_type),
+                "active": ("token", self._fhir_search_active),
             }
         )
         return params
@@ -74,6 +80,13 @@ class G2pFhirOrganization(models.AbstractModel):
         if system == self._fhir_vat_system():
             return vat
         return [("id", "=", 0)]
+
+    @api.model
+    def _fhir_search_active(self, value, modifier, prefix):
+        self._fhir_no_modifier("active", modifier)
+        self._fhir_check_code(value, ("true", "false"), "active")
+        active = [("active", "=", True), "|", ("is_psp", "=", False), ("psp_active", "=", True)]
+        return active if value == "true" else ["!", "&", *active]
 
     @api.model
     def _fhir_search_type(self, value, modifier, prefix):

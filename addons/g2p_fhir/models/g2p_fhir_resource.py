@@ -25,6 +25,14 @@ DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 RESULT_PARAMS = {"_count", "_offset", "_sort", "_total", "_format", "_pretty"}
 
 
+def _shift(moment, step):
+    """``moment + step``, or None past the end of the calendar (year 9999)."""
+    try:
+        return moment + step
+    except (OverflowError, ValueError):
+        return None
+
+
 class G2pFhirResource(models.AbstractModel):
     """The base of every FHIR resource type of the API.
 
@@ -218,6 +226,10 @@ class G2pFhirResource(models.AbstractModel):
                     code="not-supported",
                 )
             search_type, function = params[base]
+            if "\x00" in raw:
+                raise FhirError(
+                    400, self.env._("Search parameter %s contains a NUL character.", name), expression=[name]
+                )
             alternatives = []
             for value in (v.replace("\\,", ",") for v in re.split(r"(?<!\\),", raw)):
                 prefix = None
@@ -294,12 +306,12 @@ class G2pFhirResource(models.AbstractModel):
             if parts["H"] is None:
                 start = datetime(year, month, day)
                 if parts["d"]:
-                    end = start + timedelta(days=1)
+                    step = timedelta(days=1)
                 elif parts["m"]:
-                    end = start + relativedelta(months=1)
+                    step = relativedelta(months=1)
                 else:
-                    end = start + relativedelta(years=1)
-                return start, end
+                    step = relativedelta(years=1)
+                return start, _shift(start, step)
             fraction = parts["f"] or ""
             start = datetime(
                 year,
@@ -320,8 +332,8 @@ class G2pFhirResource(models.AbstractModel):
                 step = timedelta(seconds=1)
             else:
                 step = timedelta(minutes=1)
-            return start, start + step
-        except ValueError as e:
+            return start, _shift(start, step)
+        except (ValueError, OverflowError) as e:
             raise FhirError(
                 400,
                 self.env._(
@@ -338,19 +350,24 @@ class G2pFhirResource(models.AbstractModel):
         """Domain of ``fname`` against the period of ``value`` with a FHIR comparison prefix."""
         start, end = self._fhir_parse_date(value, expression)
         if not datetime_field:
-            start, end = start.date(), (end - timedelta(microseconds=1)).date() + timedelta(days=1)
+            end = _shift((end - timedelta(microseconds=1)).date(), timedelta(days=1)) if end else None
+            start = start.date()
         prefix = prefix or "eq"
+        if end is None:  # the period runs to the end of the calendar
+            end_domain, after = [], [("id", "=", 0)]
+        else:
+            end_domain, after = [(fname, "<", end)], [(fname, ">=", end)]
         if prefix == "eq":
-            return [(fname, ">=", start), (fname, "<", end)]
+            return [(fname, ">=", start), *end_domain]
         if prefix == "ne":
-            return ["|", (fname, "<", start), (fname, ">=", end)]
+            return ["|", (fname, "<", start), *after]
         if prefix in ("gt", "sa"):
-            return [(fname, ">=", end)]
+            return after
         if prefix in ("lt", "eb"):
             return [(fname, "<", start)]
         if prefix == "ge":
             return [(fname, ">=", start)]
-        return [(fname, "<", end)]  # le
+        return end_domain  # le
 
     # ------------------------------------------------------------------ parsing inbound resources
 

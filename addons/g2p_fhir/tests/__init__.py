@@ -3,6 +3,7 @@ from . import (
     test_fhir_bundle,
     test_fhir_export,
     test_fhir_invalid,
+    test_fhir_robustness,
     test_fhir_write,
     test_security,
 )

@@ -112,10 +112,13 @@ class FhirHttpCase(HttpCase):
         return self.url_open(url, data=data, headers=all_headers, params=params, method=method, timeout=60)
 
     def _result(self, response):
+        """(status, body); every FHIR body the API answers is checked against fhir.resources."""
         try:
             body = response.json()
         except ValueError:
             body = None
+        if isinstance(body, dict) and body.get("resourceType"):
+            self.assertFhirValid(body)
         return response.status_code, body
 
     def fhir_get(self, path, params=None, key="registrar", headers=None):

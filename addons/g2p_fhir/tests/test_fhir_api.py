@@ -1,7 +1,8 @@
 import base64
+import logging
 from datetime import datetime, timedelta
 
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from .common import FHIR_JSON, FhirHttpCase
 
@@ -235,6 +236,15 @@ class TestFhirApi(FhirHttpCase):
                 if "unknown" not in str(params):
                     self.assertTrue(expected, "a case that cannot fail")
 
+    def test_search_at_the_end_of_the_calendar(self):
+        people = {self.amina.id, self.baraka.id, self.chebet.id}
+        self.assertEqual(self.search_ids("Patient", {"birthdate": "ge9999-12-31"}) & people, set())
+        self.assertEqual(self.search_ids("Patient", {"birthdate": "le9999-12-31"}) & people, people)
+        self.assertEqual(self.search_ids("Patient", {"birthdate": "9999"}) & people, set())
+        self.assertEqual(
+            self.search_ids("Patient", {"_lastUpdated": "lt9999-12-31T23:59:59Z"}) & people, people
+        )
+
     def test_search_last_updated(self):
         self.env.flush_all()
         self.env.cr.execute(
@@ -281,6 +291,10 @@ class TestFhirApi(FhirHttpCase):
             self.search_ids("Organization", {"type": "prov", "name": "Mercy"}), {self.hospital.id}
         )
         self.assertEqual(self.search_ids("Organization", {"identifier": "H-001"}), {self.hospital.id})
+        self.psp.psp_active = False  # a suspended PSP is an inactive Organization
+        self.assertIn(self.psp.id, self.search_ids("Organization", {"type": "psp", "active": "false"}))
+        self.assertNotIn(self.psp.id, self.search_ids("Organization", {"type": "psp", "active": "true"}))
+        self.assertIn(self.hospital.id, self.search_ids("Organization", {"active": "true"}))
         ins = self.search_ids("Organization", {"type": "ins"})
         self.assertIn(self.company.partner_id.id, ins)
 
@@ -368,3 +382,25 @@ class TestFhirApi(FhirHttpCase):
         small, large = count(people[:4]), count(people[:20])
         self.assertEqual(large, small)
         self.assertLess(large, 20)
+
+
+class TestFhirLogRedaction(TransactionCase):
+    def test_search_criteria_are_not_logged(self):
+        from ..log_redaction import FhirQueryFilter, redact_line
+
+        line = '"GET /fhir/R4/Patient?identifier=http://x/nid|123456789&family=Otieno HTTP/1.1" 200'
+        self.assertEqual(redact_line(line), '"GET /fhir/R4/Patient?[query redacted] HTTP/1.1" 200')
+        self.assertEqual(redact_line("GET /fhir/R4/Patient/12 HTTP/1.1"), "GET /fhir/R4/Patient/12 HTTP/1.1")
+        self.assertEqual(redact_line("GET /web?debug=1"), "GET /web?debug=1")
+        record = logging.LogRecord(
+            "werkzeug",
+            logging.INFO,
+            __file__,
+            1,
+            '"%s %s" %s',
+            ("GET", "/fhir/R4/Patient?birthdate=1990-04-12", 200),
+            None,
+        )
+        self.assertTrue(FhirQueryFilter().filter(record))
+        self.assertNotIn("1990-04-12", record.getMessage())
+        self.assertTrue(any(isinstance(f, FhirQueryFilter) for f in logging.getLogger("werkzeug").filters))

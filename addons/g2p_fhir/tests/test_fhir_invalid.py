@@ -569,6 +569,16 @@ class TestFhirInvalidPayloads(FhirHttpCase):
             ),
             ("negative _count", "GET", "/Patient?_count=-1", None, {}, 400, "_count"),
             ("sort by an unsupported key", "GET", "/Patient?_sort=name", None, {}, 400, "_sort"),
+            ("_count beyond the page limit", "GET", "/Patient?_count=99999999999", None, {}, 400, "_count"),
+            (
+                "date before the calendar",
+                "GET",
+                "/Patient?_lastUpdated=lt0001-01-01T00:00:00%2B14:00",
+                None,
+                {},
+                400,
+                "_lastUpdated",
+            ),
         ]
 
     def test_invalid_payloads(self):

@@ -350,3 +350,33 @@ class TestFhirWrite(FhirHttpCase):
             "/Organization/%s" % body["id"], dict(body, name="Clinic A (Kisumu)"), key="contacts"
         )
         self.assertEqual((status, updated["name"]), (200, "Clinic A (Kisumu)"))
+        status, archived = self.fhir_put(
+            "/Organization/%s" % body["id"], dict(updated, active=False), key="contacts"
+        )
+        self.assertEqual((status, archived["active"]), (200, False))
+        status, again = self.fhir_get("/Organization/%s" % body["id"])
+        self.assertEqual((status, again["active"]), (200, False))
+        status, found = self.fhir_get("/Organization", params={"name": "Clinic A", "active": "false"})
+        self.assertEqual([e["resource"]["id"] for e in found["entry"]], [body["id"]])
+        status, found = self.fhir_get("/Organization", params={"name": "Clinic A", "active": "true"})
+        self.assertEqual(found.get("entry", []), [])
+
+    def test_writes_follow_rights_and_rules(self):
+        person = self.make_individual("Salma", "Ali", nid="3000700", gender="female")
+        status, current = self.fhir_get("/Patient/%s" % person.id)
+        without_id = dict(
+            current, identifier=[i for i in current["identifier"] if i["system"] != self.id_system]
+        )
+        # Another company's registrar does not see the registrant, so cannot change it.
+        status, body = self.fhir_put(
+            "/Patient/%s" % person.id, dict(current, gender="male"), key="other_company"
+        )
+        self.assertOutcome(status, body, 404)
+        self.assertEqual(person.gender, "female")
+        # Removing an identity document is a validator's right, as in the back office.
+        status, body = self.fhir_put("/Patient/%s" % person.id, without_id)
+        self.assertOutcome(status, body, 403)
+        self.assertEqual(person.reg_id_ids.value, "3000700")
+        status, body = self.fhir_put("/Patient/%s" % person.id, without_id, key="validator")
+        self.assertEqual(status, 200, body)
+        self.assertFalse(person.reg_id_ids)
