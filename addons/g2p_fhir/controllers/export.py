@@ -12,6 +12,7 @@
 Every request authenticates as the rest of the API does (an Odoo API key of the user) and only the
 user who asked for an export (or a G2P administrator) sees its status and files."""
 
+import re
 from datetime import UTC
 
 from werkzeug.http import http_date
@@ -23,6 +24,8 @@ from ..exceptions import FhirError
 from .main import FHIR_JSON, ROUTE, FhirController, _as_fhir_error, _reraise_concurrency
 
 NDJSON = "application/fhir+ndjson"
+#: Exports are named by a UUID: anything else names none, and never reaches the database.
+EXPORT_NAME_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 RETRY_AFTER_SECONDS = 5
 
 
@@ -84,11 +87,12 @@ class FhirExportController(FhirController):
     def _find_export(self, env, export_name):
         """The caller's export (record rules: their own, or any for a G2P administrator), or a 404;
         a cancelled export is gone (the specification: its status URL then answers 404)."""
-        export = env["g2p.fhir.export"].search(
-            [("name", "=", export_name), ("state", "!=", "cancelled")], limit=1
-        )
+        export = env["g2p.fhir.export"]
+        if EXPORT_NAME_RE.fullmatch(export_name or ""):
+            domain = [("name", "=", export_name), ("state", "!=", "cancelled")]
+            export = export.search(domain, limit=1)
         if not export:
-            raise FhirError(404, env._("There is no export %s (or it was cancelled).", export_name))
+            raise FhirError(404, env._("There is no export %r (or it was cancelled).", export_name))
         return export
 
     def _status(self, api, export_name):

@@ -379,6 +379,11 @@ class TestFhirExport(FhirHttpCase):
             ("/$export", None, ASYNC, "not-a-valid-key-at-all-0123456789", 401, None),
             ("/$export", {"_type": "Patient"}, ASYNC, "api_only", 403, None),
             ("/$export-status/does-not-exist", None, {}, "manager", 404, None),
+            ("/$export-status/%00", None, {}, "manager", 404, None),
+            ("/$export-file/%00/1", None, {}, "manager", 404, None),
+            ("/$export-file/00000000-0000-0000-0000-000000000000/1", None, {}, "manager", 404, None),
+            ("/Group/%00/$export", None, ASYNC, "manager", 404, None),
+            ("/Group/program-%00/$export", None, ASYNC, "manager", 404, None),
         ]
         for path, params, headers, key, expected, expression in cases:
             with self.subTest(path=path, params=params, key=key):
