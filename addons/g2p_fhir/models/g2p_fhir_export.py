@@ -307,12 +307,7 @@ class G2pFhirExport(models.Model):
         types = self.resource_types.split(",")
         fhir_type = self.cursor_type
         type_model = self._fhir_type_model(fhir_type)
-        limit = self._chunk_size()
-        records = type_model._fhir_records().search(
-            Domain.AND([self._fhir_export_domain(fhir_type), Domain("id", ">", self.cursor_id)]),
-            order="id",
-            limit=limit,
-        )
+        records, next_cursor = self._fhir_next_chunk(fhir_type, self._chunk_size())
         vals = {"state": "running"}
         if records:
             resources = type_model._fhir_to_dicts(records)
@@ -345,9 +340,10 @@ class G2pFhirExport(models.Model):
                 )
             ]
             vals["done_count"] = self.done_count + len(resources)
-            vals["cursor_id"] = records[-1].id
-        more = len(records) == limit
-        if not more:
+        more = next_cursor is not None
+        if more:
+            vals["cursor_id"] = next_cursor
+        else:
             position = types.index(fhir_type)
             if position + 1 < len(types):
                 vals.update(cursor_type=types[position + 1], cursor_id=0)
@@ -363,6 +359,52 @@ class G2pFhirExport(models.Model):
         # one transaction (the benchmark) keeps a bounded memory.
         self.env.invalidate_all()
         return more
+
+    def _fhir_next_chunk(self, fhir_type, limit):
+        """(records, cursor): the next records of ``fhir_type`` after the cursor, in id order, and
+        where the chunk after starts (None: this was the last one).
+
+        A program's beneficiaries are found from the membership side: the next ``limit`` enrolled
+        registrants (the (program, partner) index) and current members of enrolled households (the
+        individual index) after the cursor, both with the memberships' record rules; the
+        registrants among them that the export holds are then read with the registrants' rules. A
+        walk over the registry's ids would read every registrant of the registry to find the
+        beneficiaries, and the last chunk would read them all to find nothing."""
+        type_model = self._fhir_type_model(fhir_type)
+        domain = self._fhir_export_domain(fhir_type)
+        Records = type_model._fhir_records()
+        if self.level != "program":
+            records = Records.search(
+                Domain.AND([domain, Domain("id", ">", self.cursor_id)]), order="id", limit=limit
+            )
+            return records, (records[-1].id if len(records) == limit else None)
+        enrolled = [("program_id", "=", self.program_id.id), ("state", "=", "enrolled")]
+        # (membership model, its registrant field, extra domain): enrolled registrants, then the
+        # current members of enrolled households (households are never members: not for Group).
+        branches = [("g2p.program.membership", "partner_id", enrolled)]
+        if fhir_type != "Group":
+            members = [("is_current", "=", True), ("group_id.g2p_program_membership_ids", "any", enrolled)]
+            branches.append(("g2p.group.membership", "individual_id", members))
+        found, ends = [], []
+        for model, fname, branch_domain in branches:
+            # (A many2one compared to 0 is compared to NULL: no bound for the first chunk.)
+            after = [(fname, ">", self.cursor_id)] if self.cursor_id else [(fname, "!=", False)]
+            rows = self.env[model].search_fetch(
+                [*branch_domain, *after], [fname], order="%s.id" % fname, limit=limit
+            )
+            ids = [row[fname].id for row in rows]
+            found.extend(ids)
+            if len(rows) == limit:
+                # A full branch may hide ids beyond its last one: the chunk ends there.
+                ends.append(max(ids))
+        boundary = min(ends) if ends else None
+        candidates = sorted({i for i in found if boundary is None or i <= boundary})
+        records = (
+            Records.search(Domain.AND([domain, Domain("id", "in", candidates)]), order="id")
+            if candidates
+            else Records
+        )
+        return records, boundary
 
     def _on_export_failed(self, **failure):
         """queue_job's on-fail hook: the export is failed with the job's error."""

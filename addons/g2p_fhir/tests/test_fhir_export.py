@@ -228,6 +228,14 @@ class TestFhirExport(FhirHttpCase):
         _manifest, by_type = self._export("/Group/program-%s/$export" % self.program.id, {"_type": "Patient"})
         self.assertEqual(set(by_type), {"Patient"})
         self.assertEqual(self._ids(by_type["Patient"]), expected_patients)
+        # The same in chunks of 1, 2 and 3: every chunk boundary between enrolled households and
+        # their members gives the same resources, each once.
+        for size in (1, 2, 3):
+            self._set_chunk_size(size)
+            _manifest, by_type = self._export("/Group/program-%s/$export" % self.program.id)
+            self.assertEqual(self._ids(by_type["Group"]), expected_groups, size)
+            self.assertEqual(self._ids(by_type["Patient"]), expected_patients, size)
+        self._set_chunk_size(5000)
         # A repeated _type adds up; another repeated parameter is refused.
         path = "/Group/program-%s/$export" % self.program.id
         _manifest, by_type = self._export(path, [("_type", "Group"), ("_type", "Patient")])
