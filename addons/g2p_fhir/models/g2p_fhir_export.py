@@ -230,9 +230,10 @@ class G2pFhirExport(models.Model):
 
     # ------------------------------------------------------------------ what an export holds
 
-    def _fhir_export_domain(self, fhir_type):
+    def _fhir_export_domain(self, fhir_type, with_level=True):
         """The domain of the records of ``fhir_type`` this export holds (the caller's record rules
-        apply on top when it is searched)."""
+        apply on top when it is searched); without the program's or household's part when
+        ``with_level`` is false."""
         self.ensure_one()
         type_model = self._fhir_type_model(fhir_type)
         domains = [
@@ -241,7 +242,9 @@ class G2pFhirExport(models.Model):
         ]
         if self.since:
             domains.append(Domain("write_date", ">", self.since))
-        if self.level == "program":
+        if not with_level:
+            pass
+        elif self.level == "program":
             domains.append(self._fhir_program_domain())
         elif self.level == "group":
             domains.append(self._fhir_household_domain())
@@ -370,13 +373,10 @@ class G2pFhirExport(models.Model):
         registrants among them that the export holds are then read with the registrants' rules. A
         walk over the registry's ids would read every registrant of the registry to find the
         beneficiaries, and the last chunk would read them all to find nothing."""
-        type_model = self._fhir_type_model(fhir_type)
-        domain = self._fhir_export_domain(fhir_type)
-        Records = type_model._fhir_records()
+        Records = self._fhir_type_model(fhir_type)._fhir_records()
         if self.level != "program":
-            records = Records.search(
-                Domain.AND([domain, Domain("id", ">", self.cursor_id)]), order="id", limit=limit
-            )
+            domain = Domain.AND([self._fhir_export_domain(fhir_type), Domain("id", ">", self.cursor_id)])
+            records = Records.search(domain, order="id", limit=limit)
             return records, (records[-1].id if len(records) == limit else None)
         enrolled = [("program_id", "=", self.program_id.id), ("state", "=", "enrolled")]
         # (membership model, its registrant field, extra domain): enrolled registrants, then the
@@ -399,12 +399,17 @@ class G2pFhirExport(models.Model):
                 ends.append(max(ids))
         boundary = min(ends) if ends else None
         candidates = sorted({i for i in found if boundary is None or i <= boundary})
-        records = (
-            Records.search(Domain.AND([domain, Domain("id", "in", candidates)]), order="id")
-            if candidates
-            else Records
+        if len(candidates) > limit:
+            candidates = candidates[:limit]
+            boundary = candidates[-1]
+        if not candidates:
+            return Records, boundary
+        # The candidates are the program's (membership rules applied): keep those of this type,
+        # changed in the export's period, that the caller may read.
+        domain = Domain.AND(
+            [self._fhir_export_domain(fhir_type, with_level=False), Domain("id", "in", candidates)]
         )
-        return records, boundary
+        return Records.search(domain, order="id"), boundary
 
     def _on_export_failed(self, **failure):
         """queue_job's on-fail hook: the export is failed with the job's error."""
