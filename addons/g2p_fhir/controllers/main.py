@@ -22,6 +22,7 @@ from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, 
 from odoo.http import request
 
 from ..exceptions import FhirError
+from ..models.g2p_fhir_resource import RESULT_PARAMS
 
 _logger = logging.getLogger(__name__)
 
@@ -100,11 +101,16 @@ class FhirApi:
         record = model._fhir_browse(res_id)
         return self._emit(model, record, 200)
 
-    def search(self, fhir_type, args):
-        """A searchset Bundle; ``args`` are the (name, value) pairs of the query string."""
+    def search(self, fhir_type, args, lenient=False):
+        """A searchset Bundle; ``args`` are the (name, value) pairs of the query string. Unknown
+        parameters are refused (400), or left out of the search and of the self link when the
+        client asks for ``Prefer: handling=lenient``."""
         model = self.resource_model(fhir_type)
         self._require(model, "search-type")
         model._fhir_check_access("read")
+        if lenient:
+            known = set(model._fhir_search_params()) | RESULT_PARAMS
+            args = [(name, value) for name, value in args if name.partition(":")[0] in known]
         result = {name: value for name, value in args if name.startswith("_")}
         count = self._int_param(result.get("_count"), "_count", DEFAULT_PAGE, 0, MAX_PAGE)
         offset = self._int_param(result.get("_offset"), "_offset", 0, 0, None)
@@ -691,7 +697,7 @@ class FhirController(http.Controller):
     def fhir_type(self, fhir_type, **kw):
         method = request.httprequest.method
         if method == "GET":
-            return self._serve(lambda api: api.search(fhir_type, self._args()))
+            return self._serve(lambda api: api.search(fhir_type, self._args(), self._lenient()))
         if method == "POST":
             if_none_exist = request.httprequest.headers.get("If-None-Exist")
             return self._serve(lambda api: api.create(fhir_type, self._body(), if_none_exist))
@@ -739,6 +745,10 @@ class FhirController(http.Controller):
 
     def _error(self, status, diagnostics):
         raise FhirError(status, diagnostics)
+
+    def _lenient(self):
+        prefer = request.httprequest.headers.get("Prefer") or ""
+        return "handling=lenient" in prefer.replace(" ", "").lower()
 
     def _args(self, search_only=False):
         args = list(request.httprequest.args.items(multi=True))

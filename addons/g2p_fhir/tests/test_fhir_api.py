@@ -245,6 +245,18 @@ class TestFhirApi(FhirHttpCase):
             self.search_ids("Patient", {"_lastUpdated": "lt9999-12-31T23:59:59Z"}) & people, people
         )
 
+    def test_unknown_search_parameter_strict_or_lenient(self):
+        status, body = self.fhir_get("/Patient", params={"family": "Zawadi", "_summary": "true"})
+        self.assertOutcome(status, body, 400, "_summary")
+        status, body = self.fhir_get(
+            "/Patient",
+            params={"family": "Zawadi", "_summary": "true"},
+            headers={"Prefer": "handling=lenient"},
+        )
+        self.assertEqual(status, 200, body)
+        self.assertEqual({int(e["resource"]["id"]) for e in body["entry"]}, {self.amina.id, self.baraka.id})
+        self.assertNotIn("_summary", body["link"][0]["url"])
+
     def test_search_last_updated(self):
         self.env.flush_all()
         self.env.cr.execute(

