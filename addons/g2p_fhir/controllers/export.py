@@ -42,7 +42,7 @@ class FhirExportController(FhirController):
 
     def _kick_off(self, api, group_ref):
         prefer = request.httprequest.headers.get("Prefer") or ""
-        if "respond-async" not in [part.strip().lower() for part in prefer.split(",")]:
+        if "respond-async" not in [part.strip().lower() for part in prefer.replace(";", ",").split(",")]:
             raise FhirError(
                 400,
                 api.env._("$export runs in the background: send the header Prefer: respond-async."),
@@ -50,7 +50,7 @@ class FhirExportController(FhirController):
             )
         params = [(name, value) for name, value in self._args() if name not in ("_format", "_pretty")]
         export = api.env["g2p.fhir.export"]._fhir_kick_off(
-            params, group_ref=group_ref, request_url=request.httprequest.url
+            params, group_ref=group_ref, request_url=request.httprequest.url, lenient=self._lenient()
         )
         status_url = self._status_url(export)
         outcome = {

@@ -107,15 +107,19 @@ class G2pFhirExport(models.Model):
     # ------------------------------------------------------------------ kick-off
 
     @api.model
-    def _fhir_kick_off(self, params, group_ref=None, request_url=None):
+    def _fhir_kick_off(self, params, group_ref=None, request_url=None, lenient=False):
         """Validate a kick-off request and queue the export; return the export.
 
         ``params``: the query string as (name, value) pairs; ``group_ref``: None for the whole
-        registry, ``program-<id>`` for a program's beneficiaries, ``<id>`` for a household.
+        registry, ``program-<id>`` for a program's beneficiaries, ``<id>`` for a household;
+        ``lenient`` (``Prefer: handling=lenient``): parameters this server does not support are left
+        out instead of refused.
         Raises FhirError (400 bad parameter, 403 a type the user may not read, 404 unknown group)."""
         values = {}
         for name, value in params:
             if name not in KICK_OFF_PARAMS:
+                if lenient:
+                    continue
                 raise FhirError(
                     400,
                     self.env._(

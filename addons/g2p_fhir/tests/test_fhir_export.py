@@ -398,6 +398,13 @@ class TestFhirExport(FhirHttpCase):
                 response = self.fhir_request("GET", path, key=key, headers=headers, params=params)
                 body = response.json()
                 self.assertOutcome(response.status_code, body, expected, expression)
+        # Prefer: handling=lenient leaves an unsupported parameter out (as the search does).
+        lenient = {"Prefer": "respond-async, handling=lenient"}
+        response = self.fhir_request(
+            "GET", "/$export", key="manager", headers=lenient, params={"_elements": "id"}
+        )
+        self.assertEqual(response.status_code, 202, response.text)
+        before += 1
         # A program export names no other type than Patient and Group.
         registered = self.env["g2p.fhir.resource"]._fhir_types()
         other_types = [t for t in registered if t not in ("Patient", "Group")]
