@@ -84,12 +84,17 @@ def run_in_odoo_shell(script_path, db, addon, marker_env, update=False, before=N
         odoo(db, "-u", addon)
     if before:
         before()
+    sys.exit(odoo_shell(script_path, db, marker_env))
+
+
+def odoo_shell(script_path, db, marker_env):
+    """Run ``script_path`` inside ``odoo shell`` on ``db`` with ``marker_env``; its exit status."""
     env = dict(os.environ, **marker_env, G2P_BENCH_TESTS_DIR=str(TESTS_DIR))
     with open(script_path, "rb") as script:
         result = subprocess.run(
             [ODOO_SH, "shell", "-d", db, "--no-http", "--log-level=warn"], stdin=script, env=env, check=False
         )
-    sys.exit(result.returncode)
+    return result.returncode
 
 
 def timed(label, func):

@@ -7,12 +7,17 @@
     "website": "https://github.com/g2p-odoo/g2p-odoo",
     "license": "LGPL-3",
     "external_dependencies": {"python": ["fhir.resources"]},
-    "depends": ["g2p_registry", "g2p_payroll", "g2p_insurance_accounting"],
+    "depends": ["g2p_registry", "g2p_payroll", "g2p_insurance_accounting", "queue_job"],
     "data": [
         "security/g2p_security.xml",
+        "security/ir.model.access.csv",
         "data/g2p_fhir_data.xml",
+        # the bulk export job function refers to the export model and queue_job's root channel
+        "data/g2p_fhir_export_data.xml",
         "views/g2p_id_type_views.xml",
         "views/g2p_menus.xml",
+        "views/g2p_fhir_export_views.xml",
+        "security/g2p_fhir_export_rules.xml",
     ],
     "installable": True,
 }

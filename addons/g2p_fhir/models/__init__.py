@@ -12,3 +12,6 @@ from . import g2p_fhir_claim_response
 from . import g2p_fhir_payment_notice
 from . import g2p_fhir_payment_reconciliation
 from . import g2p_fhir_invoice
+from . import g2p_fhir_export
+from . import g2p_fhir_export_file
+from . import res_partner_search_index

@@ -1,6 +1,7 @@
 from . import (
     test_fhir_api,
     test_fhir_bundle,
+    test_fhir_export,
     test_fhir_insurance,
     test_fhir_invalid,
     test_fhir_payments,
