@@ -1,0 +1,2 @@
+from . import g2p_intake_source
+from . import g2p_intake_record
