@@ -67,9 +67,9 @@ class G2pIntakeRecord(models.Model):
                 bodies={
                     member.id: escape(
                         self.env._(
-                            "Proposed for enrolment by the registry intake: source %(source)s, "
+                            "Proposed for enrolment by the registry intake: source %(intake_source)s, "
                             "record %(record)s.",
-                            source=record.source_id.name,
+                            intake_source=record.source_id.name,
                             record=record.display_label,
                         )
                     )

@@ -27,9 +27,9 @@ class G2pIntakeSource(models.Model):
             if program.company_id != source.company_id:
                 raise ValidationError(
                     self.env._(
-                        "%(source)s cannot propose enrolment in %(program)s: the program belongs to "
+                        "%(intake_source)s cannot propose enrolment in %(program)s: the program belongs to "
                         "%(program_company)s, the source to %(company)s.",
-                        source=source.name,
+                        intake_source=source.name,
                         program=program.name,
                         program_company=program.company_id.name,
                         company=source.company_id.name,
@@ -38,9 +38,9 @@ class G2pIntakeSource(models.Model):
             if program.state != "active":
                 raise ValidationError(
                     self.env._(
-                        "%(source)s cannot propose enrolment in %(program)s: the program is %(state)s. "
-                        "Choose an active program, or leave the field empty.",
-                        source=source.name,
+                        "%(intake_source)s cannot propose enrolment in %(program)s: the program is "
+                        "%(state)s. Choose an active program, or leave the field empty.",
+                        intake_source=source.name,
                         program=program.name,
                         state=dict(program._fields["state"]._description_selection(self.env))[program.state],
                     )
