@@ -1,7 +1,5 @@
 import logging
 
-from markupsafe import escape
-
 from odoo import models
 
 _logger = logging.getLogger(__name__)
@@ -27,7 +25,7 @@ class G2pIntakeRecord(models.Model):
         # the source (checked below to be active and of the source's company), the state is
         # always draft (a proposal; enrolling stays the program manager's decision), and the
         # registrants are those the records just became. The user stays the author of the
-        # memberships (create_uid) and of the note on each.
+        # memberships (create_uid) and of the note on the program.
         records = self.sudo().filtered("source_id.program_id")
         Membership = self.env["g2p.program.membership"].sudo()
         proposals = {}  # program: {registrant: the record proposing it}
@@ -58,23 +56,27 @@ class G2pIntakeRecord(models.Model):
             new = [(p, r) for p, r in candidates.items() if p.id not in known]
             if not new:
                 continue
-            # No "created" message, follower or tracking per membership: one note each, in one go.
+            # No "created" message, follower or tracking per membership; where each proposal came
+            # from is in its fields, and one note on the program says what the batch proposed.
             proposed = Membership.with_context(tracking_disable=True).create(
-                [{"program_id": program.id, "partner_id": p.id, "state": "draft"} for p, _r in new]
+                [
+                    {
+                        "program_id": program.id,
+                        "partner_id": p.id,
+                        "state": "draft",
+                        "intake_record_id": r.id,
+                        "intake_origin": "%s / %s" % (r.source_id.name, r.display_label),
+                    }
+                    for p, r in new
+                ]
             )
-            proposed = proposed.with_env(Membership.env)
-            proposed._message_log_batch(
-                bodies={
-                    member.id: escape(
-                        self.env._(
-                            "Proposed for enrolment by the registry intake: source %(intake_source)s, "
-                            "record %(record)s.",
-                            intake_source=record.source_id.name,
-                            record=record.display_label,
-                        )
-                    )
-                    for member, (_p, record) in zip(proposed, new, strict=True)
-                }
+            program._message_log(
+                body=self.env._(
+                    "Registry intake: %(count)s registrants proposed for enrolment by %(sources)s "
+                    "(draft members: filter Proposed (Draft) in Program Members).",
+                    count=len(proposed),
+                    sources=", ".join(sorted({r.source_id.name for _p, r in new})),
+                )
             )
             _logger.info(
                 "Intake: %s registrants proposed for enrolment in program %s", len(proposed), program.id

@@ -2,7 +2,7 @@ import json
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.g2p_registry.tests.common import RegistryCase
 
@@ -65,11 +65,19 @@ class TestIntakeProgram(RegistryCase):
         self.assertEqual(members.create_uid, self.registrar, "who applied the records proposed them")
         for member in members:
             record = records.filtered(lambda r, m=member: r.household_id == m.partner_id)
-            notes = member.message_ids.filtered(lambda m: m.message_type == "notification")
-            self.assertEqual(len(notes), 1)
-            self.assertIn("County survey", notes.body)
-            self.assertIn(record.display_label, notes.body)
-            self.assertEqual(notes.author_id, self.registrar.partner_id)
+            self.assertEqual(member.intake_record_id, record)
+            self.assertEqual(member.intake_origin, "County survey / %s" % record.display_label)
+            self.assertFalse(member.message_ids, "no message per membership")
+        note = self.household_program.message_ids[:1]
+        self.assertIn("2 registrants proposed for enrolment by County survey", note.body)
+        self.assertEqual(note.author_id, self.registrar.partner_id)
+        # What a program manager (not a registrar) reads of a proposal.
+        manager = new_test_user(self.env, "pm_reader", groups="g2p_program.group_g2p_program_manager")
+        view = self.env.ref("g2p_program.view_g2p_program_membership_form").id
+        arch = self.Membership.with_user(manager).get_views([(view, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="intake_origin"', arch)
+        self.assertNotIn('name="intake_record_id"', arch, "staging records are the registrars'")
+        self.assertEqual(members.with_user(manager).mapped("intake_origin"), members.mapped("intake_origin"))
         self.assertFalse(self._members(self.individual_program, records.individual_ids))
 
     def test_individuals_are_proposed_to_a_program_of_individuals(self):
@@ -120,7 +128,7 @@ class TestIntakeProgram(RegistryCase):
         self.assertEqual(changed.state, "imported")
         self.assertEqual(changed.household_id.city, "New Village")
         self.assertEqual(self._members(self.household_program, records.household_id), members)
-        self.assertEqual(len(members.message_ids.filtered(lambda m: m.message_type == "notification")), 2)
+        self.assertEqual(members.intake_record_id, records, "still the records that proposed them first")
 
     def test_members_in_any_state_are_left_alone(self):
         source = self.Source.create({"name": "No program yet"})
