@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 LAYERS = {
     "g2p_registry": 0,
     "g2p_intake": 0,  # registry intake (staging, matching), beside the registry
+    "g2p_intake_program": 1,  # bridge: intake records proposed to a program
+    "g2p_intake_odk_program": 1,  # bridge: the same setting on the ODK source form
     "g2p_intake_*": 0,  # intake sources (ODK Central, ...)
     "g2p_program": 1,
     "g2p_account": 1,  # the account base, beside the program

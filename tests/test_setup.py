@@ -25,9 +25,12 @@ EXPECTED_ADDONS = {
     "g2p_intake",
     "g2p_intake_odk",
     "g2p_intake_file",
+    "g2p_intake_program",
+    "g2p_intake_odk_program",
 }
-# Addons that only extend Odoo's models: no model of their own, so no groups or access rights.
-WITHOUT_SECURITY = {"g2p_account"}
+# Addons that only extend models (Odoo's, or bridges between two G2P addons): no model of their own,
+# so no groups or access rights.
+WITHOUT_SECURITY = {"g2p_account", "g2p_intake_program", "g2p_intake_odk_program"}
 
 
 def run_script(script, **env):

@@ -30,6 +30,8 @@ TRANSLATED = [
     "g2p_intake",
     "g2p_intake_file",
     "g2p_intake_odk",
+    "g2p_intake_program",
+    "g2p_intake_odk_program",
 ]
 LANGS = ["fr", "es"]
 

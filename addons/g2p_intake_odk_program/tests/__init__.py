@@ -1,0 +1,1 @@
+from . import test_odk_source_form
