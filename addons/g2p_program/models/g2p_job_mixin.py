@@ -288,3 +288,39 @@ class G2pJobMixin(models.AbstractModel):
             _("%(count)s failed parts queued again.", count=len(failed) + len(failed_finish)),
             "info",
         )
+
+    def action_abandon_stage(self):
+        """Give up a stage whose parts failed: its waiting jobs are cancelled and the record is
+        free again. What the done parts did stays (each stage can be started again: enrolment and
+        re-verification redo only what is missing, generation starts over, approval posts the
+        payments still pending)."""
+        self.ensure_one()
+        runs = self._g2p_running_runs()
+        for run in runs:
+            getattr(self, self._g2p_job_stages[run.stage]["check"])()
+        failing = runs.filtered(
+            lambda run: run.job_state == "failed" or "failed" in run.chunk_ids.mapped("job_state")
+        )
+        if not failing:
+            raise UserError(_("Only a stage with failed parts can be abandoned: wait until it finishes."))
+        self._g2p_lock_row()
+        uuids = failing.chunk_ids.filtered(lambda chunk: chunk.state != "done").mapped("job_uuid")
+        uuids += failing.mapped("job_uuid")
+        self.env["queue.job"].sudo().search([("uuid", "in", uuids)]).button_cancelled()
+        failing.write({"state": "abandoned", "date_done": fields.Datetime.now()})
+        for run in failing:
+            self.message_post(
+                body=_(
+                    "%(stage)s abandoned by %(user)s after %(done)s of %(total)s rows; start it again "
+                    "to finish the work.",
+                    stage=run.name,
+                    user=self.env.user.name,
+                    done=run.done_count,
+                    total=run.total_count,
+                )
+            )
+        return notification(
+            _("Stage abandoned"),
+            _("%(stage)s is abandoned: the record is free again.", stage=", ".join(failing.mapped("name"))),
+            "warning",
+        )

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 from .g2p_job_chunk import JOB_STATES
 
-RUN_STATES = [("running", "Running"), ("done", "Done")]
+RUN_STATES = [("running", "Running"), ("done", "Done"), ("abandoned", "Abandoned")]
 
 
 class G2pJobRun(models.Model):
@@ -105,3 +105,7 @@ class G2pJobRun(models.Model):
         """Queue the failed chunks of this stage again (from the stage's own form)."""
         self.ensure_one()
         return self._record().action_retry_failed_chunks()
+
+    def action_abandon(self):
+        self.ensure_one()
+        return self._record().action_abandon_stage()

@@ -155,6 +155,35 @@ class TestProgramJobStages(ProgramCase):
         with self.assertRefused(UserError, "No failed part to retry"):
             self.program.action_retry_failed_chunks()
 
+    def test_a_failing_stage_is_abandoned_then_started_again(self):
+        Program = type(self.env["g2p.program"])
+
+        def broken(program, run, lo, hi):
+            raise UserError("Disk full.")
+
+        with small_stages():
+            with patch.object(Program, "_enrol_chunk", broken):
+                self.program.action_enrol_eligible()
+                run = self.program.g2p_job_run_id
+                with self.assertRefused(UserError, "Only a stage with failed parts"):
+                    self.program.action_abandon_stage()
+                self.assertFalse(run_stored_job(self.env, run.chunk_ids[0].job_uuid))
+            self.env.invalidate_all()
+            self.program.action_abandon_stage()
+            self.env.invalidate_all()
+            self.assertEqual(run.state, "abandoned")
+            self.assertEqual(set(run.chunk_ids.mapped("job_state")), {"cancelled"})
+            self.assertFalse(self.program.g2p_job_running)
+            self.assertFalse(self._enrolled())
+            # Free again: started anew, the stage enrols everyone.
+            with trap_jobs() as trap:
+                self.program.action_enrol_eligible()
+                trap.perform_enqueued_jobs()
+        self.assertEqual(self._enrolled(), self.households)
+        self.program.invalidate_recordset()
+        self.assertNotEqual(self.program.g2p_job_run_id, run)
+        self.assertEqual(self.program.g2p_job_run_id.state, "done")
+
     def test_retry_needs_the_stage_rights(self):
         with small_stages(), trap_jobs():
             self.program.action_enrol_eligible()
