@@ -51,6 +51,7 @@ class G2pJobMixin(models.AbstractModel):
     def _compute_g2p_job(self):
         Run = self.env["g2p.job.run"].sudo()
         last = {}
+        self.env["g2p.job.run"].flush_model(["res_model", "res_id"])
         if self.ids:
             for run_id, res_id in self.env.execute_query(
                 SQL(

@@ -20,7 +20,9 @@ class G2pJobRun(models.Model):
     name = fields.Char(required=True, readonly=True)
     stage = fields.Char(required=True, readonly=True, index=True, help="Technical key of the stage.")
     res_model = fields.Char(string="Model", required=True, readonly=True, index=True)
-    res_id = fields.Many2oneReference(string="Record", model_field="res_model", required=True, readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Record", model_field="res_model", required=True, readonly=True, index=True
+    )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     user_id = fields.Many2one(
         "res.users", string="Started By", required=True, readonly=True, default=lambda self: self.env.user
