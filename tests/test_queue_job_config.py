@@ -48,6 +48,24 @@ class TestQueueJobConfig(TransactionCase):
         # The G2P cap does not exceed the runner's.
         self.assertLessEqual(configured["root.g2p"], configured["root"])
 
+    def test_stage_channels_of_the_lower_addons_are_configured(self):
+        # Addons below the payment hub (which holds the root.g2p channel record) name their
+        # channel in with_delay: it must be configured all the same.
+        from odoo.addons.g2p_intake.const import JOB_CHANNEL as INTAKE
+        from odoo.addons.g2p_payroll.models.g2p_payroll import PAYROLL_JOB_CHANNEL
+        from odoo.addons.g2p_program.models.g2p_program import PROGRAM_JOB_CHANNEL
+
+        configured = configured_channels()
+        stages = [
+            *self.env["g2p.program"]._g2p_job_stages.values(),
+            *self.env["g2p.payroll"]._g2p_job_stages.values(),
+        ]
+        names = {INTAKE, PROGRAM_JOB_CHANNEL, PAYROLL_JOB_CHANNEL} | {stage["channel"] for stage in stages}
+        self.assertEqual({stage["channel"] for stage in stages}, {"root.g2p.program", "root.g2p.payroll"})
+        for name in sorted(names):
+            self.assertIn(name, configured, "%s is not in odoo.conf's [queue_job] channels" % name)
+            self.assertTrue(name.startswith("root.g2p."), "%s is not under root.g2p" % name)
+
     def test_status_fetch_runs_in_its_channel_with_a_retry_pattern(self):
         function = self.env["queue.job.function"].search(
             [("name", "=", "<g2p.payment.batch>._fetch_and_apply")]

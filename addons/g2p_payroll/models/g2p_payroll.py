@@ -19,6 +19,8 @@ PAYROLL_STATES = [
 APPROVER_GROUP = "g2p_payroll.group_g2p_payroll_approver"
 FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 MANAGER_GROUP = "g2p_program.group_g2p_program_manager"
+#: Background stages run in this job channel (listed in odoo.conf's [queue_job] channels).
+PAYROLL_JOB_CHANNEL = "root.g2p.payroll"
 
 
 class G2pPayroll(models.Model):
@@ -28,9 +30,27 @@ class G2pPayroll(models.Model):
 
     _name = "g2p.payroll"
     _description = "Payroll"
-    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin", "g2p.job.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    # Stages run in chunks of ids (see g2p.job.mixin): generation by beneficiary id, approval
+    # posting by payroll line id.
+    _g2p_job_stages = {
+        "generate": {
+            "label": lambda self: self.env._("Payment generation"),
+            "chunk": "_generate_chunk",
+            "finish": "_generate_finish",
+            "check": "_check_maker",
+            "channel": PAYROLL_JOB_CHANNEL,
+        },
+        "approve": {
+            "label": lambda self: self.env._("Approval posting"),
+            "chunk": "_approve_chunk",
+            "finish": "_approve_finish",
+            "check": "_check_approver",
+            "channel": PAYROLL_JOB_CHANNEL,
+        },
+    }
 
     name = fields.Char(required=True, readonly=True, copy=False, default=lambda self: _("New"))
     cycle_id = fields.Many2one(
@@ -160,6 +180,7 @@ class G2pPayroll(models.Model):
 
     def _check_can_cancel_lines(self):
         self._check_maker()
+        self._g2p_check_idle()
         for payroll in self:
             if payroll.state in ("reconciled", "closed", "cancelled"):
                 raise UserError(
@@ -173,13 +194,15 @@ class G2pPayroll(models.Model):
     # ------------------------------------------------------------------ generation
 
     def action_generate(self):
-        """(Re)build the payments of a draft payroll in set-based SQL."""
+        """(Re)build the payments of a draft payroll in set-based SQL: at once when small, in
+        background jobs when large."""
         self._check_maker()
+        runs = self.env["g2p.job.run"]
         for payroll in self:
-            if payroll.state != "draft":
-                raise UserError(_("Payroll %s is not a draft: its payments are fixed.", payroll.name))
-            payroll.cycle_id._ensure_payroll_allowed()
-            payroll._generate_lines()
+            runs |= payroll._start_generation()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Payments"))
         return self._notify_generated()
 
     def _notify_generated(self, next_action=None):
@@ -207,30 +230,74 @@ class G2pPayroll(models.Model):
         return notification(_("Payments generated"), message, kind, next_action=next_action)
 
     def _generate_lines(self):
+        """Build the payments at once, in this transaction; returns how many were generated."""
+        return self._start_generation(background=False).params.get("inserted", 0)
+
+    def _start_generation(self, background=None):
+        """Start the generation stage: the payments are rebuilt from scratch (old lines and
+        left-out rows deleted), then the regular payments are inserted in chunks of beneficiary
+        ids (one query computes them), and the re-payments of failed lines and the totals once
+        at the end. Returns the stage (``g2p.job.run``)."""
         self.ensure_one()
+        if self.state != "draft":
+            raise UserError(_("Payroll %s is not a draft: its payments are fixed.", self.name))
+        self._g2p_check_idle()
+        self.cycle_id._ensure_payroll_allowed()
         program = self.program_id
+        # The program's members must not change under the generation (enrolment, re-verification).
+        program._g2p_check_idle()
         program._refresh_payment_accounts()
         self.env["g2p.payroll.line"].flush_model()
         self.env.cr.execute(SQL("DELETE FROM g2p_payroll_line WHERE payroll_id = %s", self.id))
         self.env.cr.execute(SQL("DELETE FROM g2p_payroll_skipped WHERE payroll_id = %s", self.id))
-        inserted, skipped = 0, 0
+        self.env["g2p.payroll.line"].invalidate_model()
+        self.env["g2p.payroll.skipped"].invalidate_model()
+        self.invalidate_recordset()
+        self.write({"generated_by_id": self.env.uid, "skipped_count": 0})
+        ranges = []
         if self.payroll_type == "regular":
-            inserted, skipped = self._insert_regular_lines()
+            self.env["g2p.program.membership"].flush_model()
+            ranges = self._g2p_job_ranges(
+                SQL(
+                    """SELECT partner_id FROM g2p_program_membership
+                        WHERE program_id = %s AND state = 'enrolled'""",
+                    program.id,
+                )
+            )
+        return self._g2p_run_stage("generate", ranges, background=background)
+
+    def _generate_chunk(self, run, lo, hi):
+        """One chunk of the generation: the regular payments (and left-out rows) of the enrolled
+        beneficiaries with an id in [lo, hi]. Run twice, the second time inserts nothing: a
+        beneficiary with a payment for the cycle is skipped, and so is one already left out."""
+        inserted, _skipped = self._insert_regular_lines((lo, hi))
+        self.env["g2p.payroll.line"].invalidate_model()
+        self.env["g2p.payroll.skipped"].invalidate_model()
+        return inserted
+
+    def _generate_finish(self, run):
+        """End of the generation, once: re-payments of failed lines, statistics, totals, the
+        chatter message."""
+        inserted = run.result_count
         if self.include_repayments or self.payroll_type == "supplementary":
-            added, missed = self._insert_repayment_lines()
-            inserted, skipped = inserted + added, skipped + missed
+            added, _missed = self._insert_repayment_lines()
+            inserted += added
         if inserted > 5000:
             self.env.cr.execute(SQL("ANALYZE g2p_payroll_line"))
         self.env["g2p.payroll.line"].invalidate_model()
         self.env["g2p.payroll.skipped"].invalidate_model()
         self.invalidate_recordset()
+        [(skipped,)] = self.env.execute_query(
+            SQL("SELECT count(*) FROM g2p_payroll_skipped WHERE payroll_id = %s", self.id)
+        )
         self.write(
             {
-                "generated_by_id": self.env.uid,
+                "generated_by_id": run.user_id.id,
                 "generated_date": fields.Datetime.now(),
                 "skipped_count": skipped,
             }
         )
+        run.params = dict(run.params or {}, inserted=inserted)
         body = _(
             "%(count)s payments generated, %(total)s in all.",
             count=inserted,
@@ -243,7 +310,6 @@ class G2pPayroll(models.Model):
                 count=skipped,
             )
         self.message_post(body=body)
-        return inserted
 
     def _line_insert_sql(self, select_sql):
         """INSERT of payroll lines from ``select_sql`` (one row per payment); ON CONFLICT keeps
@@ -278,9 +344,10 @@ class G2pPayroll(models.Model):
             self.cycle_id.id,
         )
 
-    def _insert_regular_lines(self):
+    def _insert_regular_lines(self, id_range=None):
         """One payment per enrolled member with a positive benefit, an active registration and a
-        payment account, unless already paid (or in payment) for this cycle."""
+        payment account, unless already paid (or in payment) for this cycle; only the members
+        with a registrant id in ``id_range`` (lo, hi) when given."""
         program, cycle = self.program_id, self.cycle_id
         select = SQL(
             """WITH due AS MATERIALIZED (%(already)s)
@@ -304,7 +371,7 @@ class G2pPayroll(models.Model):
             currency=self.currency_id.id,
             prefix=self.name + "-",
             account_columns=self._account_columns_sql(),
-            amounts=program._benefit_amounts_sql(),
+            amounts=program._benefit_amounts_sql(partner_range=id_range),
             already=self._already_due_sql(),
             uid=self.env.uid,
         )
@@ -327,11 +394,14 @@ class G2pPayroll(models.Model):
                      JOIN res_partner p ON p.id = b.beneficiary_id
                     WHERE b.amount > 0
                       AND (pm.payment_account_id IS NULL OR p.registrant_state IS DISTINCT FROM 'active')
-                      AND b.beneficiary_id NOT IN (%(already)s)""",
+                      AND b.beneficiary_id NOT IN (%(already)s)
+                      AND NOT EXISTS (SELECT 1 FROM g2p_payroll_skipped s
+                                       WHERE s.payroll_id = %(payroll)s AND s.partner_id = b.beneficiary_id
+                                         AND s.failed_line_id IS NULL)""",
                 payroll=self.id,
                 company=self.company_id.id,
                 uid=self.env.uid,
-                amounts=program._benefit_amounts_sql(),
+                amounts=program._benefit_amounts_sql(partner_range=id_range),
                 program=program.id,
                 already=self._already_due_sql(),
             )
@@ -404,6 +474,7 @@ class G2pPayroll(models.Model):
 
     def action_submit(self):
         self._check_maker()
+        self._g2p_check_idle()
         for payroll in self:
             if not payroll.line_ids.filtered(lambda line: line.state == "pending"):
                 raise UserError(_("Payroll %s has no payments: generate it first.", payroll.name))
@@ -430,6 +501,7 @@ class G2pPayroll(models.Model):
 
     def action_reset_draft(self):
         self._check_maker()
+        self._g2p_check_idle()
         self._g2p_transition("draft", {"to_approve"}, {"submitted_by_id": False})
         return notification(
             _("Back to draft"),
@@ -445,6 +517,7 @@ class G2pPayroll(models.Model):
         do not see drafts, so the list of payrolls to approve opens next."""
         if not self.env.su and not self.env.user.has_group(APPROVER_GROUP):
             raise AccessError(_("Only payroll approvers send a payroll back."))
+        self._g2p_check_idle()
         names = ", ".join(self.mapped("name"))  # read now: approvers do not see drafts
         self.sudo()._g2p_transition(
             "draft",
@@ -495,36 +568,15 @@ class G2pPayroll(models.Model):
 
     def action_approve(self):
         """Approve: check funds once under a lock on the program, post Dr benefit expense /
-        Cr beneficiary payable, and mark the payments approved."""
+        Cr beneficiary payable, and mark the payments approved; at once when small, in
+        background jobs (one entry per chunk of payment ids) when large."""
         self._check_approver()
+        runs = self.env["g2p.job.run"]
         for payroll in self:
-            if payroll.state != "to_approve":
-                raise UserError(_("Payroll %s is not waiting for approval.", payroll.name))
-            payroll.cycle_id._ensure_payroll_allowed()
-            program = payroll.program_id._g2p_accounting()
-            payroll.line_ids.flush_model()
-            rows = self.env.execute_query(
-                SQL(
-                    "SELECT id, amount FROM g2p_payroll_line WHERE payroll_id = %s AND state = 'pending'",
-                    payroll.id,
-                )
-            )
-            program._lock_and_check_funds(sum(float(amount) for _id, amount in rows))
-            lines = self.env["g2p.payroll.line"].browse([line_id for line_id, _amount in rows])
-            payroll._post_approval(lines)
-            payroll.sudo()._g2p_transition(
-                "approved",
-                {"to_approve"},
-                {"approved_by_id": self.env.uid, "approved_date": fields.Datetime.now()},
-                message=_(
-                    "Approved by %(user)s: %(count)s payments, %(total)s.",
-                    user=self.env.user.name,
-                    count=len(lines),
-                    total=format_amount(
-                        self.env, sum(float(amount) for _id, amount in rows), payroll.currency_id
-                    ),
-                ),
-            )
+            runs |= payroll._start_approval()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Approval"))
         return notification(
             _("Payroll approved"),
             _(
@@ -533,6 +585,103 @@ class G2pPayroll(models.Model):
                 payrolls=", ".join(self.mapped("name")),
                 count=sum(self.mapped("line_count")),
                 total=self._format_total(self.mapped("total_amount")),
+            ),
+        )
+
+    def _start_approval(self, background=None):
+        """Start the approval posting: funds checked once for the whole payroll under a lock on
+        the program, then the pending payments posted in chunks of line ids. Returns the stage."""
+        self.ensure_one()
+        if self.state != "to_approve":
+            raise UserError(_("Payroll %s is not waiting for approval.", self.name))
+        self._g2p_check_idle()
+        self.cycle_id._ensure_payroll_allowed()
+        program = self.program_id._g2p_accounting()
+        # Written, not only locked: a concurrent approval of the program waits here, then fails to
+        # serialize and is retried, and sees this one.
+        program._g2p_lock_row()
+        self.env["g2p.payroll.line"].flush_model()
+        [(count, amount)] = self.env.execute_query(
+            SQL(
+                """SELECT count(*), COALESCE(sum(amount), 0) FROM g2p_payroll_line
+                    WHERE payroll_id = %s AND state = 'pending'""",
+                self.id,
+            )
+        )
+        # Payments of a payroll still being posted are not committed yet: one at a time per program.
+        posting = (
+            self.env["g2p.job.run"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", program.payroll_ids.ids),
+                    ("stage", "=", "approve"),
+                    ("state", "=", "running"),
+                ],
+                limit=1,
+            )
+        )
+        if posting:
+            raise UserError(
+                _(
+                    "%(payroll)s of the same program is still being approved in the background: "
+                    "approve %(this)s when it is done, so the funds are checked against both.",
+                    payroll=posting._record().name,
+                    this=self.name,
+                )
+            )
+        program._lock_and_check_funds(float(amount))
+        ranges = self._g2p_job_ranges(
+            SQL("SELECT id FROM g2p_payroll_line WHERE payroll_id = %s AND state = 'pending'", self.id)
+        )
+        return self._g2p_run_stage(
+            "approve", ranges, {"count": count, "amount": float(amount)}, background=background
+        )
+
+    def _approve_chunk(self, run, lo, hi):
+        """One chunk of the approval: the payments still pending with an id in [lo, hi], locked,
+        posted in one entry and marked approved. Run twice, the second time finds none pending
+        and posts nothing."""
+        self.env["g2p.payroll.line"].flush_model(["state", "payroll_id"])
+        ids = [
+            line_id
+            for (line_id,) in self.env.execute_query(
+                SQL(
+                    """SELECT id FROM g2p_payroll_line
+                        WHERE payroll_id = %s AND state = 'pending' AND id BETWEEN %s AND %s
+                     ORDER BY id FOR UPDATE""",
+                    self.id,
+                    lo,
+                    hi,
+                )
+            )
+        ]
+        if not ids:
+            return 0
+        self._post_approval(self.env["g2p.payroll.line"].browse(ids))
+        return len(ids)
+
+    def _approve_finish(self, run):
+        """End of the approval, once: every payment posted, the payroll approved by the user who
+        started it."""
+        self.env["g2p.payroll.line"].flush_model(["state", "payroll_id"])
+        [(left,)] = self.env.execute_query(
+            SQL("SELECT count(*) FROM g2p_payroll_line WHERE payroll_id = %s AND state = 'pending'", self.id)
+        )
+        if left:
+            raise UserError(
+                _("Payroll %(payroll)s still has %(count)s pending payments.", payroll=self.name, count=left)
+            )
+        self.sudo()._g2p_transition(
+            "approved",
+            {"to_approve"},
+            {"approved_by_id": run.user_id.id, "approved_date": fields.Datetime.now()},
+            message=_(
+                "Approved by %(user)s: %(count)s payments, %(total)s.",
+                user=run.user_id.name,
+                count=run.params["count"],
+                total=format_amount(self.env, run.params["amount"], self.currency_id),
             ),
         )
 
@@ -789,6 +938,7 @@ class G2pPayroll(models.Model):
     def action_transfer_to_psp(self):
         """Prefund the PSPs: Dr PSP clearing / Cr bank for the approved payments not yet sent."""
         self._check_finance()
+        self._g2p_check_idle()
         messages = []
         for payroll in self:
             if payroll.state not in ("approved", "in_payment"):
@@ -857,6 +1007,7 @@ class G2pPayroll(models.Model):
     def action_cancel(self):
         """Cancel a payroll before approval (no entry was posted)."""
         self._check_maker()
+        self._g2p_check_idle()
         cancelled = self._g2p_transition("cancelled", {"draft", "to_approve"})
         lines = cancelled.line_ids.filtered(lambda line: line.state == "pending")
         lines._write_states([(line.id, "cancelled", None, None, None, None) for line in lines])
@@ -872,6 +1023,7 @@ class G2pPayroll(models.Model):
 
     def action_close(self):
         self._check_finance()
+        self._g2p_check_idle()
         self._g2p_transition("closed", {"reconciled"})
         return notification(
             _("Payroll closed"), _("%(payrolls)s closed.", payrolls=", ".join(self.mapped("name"))), "info"

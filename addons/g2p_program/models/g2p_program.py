@@ -12,6 +12,8 @@ TARGET_TYPES = [("group", "Households"), ("individual", "Individuals")]
 FREQUENCIES = [("monthly", "Monthly"), ("quarterly", "Quarterly"), ("custom", "Custom (days)")]
 MANAGER_GROUP = "g2p_program.group_g2p_program_manager"
 ANALYZE_THRESHOLD = 5000  # rows enrolled at once above which the membership table is re-analysed
+#: Background stages run in this job channel (listed in odoo.conf's [queue_job] channels).
+PROGRAM_JOB_CHANNEL = "root.g2p.program"
 
 
 class G2pProgram(models.Model):
@@ -20,9 +22,26 @@ class G2pProgram(models.Model):
 
     _name = "g2p.program"
     _description = "G2P Program"
-    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin", "g2p.job.mixin"]
     _order = "state, name, id"
     _check_company_auto = True
+    # Stages run in chunks of registrant ids (see g2p.job.mixin).
+    _g2p_job_stages = {
+        "enrol": {
+            "label": lambda self: self.env._("Enrolment"),
+            "chunk": "_enrol_chunk",
+            "finish": "_enrol_finish",
+            "check": "_check_manager",
+            "channel": PROGRAM_JOB_CHANNEL,
+        },
+        "verify": {
+            "label": lambda self: self.env._("Re-verification"),
+            "chunk": "_verify_chunk",
+            "finish": "_verify_finish",
+            "check": "_check_manager",
+            "channel": PROGRAM_JOB_CHANNEL,
+        },
+    }
 
     name = fields.Char(required=True, tracking=True)
     description = fields.Text(help="What the program is for and who it serves.")
@@ -210,6 +229,7 @@ class G2pProgram(models.Model):
     def action_end(self):
         """active → ended. Open cycles must be closed first."""
         self._check_manager()
+        self._g2p_check_idle()
         open_cycles = self.cycle_ids.filtered(lambda c: c.state != "closed")
         if open_cycles:
             raise UserError(
@@ -225,6 +245,7 @@ class G2pProgram(models.Model):
     def action_reset_draft(self):
         """active → draft, only while nothing has been enrolled or cycled."""
         self._check_manager()
+        self._g2p_check_idle()
         for program in self:
             if program.state == "active" and (program.membership_ids or program.cycle_ids):
                 raise UserError(
@@ -280,11 +301,15 @@ class G2pProgram(models.Model):
             base &= ~exclude
         return base
 
-    def _eligible_query(self):
-        """Query (the ORM's query builder) of the eligible registrants' ids. Runs as superuser:
-        eligibility covers the whole registry of the program's company, whatever the user sees."""
+    def _eligible_query(self, id_range=None):
+        """Query (the ORM's query builder) of the eligible registrants' ids, optionally only those
+        with an id in ``id_range`` (lo, hi). Runs as superuser: eligibility covers the whole
+        registry of the program's company, whatever the user sees."""
         self.ensure_one()
-        return self.env["res.partner"].sudo()._search(self._eligibility_domain())
+        domain = self._eligibility_domain()
+        if id_range:
+            domain &= Domain("id", ">=", id_range[0]) & Domain("id", "<=", id_range[1])
+        return self.env["res.partner"].sudo()._search(domain)
 
     def _preview_eligibility(self, sample_size=10):
         """(count, sample of registrants) for the current rules, without enrolling."""
@@ -358,9 +383,10 @@ class G2pProgram(models.Model):
         self.flush_recordset()
         self.eligibility_rule_ids.flush_recordset()
 
-    def _enrolment_insert_sql(self, today):
-        """The INSERT … SELECT enrolling eligible registrants not yet members, each linked to its
-        payment account; ON CONFLICT skips existing members, also those of a concurrent run."""
+    def _enrolment_insert_sql(self, today, id_range=None):
+        """The INSERT … SELECT enrolling eligible registrants not yet members (with an id in
+        ``id_range`` when given), each linked to its payment account; ON CONFLICT skips existing
+        members, also those of a concurrent run."""
         self.ensure_one()
         return SQL(
             """INSERT INTO g2p_program_membership
@@ -381,44 +407,58 @@ class G2pProgram(models.Model):
             today=today,
             uid=self.env.uid,
             account_join=self._payment_account_join_sql("p"),
-            eligible=self._eligible_query().subselect(),
+            eligible=self._eligible_query(id_range).subselect(),
         )
 
     def _enrol_eligible(self):
-        """Enrol every eligible registrant not yet a member, in one INSERT … SELECT (idempotent:
-        existing members are left alone), and bring back members marked not eligible who qualify
-        again. Returns the number of registrants newly enrolled."""
+        """Enrol every eligible registrant not yet a member, at once in this transaction, and
+        bring back members marked not eligible who qualify again. Returns the number of
+        registrants newly enrolled."""
+        return self._start_enrolment(background=False).result_count
+
+    def _start_enrolment(self, background=None):
+        """Start the enrolment stage: chunks of eligible registrant ids (one query computes
+        them), each enrolled by one INSERT … SELECT (idempotent: existing members are left
+        alone); in background jobs when there are many (``background`` None), else at once.
+        Returns the stage (``g2p.job.run``)."""
         self.ensure_one()
         self._ensure_active(_("enrolment"))
+        self._g2p_check_idle()
         self._flush_for_eligibility()
-        today = fields.Date.context_today(self)
-        self.env.cr.execute(self._enrolment_insert_sql(today))
-        inserted = self.env.cr.rowcount
-        self.env.cr.execute(
-            SQL(
-                """SELECT 1 FROM g2p_program_membership
-                    WHERE program_id = %s AND state = 'not_eligible' LIMIT 1""",
-                self.id,
-            )
+        ranges = self._g2p_job_ranges(
+            SQL("SELECT p.id FROM res_partner p WHERE p.id IN %s", self._eligible_query().subselect())
         )
-        came_back = 0
-        if self.env.cr.rowcount:
-            came_back = self._reenrol_eligible_again(today)
-        count = inserted + came_back
+        today = fields.Date.to_string(fields.Date.context_today(self))
+        return self._g2p_run_stage("enrol", ranges, {"today": today}, background=background)
+
+    def _enrol_chunk(self, run, lo, hi):
+        """One chunk of the enrolment: eligible registrants with an id in [lo, hi] not yet members
+        are enrolled; members marked not eligible who qualify again come back. A chunk run twice
+        changes nothing the second time."""
+        self._flush_for_eligibility()
+        today = run.params["today"]
+        self.env.cr.execute(self._enrolment_insert_sql(today, (lo, hi)))
+        inserted = self.env.cr.rowcount
+        came_back = self._reenrol_eligible_again(today, (lo, hi))
+        self.env["g2p.program.membership"].invalidate_model()
+        return inserted + came_back
+
+    def _enrol_finish(self, run):
+        count = run.result_count
         if count >= ANALYZE_THRESHOLD:
             # Fresh statistics after a bulk load, so the next set-based queries (re-verification,
             # benefit amounts, payroll) are planned with hash joins rather than nested loops.
             self.env.cr.execute(SQL("ANALYZE g2p_program_membership"))
         self.env["g2p.program.membership"].invalidate_model()
-        self.invalidate_recordset(["membership_ids"])
+        self.invalidate_recordset(["membership_ids", "enrolled_count", "membership_count"])
         if count:
             self.message_post(body=_("Enrolment: %(count)s registrants newly enrolled.", count=count))
         else:
             self.message_post(body=_("Enrolment: nobody new to enrol."))
-        return count
 
-    def _reenrol_eligible_again(self, today):
-        """Members marked not eligible who qualify again go back to enrolled (set-based)."""
+    def _reenrol_eligible_again(self, today, id_range=None):
+        """Members marked not eligible who qualify again go back to enrolled (set-based), only
+        registrants with an id in ``id_range`` when given."""
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_program_membership pm
@@ -430,14 +470,20 @@ class G2pProgram(models.Model):
                 program=self.id,
                 today=today,
                 uid=self.env.uid,
-                eligible=self._eligible_query().subselect(),
+                eligible=self._eligible_query(id_range).subselect(),
             )
         )
         return self.env.cr.rowcount
 
     def action_enrol_eligible(self):
         self._check_manager()
-        count = sum(program._enrol_eligible() for program in self)
+        runs = self.env["g2p.job.run"]
+        for program in self:
+            runs |= program._start_enrolment()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Enrolment"))
+        count = sum(runs.mapped("result_count"))
         self.invalidate_recordset(["enrolled_count", "membership_count"])
         enrolled = sum(self.mapped("enrolled_count"))
         if count:
@@ -454,13 +500,34 @@ class G2pProgram(models.Model):
         return notification(_("Enrolment"), message, "success" if count else "info")
 
     def _verify_eligibility(self):
-        """Re-check current members against the rules, set-based: confirmed duplicates become
-        'duplicate', others who no longer qualify become 'not_eligible' (with the reason).
-        Returns the number of members whose state changed."""
+        """Re-check current members against the rules at once, in this transaction. Returns the
+        number of members whose state changed."""
+        return self._start_verification(background=False).result_count
+
+    def _start_verification(self, background=None):
+        """Start the re-verification stage over chunks of the current members' registrant ids
+        (one query computes them); in background jobs when there are many. Returns the stage."""
         self.ensure_one()
         self._ensure_active(_("re-verification"))
+        self._g2p_check_idle()
         self._flush_for_eligibility()
-        today = fields.Date.context_today(self)
+        ranges = self._g2p_job_ranges(
+            SQL(
+                """SELECT partner_id FROM g2p_program_membership
+                    WHERE program_id = %s AND state IN ('draft', 'enrolled', 'paused')""",
+                self.id,
+            )
+        )
+        today = fields.Date.to_string(fields.Date.context_today(self))
+        return self._g2p_run_stage("verify", ranges, {"today": today}, background=background)
+
+    def _verify_chunk(self, run, lo, hi):
+        """One chunk of the re-verification, set-based, for members whose registrant id is in
+        [lo, hi]: confirmed duplicates become 'duplicate', others who no longer qualify become
+        'not_eligible' (with the reason). Returns the number of members whose state changed; run
+        twice, the second time changes no state."""
+        self._flush_for_eligibility()
+        today = run.params["today"]
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_program_membership pm
@@ -475,6 +542,7 @@ class G2pProgram(models.Model):
                      FROM res_partner p
                     WHERE p.id = pm.partner_id AND pm.program_id = %(program)s
                       AND pm.state IN ('draft', 'enrolled', 'paused')
+                      AND pm.partner_id BETWEEN %(lo)s AND %(hi)s
                       AND pm.partner_id NOT IN %(eligible)s""",
                 dup=_("Confirmed duplicate of another registrant."),
                 inactive=_("The registrant is no longer active in the registry."),
@@ -482,24 +550,34 @@ class G2pProgram(models.Model):
                 today=today,
                 uid=self.env.uid,
                 program=self.id,
-                eligible=self._eligible_query().subselect(),
+                lo=lo,
+                hi=hi,
+                eligible=self._eligible_query((lo, hi)).subselect(),
             )
         )
         changed = self.env.cr.rowcount
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_program_membership SET last_verified_date = %s
-                    WHERE program_id = %s AND state IN ('draft', 'enrolled', 'paused')""",
+                    WHERE program_id = %s AND state IN ('draft', 'enrolled', 'paused')
+                      AND partner_id BETWEEN %s AND %s""",
                 today,
                 self.id,
+                lo,
+                hi,
             )
         )
         self.env["g2p.program.membership"].invalidate_model()
+        return changed
+
+    def _verify_finish(self, run):
+        changed = run.result_count
+        self.env["g2p.program.membership"].invalidate_model()
+        self.invalidate_recordset(["enrolled_count", "membership_count"])
         if changed:
             self.message_post(body=_("Re-verification: %s.", self._no_longer_qualify_text(changed)))
         else:
             self.message_post(body=_("Re-verification: every member still qualifies."))
-        return changed
 
     @api.model
     def _no_longer_qualify_text(self, count):
@@ -509,7 +587,13 @@ class G2pProgram(models.Model):
 
     def action_verify_eligibility(self):
         self._check_manager()
-        changed = sum(program._verify_eligibility() for program in self)
+        runs = self.env["g2p.job.run"]
+        for program in self:
+            runs |= program._start_verification()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Re-verification"))
+        changed = sum(runs.mapped("result_count"))
         self.invalidate_recordset(["enrolled_count", "membership_count"])
         enrolled = sum(self.mapped("enrolled_count"))
         if changed:
@@ -552,6 +636,7 @@ class G2pProgram(models.Model):
 
     def action_refresh_payment_accounts(self):
         self._check_manager()
+        self._g2p_check_idle()
         count = sum(program._refresh_payment_accounts() for program in self)
         return notification(
             _("Payment accounts"),
@@ -563,9 +648,10 @@ class G2pProgram(models.Model):
 
     # ------------------------------------------------------------------ benefit formula
 
-    def _benefit_amounts_sql(self, partner_ids=None):
+    def _benefit_amounts_sql(self, partner_ids=None, partner_range=None):
         """SQL selecting (beneficiary_id, amount) for the enrolled members of the program
-        (optionally restricted to ``partner_ids``), set-based:
+        (optionally restricted to ``partner_ids``, or to ids in ``partner_range`` (lo, hi)),
+        set-based:
 
         amount = min(ceiling, base + per_member * min(members, cap) + Σ top-ups), rounded to the
         currency. Members are the current household members (the person itself for an individual
@@ -578,6 +664,8 @@ class G2pProgram(models.Model):
         restrict = SQL("AND pm.partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL()
         if partner_ids is not None and not partner_ids:
             restrict = SQL("AND FALSE")
+        if partner_range:
+            restrict = SQL("%s AND pm.partner_id BETWEEN %s AND %s", restrict, *partner_range)
         if self.target_type == "group":
             members = SQL(
                 """SELECT ben.id AS ben_id, m.individual_id AS member_id

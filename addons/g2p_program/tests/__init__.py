@@ -3,6 +3,7 @@ from . import (
     test_cycles,
     test_eligibility,
     test_enrolment,
+    test_job_stages,
     test_role_tours,
     test_screens,
     test_security,

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Benchmark: the program and payroll stages through their background jobs (g2p.job.mixin).
+
+Usage (from the repository root):
+
+    VENV=$HOME/.cache/g2p/venv $VENV/bin/python tests/benchmark_stage_jobs.py \\
+        [--households N] [--db NAME] [--granularity total|psp|beneficiary]
+
+It installs g2p_payroll in a scratch database (default ``g2p_bench_stage_jobs``) when missing and
+generates the registry with benchmark_enrolment.generate (kept between runs). Each run creates a
+fresh program and runs enrolment, re-verification, payroll generation and approval posting as a
+user's buttons start them: the button (one transaction), then every queue job of the stage, one
+transaction each, as one job runner worker would (in order, committed one by one), then each
+chunk again (done twice, it must change nothing). Figures (seconds, rows/s, jobs, peak RSS of
+this process) go to stdout.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
+from bench_common import PAYROLL_CLEANUP, argument_parser, run_in_odoo_shell, scratch_cleaner
+
+MARKER = "G2P_BENCH_STAGE_JOBS"
+
+
+def main():
+    parser = argument_parser(__doc__, "g2p_bench_stage_jobs")
+    parser.add_argument("--granularity", default="total", choices=["total", "psp", "beneficiary"])
+    args = parser.parse_args()
+    clean = scratch_cleaner(parser, args.db, "g2p_bench_stage_jobs", PAYROLL_CLEANUP + CLEANUP, VACUUM)
+    marker = "%s:%s" % (args.households, args.granularity)
+    run_in_odoo_shell(__file__, args.db, "g2p_payroll", {MARKER: marker}, update=True, before=clean)
+
+
+# Earlier runs' stage logs and jobs go too.
+CLEANUP = """
+DELETE FROM g2p_job_run;
+DELETE FROM queue_job WHERE channel IN ('root.g2p.program', 'root.g2p.payroll');
+"""
+VACUUM = "VACUUM ANALYZE g2p_payroll_line, g2p_payroll, account_move_line, account_move, queue_job"
+
+
+# ---------------------------------------------------------------------------- inside odoo shell
+
+
+def peak_rss_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_jobs(env):
+    """Perform every waiting G2P stage job, one transaction each, until none is left; returns
+    how many ran."""
+    from odoo.addons.queue_job.controllers.main import RunJobController
+    from odoo.addons.queue_job.job import Job
+
+    count = 0
+    while True:
+        env.cr.execute(
+            """SELECT uuid FROM queue_job WHERE state IN ('pending', 'enqueued')
+                  AND channel IN ('root.g2p.program', 'root.g2p.payroll') ORDER BY id"""
+        )
+        uuids = [uuid for (uuid,) in env.cr.fetchall()]
+        if not uuids:
+            return count
+        for uuid in uuids:
+            job = Job.load(env, uuid)
+            job.set_started()
+            job.store()
+            env.cr.commit()
+            RunJobController._try_perform_job(env, job)  # commits
+            RunJobController._enqueue_dependent_jobs(env, job)
+            env.cr.commit()
+            count += 1
+
+
+def stage(env, label, button, record):
+    """Press ``button``, run the jobs; print and return the figures."""
+    started = time.perf_counter()
+    button()
+    env.cr.commit()
+    t_button = time.perf_counter() - started
+    jobs = run_jobs(env)
+    elapsed = time.perf_counter() - started
+    env.invalidate_all()
+    run = record.g2p_job_run_id
+    assert run.state == "done" and not record.g2p_job_running, "%s did not finish" % label
+    # Each chunk again: done twice, it changes nothing.
+    method = getattr(record, record._g2p_job_stages[run.stage]["chunk"])
+    again_started = time.perf_counter()
+    again = sum(method(run, chunk.id_from, chunk.id_to) for chunk in run.chunk_ids)
+    t_again = time.perf_counter() - again_started
+    env.cr.rollback()
+    print(
+        "%-26s %9s rows %7.2f s (button %5.2f s, %3s jobs) %9.0f rows/s   again: %s changed in %.2f s   "
+        "RSS %4.0f MB"
+        % (
+            label,
+            run.total_count,
+            elapsed,
+            t_button,
+            jobs,
+            run.total_count / elapsed,
+            again,
+            t_again,
+            peak_rss_mb(),
+        ),
+        flush=True,
+    )
+    assert again == 0, "%s: a chunk done twice changed %s rows" % (label, again)
+    return run, elapsed
+
+
+def bench(env, households, granularity):
+    from benchmark_enrolment import generate  # sibling script: the same registry data
+
+    env = env(su=True)
+    env.cr.commit()
+    env.invalidate_all()
+    generate(env, households)
+    env.cr.commit()
+    env.cr.execute("DELETE FROM queue_job WHERE channel IN ('root.g2p.program', 'root.g2p.payroll')")
+    psp = env["res.partner"].search([("name", "=", "Benchmark Wallet")], limit=1)
+    program = env["g2p.program"].create(
+        {
+            "name": "Benchmark Stage Jobs",
+            "target_type": "group",
+            "base_amount": 1000,
+            "amount_per_member": 200,
+            "max_members": 5,
+            "psp_ids": [(6, 0, psp.ids)],
+            "posting_granularity": granularity,
+        }
+    )
+    program.action_activate()
+    env.cr.commit()
+    print("-" * 100)
+    enrol, t_enrol = stage(env, "enrolment", program.action_enrol_eligible, program)
+    verify, t_verify = stage(env, "re-verification", program.action_verify_eligibility, program)
+    fund = env["g2p.program.fund"].create({"program_id": program.id, "amount": 10_000_000_000})
+    fund.action_post()
+    cycle = program._create_next_cycle()
+    cycle.action_submit()
+    cycle.action_approve()
+    payroll = env["g2p.payroll"].create({"cycle_id": cycle.id})
+    env.cr.commit()
+    generate_run, t_generate = stage(env, "payroll generation", payroll.action_generate, payroll)
+    payroll.action_submit()
+    env.cr.commit()
+    approve_run, t_approve = stage(env, "approval posting", payroll.action_approve, payroll)
+    env.invalidate_all()
+    payable = program.beneficiary_payable_account_id
+    env.cr.execute(
+        "SELECT count(*), -sum(balance) FROM account_move_line WHERE account_id = %s AND move_id IN "
+        "(SELECT id FROM account_move WHERE g2p_payroll_id = %s)",
+        (payable.id, payroll.id),
+    )
+    items, open_payable = env.cr.fetchone()
+    print("-" * 100)
+    print(
+        "RESULT households=%s granularity=%s enrolled=%s payments=%s total=%s open_payable=%s "
+        "payable_items=%s moves=%s state=%s | enrol %.2fs, verify %.2fs, generate %.2fs, "
+        "approve %.2fs, peak RSS %.0f MB"
+        % (
+            households,
+            granularity,
+            enrol.result_count,
+            payroll.line_count,
+            payroll.total_amount,
+            open_payable,
+            items,
+            len(payroll.move_ids),
+            payroll.state,
+            t_enrol,
+            t_verify,
+            t_generate,
+            t_approve,
+            peak_rss_mb(),
+        ),
+        flush=True,
+    )
+    assert payroll.state == "approved" and abs(float(open_payable) - payroll.total_amount) < 0.01
+
+
+if "env" in globals() and os.environ.get(MARKER):
+    _households, _granularity = os.environ[MARKER].split(":")
+    bench(globals()["env"], int(_households), _granularity)
+elif __name__ == "__main__":
+    main()
