@@ -31,10 +31,6 @@ class G2pFhirPatient(models.AbstractModel):
     def _fhir_household_extension_url(self):
         return self._fhir_base_system() + "/StructureDefinition/household"
 
-    @api.model
-    def _fhir_household_role_system(self):
-        return self._fhir_base_system() + "/CodeSystem/household-role"
-
     # ------------------------------------------------------------------ search
 
     @api.model
@@ -81,14 +77,6 @@ class G2pFhirPatient(models.AbstractModel):
         records.phone_number_ids.mapped("phone_number")
         memberships = records.individual_membership_ids.filtered("is_current")
         households = {m.individual_id.id: m.group_id for m in memberships}
-        # The other current members of each household are the Patient's contacts (read in one go).
-        co_members = memberships.group_id.group_membership_ids.filtered("is_current")
-        co_members.individual_id.phone_number_ids.mapped("phone_number")
-        members_by_household = {}
-        for member in co_members:
-            members_by_household.setdefault(member.group_id.id, []).append(member)
-        role_labels = dict(self.env["g2p.group.membership"]._fields["role"]._description_selection(self.env))
-        role_system = self._fhir_household_role_system()
         languages = {lang.code: lang.name for lang in self.env["res.lang"].search([])}
         records.mapped("image_1920")
         records.company_id.partner_id.mapped("name")
@@ -150,13 +138,6 @@ class G2pFhirPatient(models.AbstractModel):
                     }
                 ]
             household = households.get(partner.id)
-            contacts = [
-                self._fhir_contact(member, role_labels, role_system)
-                for member in (members_by_household.get(household.id, []) if household else [])
-                if member.individual_id != partner
-            ]
-            if contacts:
-                resource["contact"] = contacts
             if partner.company_id:
                 resource["managingOrganization"] = {
                     "reference": "Organization/%s" % partner.company_id.partner_id.id,
@@ -177,37 +158,6 @@ class G2pFhirPatient(models.AbstractModel):
         """The registrant's picture as an inline Attachment (what ODK and the back office stored)."""
         raw = base64.b64decode(image)
         return {"contentType": guess_mimetype(raw, default="image/png"), "data": image.decode()}
-
-    @api.model
-    def _fhir_contact(self, member, role_labels, role_system):
-        """Another current member of the Patient's household; the relationship is their role in it.
-        Read only: households are written as Group resources."""
-        person = member.individual_id
-        contact = {
-            "relationship": [
-                {
-                    "coding": [
-                        {"system": role_system, "code": member.role, "display": role_labels.get(member.role)}
-                    ],
-                    "text": role_labels.get(member.role),
-                }
-            ],
-            "name": {"text": person.name},
-        }
-        if person.family_name:
-            contact["name"]["family"] = person.family_name
-        if person.given_name:
-            contact["name"]["given"] = [person.given_name]
-        telecom = [
-            {"system": "phone", "value": phone.phone_number, "use": "mobile"}
-            for phone in person.phone_number_ids
-            if not phone.disabled
-        ]
-        if telecom:
-            contact["telecom"] = telecom
-        if person.gender:
-            contact["gender"] = person.gender
-        return contact
 
     # ------------------------------------------------------------------ parse and write
 
