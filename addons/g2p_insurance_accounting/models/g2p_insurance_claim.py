@@ -59,12 +59,13 @@ class G2PInsuranceClaim(models.Model):
     )
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="policy_id.currency_id")
-    holder_id = fields.Many2one(related="policy_id.holder_id", store=True, string="Holder")
+    holder_id = fields.Many2one(related="policy_id.holder_id", store=True, string="Holder", index=True)
     member_id = fields.Many2one(
         "res.partner",
         string="Member",
         required=True,
         tracking=True,
+        index=True,
         domain="[('id', 'in', allowed_member_ids)]",
     )
     allowed_member_ids = fields.Many2many(related="policy_id.member_ids")

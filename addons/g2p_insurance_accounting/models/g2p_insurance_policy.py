@@ -98,6 +98,7 @@ class G2PInsurancePolicy(models.Model):
         "res.partner",
         string="Third-party Payer",
         tracking=True,
+        index="btree_not_null",
         help="Pays the premium instead of the holder, e.g. an employer.",
     )
     premium_partner_id = fields.Many2one(
