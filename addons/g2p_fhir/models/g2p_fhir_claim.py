@@ -323,7 +323,11 @@ class G2pFhirClaim(models.AbstractModel):
                 env._("%(path)s: Coverage/%(id)s does not exist.", path=path, id=policy_id),
                 expression=[path],
             )
-        if policy.state != "active":
+        # A cover that ended still takes claims for its time in force (the run-off); the claim's
+        # adjudication then rejects, with the reason, what the cover cannot pay.
+        if not (
+            policy.state == "active" or (policy.state in ("cancelled", "expired") and policy.in_force_until)
+        ):
             raise FhirError(
                 422,
                 env._(

@@ -310,10 +310,9 @@ class G2PInsuranceClaim(models.Model):
         claimed = currency.round(self.claimed_amount)
         if float_compare(claimed, 0.0, precision_rounding=currency.rounding) <= 0:
             raise ValidationError(_("The claimed amount must be positive."))
-        if policy.state != "active":
-            return 0.0, _("The cover %(cover)s is not active.", cover=policy.name)
-        if not (policy.date_start <= self.date_service <= policy.date_end):
-            return 0.0, _("The service date is outside the cover period.")
+        refusal = policy._claim_refusal(self.date_service, self.date_received)
+        if refusal:
+            return 0.0, refusal
         rule = product._rule_for(self.category_id)
         if not rule:
             return 0.0, _(
