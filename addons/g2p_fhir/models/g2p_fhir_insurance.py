@@ -165,10 +165,10 @@ class G2pFhirInsurance(models.AbstractModel):
             raise self._fhir_error(
                 400,
                 self.env._(
-                    "%(path)s: %(ref)r is not a reference to a %(types)s of this server.",
+                    "%(path)s: %(ref)r is not a reference to a resource of this server (%(types)s).",
                     path=path,
                     ref=ref,
-                    types=" or ".join(fhir_types),
+                    types=", ".join(fhir_types),
                 ),
                 path,
             )
