@@ -21,6 +21,9 @@ FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 MANAGER_GROUP = "g2p_program.group_g2p_program_manager"
 #: Background stages run in this job channel (listed in odoo.conf's [queue_job] channels).
 PAYROLL_JOB_CHANNEL = "root.g2p.payroll"
+#: From this many payable items in one entry (posting per beneficiary), the items are written in
+#: SQL (``account.move._g2p_post_set_based``) and reconciled in SQL; below it, through the ORM.
+SET_BASED_MIN_LINES = 2000
 
 
 class G2pPayroll(models.Model):
@@ -718,11 +721,21 @@ class G2pPayroll(models.Model):
         )
         return [(self.env["res.partner"].browse(psp_id), float(amount)) for psp_id, amount in rows]
 
-    def _balance(self, amount, date):
+    def _balance(self, amount, date, rate=None):
+        """``amount`` in the company currency on ``date``; ``rate`` (from :meth:`_rate`) saves
+        looking it up again for each line of an entry: the result is ``_convert``'s."""
         company = self.company_id
-        return self.currency_id._convert(amount, company.currency_id, company, date)
+        if rate is None:
+            return self.currency_id._convert(amount, company.currency_id, company, date)
+        return company.currency_id.round(amount * rate) if amount else 0.0
 
-    def _move_line(self, account, amount, date, name, partner_id=False, **extra):
+    def _rate(self, date):
+        company = self.company_id
+        return self.env["res.currency"]._get_conversion_rate(
+            self.currency_id, company.currency_id, company, date
+        )
+
+    def _move_line(self, account, amount, date, name, partner_id=False, rate=None, **extra):
         """Line vals for a signed ``amount`` in the program's currency (positive = debit)."""
         return {
             "account_id": account.id,
@@ -730,7 +743,7 @@ class G2pPayroll(models.Model):
             "partner_id": partner_id,
             "amount_currency": amount,
             "currency_id": self.currency_id.id,
-            "balance": self._balance(amount, date),
+            "balance": self._balance(amount, date, rate),
             **extra,
         }
 
@@ -747,6 +760,7 @@ class G2pPayroll(models.Model):
                 )
             )
         )
+        rate = self._rate(date)
         for (line_id, partner_id, psp_id), amount in groups.items():
             vals.append(
                 self._move_line(
@@ -755,11 +769,16 @@ class G2pPayroll(models.Model):
                     date,
                     numbers.get(line_id, label),
                     partner_id,
+                    rate,
                     g2p_payroll_line_id=line_id,
                     g2p_psp_id=psp_id,
                 )
             )
         return vals
+
+    def _set_based(self, payable):
+        """Whether the ``payable`` item vals of one entry are many enough to be written in SQL."""
+        return self.program_id.posting_granularity == "beneficiary" and len(payable) >= SET_BASED_MIN_LINES
 
     def _balancing_line(self, vals, account, date, name, **extra):
         """The counterpart that makes ``vals`` balance exactly in both currencies."""
@@ -785,7 +804,10 @@ class G2pPayroll(models.Model):
             label,
             analytic_distribution=program._analytic_distribution(self.cycle_id),
         )
-        move = self._create_moves(date, "approval", [expense, *payable], label)
+        if self._set_based(payable):
+            move = self._create_moves(date, "approval", [expense], label, bulk=payable)
+        else:
+            move = self._create_moves(date, "approval", [expense, *payable], label)
         self._link_move_lines(
             lines,
             move,
@@ -830,6 +852,8 @@ class G2pPayroll(models.Model):
                     analytic_distribution=program._analytic_distribution(self.cycle_id),
                 )
             ]
+        if self._set_based(payable):
+            return self._create_moves(date, event, counterparts, label, bulk=payable)
         return self._create_moves(date, event, payable + counterparts, label)
 
     def _post_settlement(self, lines, event, date):
@@ -851,7 +875,7 @@ class G2pPayroll(models.Model):
     def _settlement_items(self, lines, move):
         """{line id: payable item of ``move``} by the program's granularity, in one query."""
         match = self._payable_item_match()
-        move.line_ids.flush_recordset()
+        self.env["account.move.line"].flush_model()
         return dict(
             self.env.execute_query(
                 SQL(
@@ -865,27 +889,27 @@ class G2pPayroll(models.Model):
             )
         )
 
-    def _create_moves(self, date, event, line_vals, label):
+    def _create_moves(self, date, event, line_vals, label, bulk=None):
+        """Post one entry of ``line_vals``, and of the ``bulk`` payable items written in SQL."""
         program = self.program_id.sudo()
-        return self.env["account.move"]._g2p_post(
-            [
-                {
-                    "journal_id": program.benefits_journal_id.id,
-                    "date": date,
-                    "ref": label,
-                    "g2p_payroll_id": self.id,
-                    "g2p_event": event,
-                    "line_ids": [Command.create(vals) for vals in line_vals],
-                }
-            ]
-        )
+        vals = {
+            "journal_id": program.benefits_journal_id.id,
+            "date": date,
+            "ref": label,
+            "g2p_payroll_id": self.id,
+            "g2p_event": event,
+            "line_ids": [Command.create(vals) for vals in line_vals],
+        }
+        if bulk:
+            return self.env["account.move"]._g2p_post_set_based(vals, bulk)
+        return self.env["account.move"]._g2p_post([vals])
 
     def _link_move_lines(self, lines, move, field_name, extra=None):
         """Point each payroll line at its payable item in ``move`` (set-based), also applying the
         ``extra`` assignment: one pass over the rows instead of two."""
         payable = self.program_id.sudo().beneficiary_payable_account_id
         match = self._payable_item_match()
-        move.line_ids.flush_recordset()
+        self.env["account.move.line"].flush_model()
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_payroll_line l SET %(field)s = aml.id %(extra)s
@@ -913,6 +937,12 @@ class G2pPayroll(models.Model):
             )
         )
         Aml = self.env["account.move.line"].sudo()
+        if len(rows) >= SET_BASED_MIN_LINES and self.program_id.posting_granularity == "beneficiary":
+            # One payable item per payment on each side: pairs Odoo would match fully, in SQL.
+            left = Aml._g2p_reconcile_pairs_set_based(
+                [(settlement, approvals[0]) for settlement, approvals in rows if len(approvals) == 1]
+            )
+            rows = [row for row in rows if len(row[1]) != 1] + [(s, [a]) for s, a in left]
         Aml._reconcile_plan([Aml.browse([settlement, *approvals]) for settlement, approvals in rows])
 
     def _update_payment_state(self):
