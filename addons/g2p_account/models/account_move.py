@@ -1,6 +1,6 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_repr
+from odoo.tools import SQL, float_repr, float_round
 from odoo.tools.misc import format_date
 
 from odoo.addons.g2p_registry.tools.sql import pg_array
@@ -55,7 +55,7 @@ class AccountMove(models.Model):
                 )
 
     @api.model
-    def _g2p_post_set_based(self, vals, bulk_lines):
+    def _g2p_post_set_based(self, vals, bulk_lines, reconcile_with=None):
         """Post one G2P entry whose many similar lines (one per beneficiary) are written in SQL.
 
         ``vals`` is one entry as for :meth:`_g2p_post`, with its few other lines in ``line_ids``;
@@ -71,7 +71,11 @@ class AccountMove(models.Model):
         reconciled, totals), and the template goes. Equal, column by column, to what :meth:`_g2p_post`
         writes for the same lines (tested), at a fraction of the cost. Falls back to
         :meth:`_g2p_post` when the journal hashes its entries on posting (the hash would be of the
-        template) or when an analytic distribution model depends on the partner."""
+        template) or when an analytic distribution model depends on the partner.
+
+        ``reconcile_with``: an item id (or None) per bulk vals, to reconcile the new item with in
+        the same statement (see :meth:`_g2p_insert_bulk_lines`); on the ORM paths the caller's
+        own reconciliation does it."""
         if not bulk_lines:
             return self._g2p_post([vals])
         journal = self.env["account.journal"].sudo().browse(vals["journal_id"])
@@ -109,7 +113,7 @@ class AccountMove(models.Model):
             return self._g2p_post([orm_vals])
         move.action_post()
         self.env.flush_all()
-        self._g2p_insert_bulk_lines(template_line, bulk_lines, varying)
+        self._g2p_insert_bulk_lines(template_line, bulk_lines, varying, reconcile_with)
         self.env.cr.execute(SQL("DELETE FROM account_move_line WHERE id = %s", template_line.id))
         [(count, balance)] = self.env.execute_query(
             SQL(
@@ -123,8 +127,7 @@ class AccountMove(models.Model):
             raise ValueError(
                 "Set-based posting of %s wrote %s lines of balance %s." % (move.id, count, balance)
             )
-        self.env["account.move.line"].invalidate_model()
-        self.invalidate_model()
+        self.env["account.move.line"]._g2p_invalidate_reconciliation()
         return move.sudo(False)
 
     @api.model
@@ -173,11 +176,22 @@ class AccountMove(models.Model):
         return template, sorted(varying)
 
     @api.model
-    def _g2p_insert_bulk_lines(self, template_line, bulk_lines, varying):
+    def _g2p_insert_bulk_lines(self, template_line, bulk_lines, varying, reconcile_with=None):
         """One INSERT … SELECT: a copy of ``template_line`` per bulk vals, its ``varying`` fields
         from the vals, the amounts rounded and written as the ORM writes monetary values, and
         their derived columns computed as Odoo's ``_compute_debit_credit``,
-        ``_compute_amount_residual`` and ``_compute_totals`` do, in the order given."""
+        ``_compute_amount_residual`` and ``_compute_totals`` do, in the order given.
+
+        ``reconcile_with`` (an item id or None per bulk vals): each new item is fully reconciled
+        with its item in the same statement, as ``_reconcile_plan`` would match the pair (one
+        partial and one full reconcile, residual amounts zero, ``reconciled``, the matching number
+        the full reconcile's id), when Odoo would settle the pair without any other entry: the
+        item is posted and untouched (residual = amount, no partial, no taxes, so no cash-basis
+        entry), on the same reconcilable account and company, in the company's currency (in a
+        foreign one the partial amounts come from rates) and of exactly the opposite amount (so no
+        exchange difference), and named once. Written reconciled at once, the new items need no
+        second write. Returns the number of items so reconciled; the others are left open for the
+        caller's ``_reconcile_plan``."""
         Line = self.env["account.move.line"]
         rounding = {
             "balance": template_line.company_currency_id,
@@ -187,11 +201,15 @@ class AccountMove(models.Model):
         for key in varying:
             values = [line[key] for line in bulk_lines]
             if key in rounding:
-                currency = rounding[key]
-                values = [float_repr(currency.round(value), currency.decimal_places) for value in values]
+                step, digits = rounding[key].rounding, rounding[key].decimal_places
+                values = [float_repr(float_round(value, precision_rounding=step), digits) for value in values]
             elif Line._fields[key].type == "many2one":
                 values = [value or None for value in values]
             arrays.append(SQL("%s::%s[]", pg_array(values), SQL(Line._fields[key].column_type[1])))
+        counterparts = [item or None for item in reconcile_with or [None] * len(bulk_lines)]
+        if len(counterparts) != len(bulk_lines):
+            raise ValueError("One item to reconcile with (or None) per bulk line.")
+        arrays.append(SQL("%s::int4[]", pg_array(counterparts)))
         columns = [
             name for name, field in Line._fields.items() if field.store and field.column_type and name != "id"
         ]
@@ -200,11 +218,19 @@ class AccountMove(models.Model):
             # A storno line keeps its side and takes a negative amount.
             "debit": SQL("CASE WHEN t.is_storno THEN LEAST(v.balance, 0) ELSE GREATEST(v.balance, 0) END"),
             "credit": SQL("CASE WHEN t.is_storno THEN LEAST(-v.balance, 0) ELSE GREATEST(-v.balance, 0) END"),
-            "amount_residual": SQL("CASE WHEN %s THEN v.balance ELSE 0 END", needs_residual),
-            "amount_residual_currency": SQL("CASE WHEN %s THEN v.amount_currency ELSE 0 END", needs_residual),
-            "reconciled": SQL(
-                "CASE WHEN %s THEN v.balance = 0 AND v.amount_currency = 0 ELSE FALSE END", needs_residual
+            "amount_residual": SQL(
+                "CASE WHEN m.full_id IS NULL AND %s THEN v.balance ELSE 0 END", needs_residual
             ),
+            "amount_residual_currency": SQL(
+                "CASE WHEN m.full_id IS NULL AND %s THEN v.amount_currency ELSE 0 END", needs_residual
+            ),
+            "reconciled": SQL(
+                """CASE WHEN m.full_id IS NOT NULL THEN TRUE
+                        WHEN %s THEN v.balance = 0 AND v.amount_currency = 0 ELSE FALSE END""",
+                needs_residual,
+            ),
+            "full_reconcile_id": SQL("m.full_id"),
+            "matching_number": SQL("m.full_id::text"),
             # An entry's product item without taxes: its amount, as _compute_totals finds it.
             "price_subtotal": SQL(
                 "CASE WHEN COALESCE(t.price_subtotal, 0) = 0 THEN t.price_subtotal ELSE v.amount_currency END"
@@ -219,22 +245,68 @@ class AccountMove(models.Model):
             else derived.get(name) or SQL("t.%s", SQL.identifier(name))
             for name in columns
         ]
-        self.env.cr.execute(
+        [(reconciled,)] = self.env.execute_query(
             SQL(
-                """INSERT INTO account_move_line (%(columns)s)
-                   SELECT %(select)s
-                     FROM account_move_line t
-                     JOIN account_account a ON a.id = t.account_id,
-                          unnest(%(arrays)s) WITH ORDINALITY AS v(%(names)s, g2p_ord)
-                    WHERE t.id = %(template)s
-                 ORDER BY v.g2p_ord""",
-                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
-                select=SQL(", ").join(select),
+                """WITH v AS MATERIALIZED (
+                        SELECT * FROM unnest(%(arrays)s) WITH ORDINALITY AS v(%(names)s, g2p_with, g2p_ord)
+                   ), matched AS MATERIALIZED (
+                        SELECT v.g2p_ord, c.id AS counterpart_id,
+                               nextval('account_full_reconcile_id_seq') AS full_id
+                          FROM v
+                          JOIN account_move_line t ON t.id = %(template)s
+                          JOIN account_account a ON a.id = t.account_id
+                          JOIN account_move_line c ON c.id = v.g2p_with
+                         WHERE a.reconcile AND t.currency_id = t.company_currency_id
+                           AND c.account_id = t.account_id AND c.company_id = t.company_id
+                           AND c.currency_id = t.currency_id
+                           AND c.balance = -v.balance AND c.amount_currency = -v.amount_currency
+                           AND %(untouched)s
+                           AND v.g2p_with NOT IN (SELECT g2p_with FROM v WHERE g2p_with IS NOT NULL
+                                                   GROUP BY 1 HAVING count(*) > 1)
+                   ), fulls AS (
+                        %(fulls)s
+                   ), new AS (
+                        INSERT INTO account_move_line (%(columns)s)
+                        SELECT %(select)s
+                          FROM v
+                          JOIN account_move_line t ON t.id = %(template)s
+                          JOIN account_account a ON a.id = t.account_id
+                     LEFT JOIN matched m ON m.g2p_ord = v.g2p_ord
+                      ORDER BY v.g2p_ord
+                     RETURNING id, full_reconcile_id, balance, amount_currency, date
+                   ), partials AS (
+                        %(partials)s
+                   ), counterparts AS (
+                        %(counterparts)s
+                   )
+                   SELECT count(*) FROM matched""",
                 arrays=SQL(", ").join(arrays),
                 names=SQL(", ").join(SQL.identifier(name) for name in varying),
                 template=template_line.id,
+                untouched=Line._g2p_untouched_item_sql("c"),
+                fulls=Line._g2p_fulls_insert_sql(SQL("SELECT full_id FROM matched")),
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                select=SQL(", ").join(select),
+                # The new items are read from the INSERT's RETURNING: the statement's other parts
+                # see the table as it was before it.
+                partials=Line._g2p_partials_insert_sql(
+                    SQL(
+                        """SELECT CASE WHEN n.balance > 0 THEN n.id ELSE c.id END AS debit_id,
+                                  CASE WHEN n.balance > 0 THEN c.id ELSE n.id END AS credit_id,
+                                  m.full_id, c.currency_id, abs(n.balance) AS amount,
+                                  abs(n.amount_currency) AS amount_currency, c.company_id,
+                                  GREATEST(n.date, c.date) AS max_date
+                             FROM new n
+                             JOIN matched m ON m.full_id = n.full_reconcile_id
+                             JOIN account_move_line c ON c.id = m.counterpart_id"""
+                    )
+                ),
+                counterparts=Line._g2p_reconciled_update_sql(
+                    SQL("SELECT counterpart_id AS id, full_id FROM matched")
+                ),
             )
         )
+        return reconciled
 
     @api.model
     def _g2p_entries_action(self, domain, name):

@@ -1,9 +1,5 @@
-from collections import Counter
-
 from odoo import api, fields, models
 from odoo.tools import SQL
-
-from odoo.addons.g2p_registry.tools.sql import pg_array
 
 
 class AccountMoveLine(models.Model):
@@ -16,89 +12,74 @@ class AccountMoveLine(models.Model):
         help="The G2P money event of the entry, to filter and group journal items by it.",
     )
 
-    @api.model
-    def _g2p_reconcile_pairs_set_based(self, pairs):
-        """Fully reconcile each pair (item id, item id) of ``pairs`` in SQL, as ``_reconcile_plan``
-        would: one partial (debit, credit, amounts in both currencies, currencies, company of the
-        credit item, latest date) and one full reconcile per pair, the items' residual amounts
-        zero, ``reconciled`` set and their matching number the full reconcile's id.
+    # The parts of a full reconciliation in SQL (account.move._g2p_insert_bulk_lines): one partial
+    # and one full reconcile per pair of items, as _reconcile_plan leaves a pair it matches fully.
 
-        Only pairs Odoo settles without any other entry are taken: two posted, still untouched
-        items (residual = amount, no partial) of one reconcilable account and company, in the
-        company's currency (in a foreign one, the partial amounts come from rates), of exactly
-        opposite amounts (so no exchange difference), without taxes (so no cash-basis entry),
-        each item in one pair only. Returns the pairs left, for ``_reconcile_plan``."""
-        seen = Counter(item for pair in pairs for item in pair)
-        single = [pair for pair in pairs if seen[pair[0]] == seen[pair[1]] == 1]
-        if not single:
-            return list(pairs)
-        self.env.flush_all()
-        first, second = zip(*single, strict=True)
-        eligible = SQL(
-            """SELECT CASE WHEN x.balance > 0 THEN x.id ELSE y.id END AS debit_id,
-                      CASE WHEN x.balance > 0 THEN y.id ELSE x.id END AS credit_id
-                 FROM unnest(%(first)s::int[], %(second)s::int[]) AS p(x_id, y_id)
-                 JOIN account_move_line x ON x.id = p.x_id
-                 JOIN account_move_line y ON y.id = p.y_id
-                 JOIN account_account a ON a.id = x.account_id
-                WHERE a.reconcile AND x.id != y.id
-                  AND y.account_id = x.account_id AND y.company_id = x.company_id
-                  AND y.currency_id = x.currency_id AND x.currency_id = x.company_currency_id
-                  AND x.parent_state = 'posted' AND y.parent_state = 'posted'
-                  AND x.balance != 0 AND x.balance + y.balance = 0
-                  AND x.amount_currency + y.amount_currency = 0
-                  AND x.amount_residual = x.balance AND y.amount_residual = y.balance
-                  AND x.amount_residual_currency = x.amount_currency
-                  AND y.amount_residual_currency = y.amount_currency
-                  AND NOT x.reconciled AND NOT y.reconciled
-                  AND x.full_reconcile_id IS NULL AND y.full_reconcile_id IS NULL
-                  AND x.tax_line_id IS NULL AND y.tax_line_id IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM account_partial_reconcile r
-                                   WHERE r.debit_move_id IN (x.id, y.id) OR r.credit_move_id IN (x.id, y.id))
-                  AND NOT EXISTS (SELECT 1 FROM account_move_line_account_tax_rel t
-                                   WHERE t.account_move_line_id IN (x.id, y.id))
-             ORDER BY p.x_id""",
-            first=pg_array(first),
-            second=pg_array(second),
+    @api.model
+    def _g2p_untouched_item_sql(self, alias):
+        """SQL condition: item ``alias`` is posted, not reconciled at all (residual = amount, no
+        partial, no full reconcile) and has no taxes."""
+        item = SQL.identifier(alias)
+        return SQL(
+            """(%(item)s.parent_state = 'posted' AND NOT %(item)s.reconciled
+                AND %(item)s.full_reconcile_id IS NULL AND %(item)s.tax_line_id IS NULL
+                AND %(item)s.amount_residual = %(item)s.balance
+                AND %(item)s.amount_residual_currency = %(item)s.amount_currency
+                AND NOT EXISTS (SELECT 1 FROM account_partial_reconcile r
+                                 WHERE r.debit_move_id = %(item)s.id OR r.credit_move_id = %(item)s.id)
+                AND NOT EXISTS (SELECT 1 FROM account_move_line_account_tax_rel tax
+                                 WHERE tax.account_move_line_id = %(item)s.id))""",
+            item=item,
         )
-        rows = self.env.execute_query(
-            SQL(
-                """WITH pairs AS MATERIALIZED (
-                        SELECT e.debit_id, e.credit_id, nextval('account_full_reconcile_id_seq') AS full_id
-                          FROM (%(eligible)s) e
-                   ), fulls AS (
-                        INSERT INTO account_full_reconcile
-                               (id, create_uid, create_date, write_uid, write_date)
-                        SELECT full_id, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                          FROM pairs
-                   ), partials AS (
-                        INSERT INTO account_partial_reconcile
-                               (debit_move_id, credit_move_id, full_reconcile_id, debit_currency_id,
-                                credit_currency_id, amount, debit_amount_currency, credit_amount_currency,
-                                company_id, max_date, create_uid, create_date, write_uid, write_date)
-                        SELECT d.id, c.id, pairs.full_id, d.currency_id, c.currency_id, d.balance,
-                               d.amount_currency, -c.amount_currency, c.company_id, GREATEST(d.date, c.date),
-                               %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                          FROM pairs
-                          JOIN account_move_line d ON d.id = pairs.debit_id
-                          JOIN account_move_line c ON c.id = pairs.credit_id
-                   ), items AS (
-                        UPDATE account_move_line l
-                           SET full_reconcile_id = i.full_id, matching_number = i.full_id::text,
-                               amount_residual = 0, amount_residual_currency = 0, reconciled = TRUE,
-                               write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
-                          FROM (SELECT debit_id AS id, full_id FROM pairs
-                                UNION ALL SELECT credit_id, full_id FROM pairs) i
-                         WHERE l.id = i.id
-                   )
-                   SELECT debit_id, credit_id FROM pairs""",
-                eligible=eligible,
-                uid=self.env.uid,
-            )
+
+    @api.model
+    def _g2p_fulls_insert_sql(self, full_ids_sql):
+        """INSERT of the full reconciles whose ids (drawn from their sequence) ``full_ids_sql``
+        selects as ``full_id``."""
+        return SQL(
+            """INSERT INTO account_full_reconcile (id, create_uid, create_date, write_uid, write_date)
+               SELECT f.full_id, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                 FROM (%(ids)s) f""",
+            ids=full_ids_sql,
+            uid=self.env.uid,
         )
-        done = {frozenset(row) for row in rows}
+
+    @api.model
+    def _g2p_partials_insert_sql(self, rows_sql):
+        """INSERT of one partial per row of ``rows_sql`` (debit_id, credit_id, full_id,
+        currency_id, amount, amount_currency, company_id, max_date): a full match in one currency,
+        so both sides carry the same positive amounts."""
+        return SQL(
+            """INSERT INTO account_partial_reconcile
+                      (debit_move_id, credit_move_id, full_reconcile_id, debit_currency_id,
+                       credit_currency_id, amount, debit_amount_currency, credit_amount_currency,
+                       company_id, max_date, create_uid, create_date, write_uid, write_date)
+               SELECT r.debit_id, r.credit_id, r.full_id, r.currency_id, r.currency_id, r.amount,
+                      r.amount_currency, r.amount_currency, r.company_id, r.max_date,
+                      %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                 FROM (%(rows)s) r""",
+            rows=rows_sql,
+            uid=self.env.uid,
+        )
+
+    @api.model
+    def _g2p_reconciled_update_sql(self, items_sql):
+        """UPDATE marking the items ``items_sql`` selects (id, full_id) fully reconciled, as
+        ``_compute_amount_residual`` and ``_update_matching_number`` leave them."""
+        return SQL(
+            """UPDATE account_move_line l
+                  SET full_reconcile_id = i.full_id, matching_number = i.full_id::text,
+                      amount_residual = 0, amount_residual_currency = 0, reconciled = TRUE,
+                      write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
+                 FROM (%(items)s) i
+                WHERE l.id = i.id""",
+            items=items_sql,
+            uid=self.env.uid,
+        )
+
+    def _g2p_invalidate_reconciliation(self):
+        """After a reconciliation in SQL: items, partials, full reconciles and entries."""
         self.invalidate_model()
         self.env["account.partial.reconcile"].invalidate_model()
         self.env["account.full.reconcile"].invalidate_model()
         self.env["account.move"].invalidate_model()
-        return [pair for pair in pairs if frozenset(pair) not in done]

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, float_round, format_amount
 
 from .g2p_payroll_line import FINAL_LINE_STATES
 from odoo.addons.g2p_registry.tools.notify import notification
@@ -721,21 +721,22 @@ class G2pPayroll(models.Model):
         )
         return [(self.env["res.partner"].browse(psp_id), float(amount)) for psp_id, amount in rows]
 
-    def _balance(self, amount, date, rate=None):
-        """``amount`` in the company currency on ``date``; ``rate`` (from :meth:`_rate`) saves
-        looking it up again for each line of an entry: the result is ``_convert``'s."""
+    def _balance(self, amount, date):
         company = self.company_id
-        if rate is None:
-            return self.currency_id._convert(amount, company.currency_id, company, date)
-        return company.currency_id.round(amount * rate) if amount else 0.0
+        return self.currency_id._convert(amount, company.currency_id, company, date)
 
-    def _rate(self, date):
+    def _to_company_currency(self, date):
+        """A function converting amounts to the company currency on ``date`` as ``_convert`` does
+        (rate times amount, rounded by the company currency), the rate looked up once: for the
+        thousands of items of one entry."""
         company = self.company_id
-        return self.env["res.currency"]._get_conversion_rate(
+        rate = self.env["res.currency"]._get_conversion_rate(
             self.currency_id, company.currency_id, company, date
         )
+        rounding = company.currency_id.rounding
+        return lambda amount: float_round(amount * rate, precision_rounding=rounding) if amount else 0.0
 
-    def _move_line(self, account, amount, date, name, partner_id=False, rate=None, **extra):
+    def _move_line(self, account, amount, date, name, partner_id=False, **extra):
         """Line vals for a signed ``amount`` in the program's currency (positive = debit)."""
         return {
             "account_id": account.id,
@@ -743,7 +744,7 @@ class G2pPayroll(models.Model):
             "partner_id": partner_id,
             "amount_currency": amount,
             "currency_id": self.currency_id.id,
-            "balance": self._balance(amount, date, rate),
+            "balance": self._balance(amount, date),
             **extra,
         }
 
@@ -760,19 +761,21 @@ class G2pPayroll(models.Model):
                 )
             )
         )
-        rate = self._rate(date)
+        # The vals of _move_line, built inline: one per beneficiary of a national payroll.
+        account_id, currency_id = program.beneficiary_payable_account_id.id, self.currency_id.id
+        to_company = self._to_company_currency(date)
         for (line_id, partner_id, psp_id), amount in groups.items():
             vals.append(
-                self._move_line(
-                    program.beneficiary_payable_account_id,
-                    sign * amount,
-                    date,
-                    numbers.get(line_id, label),
-                    partner_id,
-                    rate,
-                    g2p_payroll_line_id=line_id,
-                    g2p_psp_id=psp_id,
-                )
+                {
+                    "account_id": account_id,
+                    "name": numbers.get(line_id, label),
+                    "partner_id": partner_id,
+                    "amount_currency": sign * amount,
+                    "currency_id": currency_id,
+                    "balance": to_company(sign * amount),
+                    "g2p_payroll_line_id": line_id,
+                    "g2p_psp_id": psp_id,
+                }
             )
         return vals
 
@@ -853,7 +856,22 @@ class G2pPayroll(models.Model):
                 )
             ]
         if self._set_based(payable):
-            return self._create_moves(date, event, counterparts, label, bulk=payable)
+            # Each payable item is written already reconciled with the approval item it clears.
+            approval_items = dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT id, approval_move_line_id FROM g2p_payroll_line WHERE id = ANY(%s)", lines.ids
+                    )
+                )
+            )
+            return self._create_moves(
+                date,
+                event,
+                counterparts,
+                label,
+                bulk=payable,
+                reconcile_with=[approval_items.get(vals["g2p_payroll_line_id"]) for vals in payable],
+            )
         return self._create_moves(date, event, payable + counterparts, label)
 
     def _post_settlement(self, lines, event, date):
@@ -889,8 +907,9 @@ class G2pPayroll(models.Model):
             )
         )
 
-    def _create_moves(self, date, event, line_vals, label, bulk=None):
-        """Post one entry of ``line_vals``, and of the ``bulk`` payable items written in SQL."""
+    def _create_moves(self, date, event, line_vals, label, bulk=None, reconcile_with=None):
+        """Post one entry of ``line_vals``, and of the ``bulk`` payable items written in SQL (each
+        reconciled with its item of ``reconcile_with``, when given)."""
         program = self.program_id.sudo()
         vals = {
             "journal_id": program.benefits_journal_id.id,
@@ -901,7 +920,7 @@ class G2pPayroll(models.Model):
             "line_ids": [Command.create(vals) for vals in line_vals],
         }
         if bulk:
-            return self.env["account.move"]._g2p_post_set_based(vals, bulk)
+            return self.env["account.move"]._g2p_post_set_based(vals, bulk, reconcile_with)
         return self.env["account.move"]._g2p_post([vals])
 
     def _link_move_lines(self, lines, move, field_name, extra=None):
@@ -929,20 +948,19 @@ class G2pPayroll(models.Model):
     def _reconcile_payables(self, lines):
         """Reconcile each settlement item with the approval items of the same payments."""
         self.env["g2p.payroll.line"].flush_model(["approval_move_line_id", "settlement_move_line_id"])
+        self.env["account.move.line"].flush_model(["reconciled"])
+        # Settlement items written already reconciled (set-based posting) are done.
         rows = self.env.execute_query(
             SQL(
-                """SELECT settlement_move_line_id, array_agg(DISTINCT approval_move_line_id)
-                     FROM g2p_payroll_line WHERE id = ANY(%s) GROUP BY 1""",
+                """SELECT l.settlement_move_line_id, array_agg(DISTINCT l.approval_move_line_id)
+                     FROM g2p_payroll_line l
+                     JOIN account_move_line s ON s.id = l.settlement_move_line_id
+                    WHERE l.id = ANY(%s) AND NOT s.reconciled
+                 GROUP BY 1""",
                 lines.ids,
             )
         )
         Aml = self.env["account.move.line"].sudo()
-        if len(rows) >= SET_BASED_MIN_LINES and self.program_id.posting_granularity == "beneficiary":
-            # One payable item per payment on each side: pairs Odoo would match fully, in SQL.
-            left = Aml._g2p_reconcile_pairs_set_based(
-                [(settlement, approvals[0]) for settlement, approvals in rows if len(approvals) == 1]
-            )
-            rows = [row for row in rows if len(row[1]) != 1] + [(s, [a]) for s, a in left]
         Aml._reconcile_plan([Aml.browse([settlement, *approvals]) for settlement, approvals in rows])
 
     def _update_payment_state(self):
