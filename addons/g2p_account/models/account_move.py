@@ -84,7 +84,7 @@ class AccountMove(models.Model):
             **vals,
             "line_ids": [*vals.get("line_ids", []), *(Command.create(line) for line in bulk_lines)],
         }
-        if not self._g2p_set_based_supported(journal):
+        if not template or not self._g2p_set_based_supported(journal):
             return self._g2p_post([orm_vals])
         self._g2p_check_postable([vals])
         move = self.sudo().create(
@@ -144,7 +144,8 @@ class AccountMove(models.Model):
     @api.model
     def _g2p_bulk_template(self, bulk_lines, company_currency):
         """(template vals, varying field names) of ``bulk_lines``: the template holds the values
-        every line shares and the totals of the amounts."""
+        every line shares and the totals of the amounts; (None, None) when their amounts are not
+        all of one sign."""
         Line = self.env["account.move.line"]
         keys = set(bulk_lines[0])
         if (
@@ -165,9 +166,14 @@ class AccountMove(models.Model):
             other_addon = field.store and field.column_type and not field.compute and not field.related
             if key not in _VARYING_ACCOUNT_FIELDS and not (other_addon and field._module not in ("account",)):
                 raise ValueError("Bulk lines cannot differ in %s." % key)
-        signs = {line["balance"] > 0 for line in bulk_lines}
-        if len(signs) > 1 or any(not line["balance"] for line in bulk_lines):
-            raise ValueError("Bulk lines must have non-zero balances of one sign.")
+        # Items of one sign only: the template's side, debit or credit, and the entry's totals are
+        # theirs. A zero balance (a tiny amount converted) or mixed signs go through the ORM.
+        signs = {
+            (line["balance"] > 0, line["amount_currency"] > 0, company_currency.is_zero(line["balance"]))
+            for line in bulk_lines
+        }
+        if len(signs) > 1 or next(iter(signs)) not in ((True, True, False), (False, False, False)):
+            return None, None
         template = {key: value for key, value in bulk_lines[0].items() if key not in varying}
         template["balance"] = company_currency.round(sum(line["balance"] for line in bulk_lines))
         currency = self.env["res.currency"].browse(template.get("currency_id")) or company_currency
