@@ -99,7 +99,8 @@ def main():
         plan = callback_plan(rows, base_url, args.callbacks, unique)
 
         server = subprocess.Popen(
-            [ODOO_SH, "-d", args.db, "--db-filter", "^%s$" % args.db, "--http-port", str(args.port)]
+            # No --db-filter: with one, every request lists the databases over a new connection.
+            [ODOO_SH, "-d", args.db, "--http-port", str(args.port)]
             + ["--gevent-port", str(args.gevent_port), "--workers", str(args.workers)]
             + ["--max-cron-threads", "0", "--log-level=warn", "--no-database-list"],
             start_new_session=True,  # scripts/odoo.sh runs odoo-bin as a child: stop the whole group
