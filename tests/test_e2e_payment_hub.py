@@ -103,8 +103,9 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         payroll.with_user(self.finance).action_create_batches()
         return payroll
 
-    def _wait_callbacks(self, expected, timeout=20):
-        """Let Odoo's HTTP server take requests until ``expected`` callbacks were answered 2xx."""
+    def _wait_callbacks(self, expected, timeout=90):
+        """Let Odoo's HTTP server take requests until ``expected`` callbacks were answered 2xx
+        (a loaded CI machine may take long: the deadline only bounds a hang)."""
         # The callbacks' transactions read what this one wrote, as they would after its commit.
         self.env.flush_all()
         deadline = time.monotonic() + timeout
@@ -116,6 +117,8 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
                 if len(answered) >= expected:
                     break
                 time.sleep(0.1)
+            else:
+                self.fail("%s of %s callbacks answered in %s s" % (len(answered), expected, timeout))
         self.env.invalidate_all()
         return answered
 
