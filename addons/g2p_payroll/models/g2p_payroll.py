@@ -1,3 +1,4 @@
+import logging
 from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
@@ -6,6 +7,8 @@ from odoo.tools import SQL, float_round, format_amount
 
 from .g2p_payroll_line import FINAL_LINE_STATES
 from odoo.addons.g2p_registry.tools.notify import notification
+
+_logger = logging.getLogger(__name__)
 
 PAYROLL_STATES = [
     ("draft", "Draft"),
@@ -980,6 +983,33 @@ class G2pPayroll(models.Model):
                 payroll._g2p_transition("reconciled", {"approved", "in_payment"})
             elif payroll.state == "approved" and states & {"sent", "paid", "failed", "cancelled"}:
                 payroll._g2p_transition("in_payment", {"approved"})
+        unfinished = self.filtered(lambda p: p.state in ("approved", "in_payment"))
+        if unfinished and not self.env.context.get("g2p_payment_state_recheck"):
+            unfinished._g2p_recheck_payment_state_after_commit()
+
+    def _g2p_recheck_payment_state_after_commit(self):
+        """Look again once this transaction is committed, in a fresh snapshot.
+
+        Status jobs of one payroll run in parallel under REPEATABLE READ: when the last two overlap,
+        each still sees the other's payments as sent, and neither would reconcile the payroll. The
+        transaction that commits last runs this check after its commit and sees every outcome."""
+        data = self.env.cr.postcommit.data
+        ids = data.setdefault("g2p.payroll.payment_state_recheck", set())
+        if not ids:
+            registry, uid, context = self.env.registry, self.env.uid, dict(self.env.context)
+
+            @self.env.cr.postcommit.add
+            def recheck():
+                try:
+                    with registry.cursor() as cr:
+                        env = api.Environment(cr, uid, {**context, "g2p_payment_state_recheck": True})
+                        env["g2p.payroll"].browse(sorted(ids)).exists()._update_payment_state()
+                except Exception:  # noqa: BLE001 (another transaction may finish it at the same time)
+                    _logger.info(
+                        "Payroll payment state recheck of %s left to the next event", ids, exc_info=True
+                    )
+
+        ids.update(self.ids)
 
     # ------------------------------------------------------------------ other money events
 

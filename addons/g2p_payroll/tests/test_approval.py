@@ -190,3 +190,32 @@ class TestApproval(PayrollCase):
         fees = payroll.move_ids.filtered(lambda m: m.g2p_event == "fee")
         self.assertEqual(sorted(fees.mapped("amount_total")), [30, 120])
         self.assertIn("INV-7", fees.mapped("ref"))
+
+    def test_payment_state_is_checked_again_after_commit(self):
+        """Two status jobs finishing together each see the other's payments as sent; the one that
+        commits last looks again after its commit, in a fresh snapshot, and reconciles."""
+        self._fund(self.total)
+        payroll = self._submitted()
+        payroll.with_user(self.approver).action_approve()
+        lines = payroll.line_ids
+        lines._mark_sent()
+        self.assertEqual(payroll.state, "in_payment")
+        first, rest = lines[:1], lines[1:]
+        self.env.cr.postcommit.clear()
+        self.env["g2p.payroll.line"]._apply_payment_results([{"line_id": first.id, "status": "paid"}])
+        self.assertEqual(payroll.state, "in_payment", "the others are still sent in this snapshot")
+        self.assertEqual(self.env.cr.postcommit.data["g2p.payroll.payment_state_recheck"], {payroll.id})
+        # What the other job committed meanwhile (its own check still saw this one as sent).
+        self.env["g2p.payroll.line"].with_context(g2p_payment_state_recheck=True)._apply_payment_results(
+            [{"line_id": line.id, "status": "paid"} for line in rest]
+        )
+        self.assertEqual(payroll.state, "reconciled")
+        payroll.invalidate_recordset()
+        self.env.cr.execute("UPDATE g2p_payroll SET state = 'in_payment' WHERE id = %s", [payroll.id])
+        payroll.invalidate_recordset()
+        # What runs after the commit; its new cursor shares this test's transaction.
+        self.registry_enter_test_mode()
+        self.env.cr.postcommit.run()
+        payroll.invalidate_recordset()
+        self.assertEqual(payroll.state, "reconciled")
+        self.assertFalse(self.env.cr.postcommit.data, "run once, then cleared")
