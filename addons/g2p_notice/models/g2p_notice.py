@@ -196,12 +196,18 @@ class G2pNotice(models.Model):
         """Send the SMS of queued notices and of those due for a retry; record each outcome. Notices in
         another state (sent meanwhile, failed, skipped) are left alone, so a job run twice sends nothing
         twice."""
-        notices = (
-            self.sudo()
-            .browse(notice_ids)
-            .exists()
-            .filtered(lambda n: n.channel == "sms" and n.state in ("queued", "retry"))
+        # Locked, skipping those another job holds: two jobs (a retry and a manual Send Again) never
+        # send the same notice.
+        self.flush_model(["state", "channel"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM g2p_notice
+                    WHERE id = ANY(%s) AND channel = 'sms' AND state IN ('queued', 'retry')
+                    ORDER BY id FOR UPDATE SKIP LOCKED""",
+                list(notice_ids),
+            )
         )
+        notices = self.sudo().browse([row[0] for row in rows])
         for company in notices.company_id:
             company_notices = notices.filtered(lambda n, c=company: n.company_id == c)
             self.sudo().with_company(company)._g2p_send_sms(company_notices)

@@ -221,3 +221,14 @@ class TestNotice(NoticeCase):
         notice = self._notices(lines).with_user(self.manager)
         self.assertEqual(notice.state, "sent")
         self.assertFalse(notice.has_access("write"))
+
+    def test_demo_notices(self):
+        lines = self._approved_lines()
+        with trap_jobs():
+            self._report(lines[:3])
+            self._report(lines[3:], status="failed", reason_code="OTHER")
+        notices = self.Notice._demo_notices(self.program.id)
+        self.assertEqual(len(notices), 4)
+        self.assertEqual(sorted(notices.mapped("state")), ["failed", "sent", "sent", "skipped"])
+        self.assertTrue(all(n.body for n in notices if n.state != "skipped"))
+        self.assertFalse(self.sim.messages(), "the demo sends nothing")
