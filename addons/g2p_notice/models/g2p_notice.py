@@ -472,7 +472,7 @@ class G2pNotice(models.Model):
         vals = []
         for index, line in enumerate(paid | failed):
             kind = "payment_paid" if line.state == "paid" else "payment_failed"
-            partner = line.recipient_id or line.beneficiary_id
+            partner = line.notice_partner_id
             phone = partner.phone_number_ids[:1].phone_number
             template = self.env.ref(self._g2p_notice_kinds()[kind]["sms"])
             body = template._render_field("body", line.ids, compute_lang=True)[line.id]

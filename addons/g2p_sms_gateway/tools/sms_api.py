@@ -38,6 +38,3 @@ class SmsApiG2pHttp(SmsApiBase):
                         }
                     )
         return results
-
-    def _get_sms_api_error_messages(self):
-        return super()._get_sms_api_error_messages()
