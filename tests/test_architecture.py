@@ -36,6 +36,8 @@ LAYERS = {
     "g2p_payroll": 2,
     "g2p_payment_hub": 3,
     "g2p_payment_hub_*": 4,  # connectors (PH-EE, GSMA, Fineract, bank file, ...)
+    "g2p_sms_gateway": 0,  # Odoo's SMS through an HTTP gateway (the G2P admin group of the registry)
+    "g2p_notice": 2,  # notices of payroll events
 }
 
 #: Addons at the side: the highest layer they may depend on, and the side addons they may use.
@@ -43,6 +45,7 @@ LAYERS = {
 SIDE = {
     "g2p_insurance_accounting": (2, set()),
     "g2p_fhir": (2, {"g2p_insurance_accounting"}),
+    "g2p_notice_insurance": (2, {"g2p_insurance_accounting"}),  # bridge: claim notices
 }
 
 G2P_PREFIX = "g2p_"

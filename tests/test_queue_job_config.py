@@ -52,6 +52,7 @@ class TestQueueJobConfig(TransactionCase):
         # Addons below the payment hub (which holds the root.g2p channel record) name their
         # channel in with_delay: it must be configured all the same.
         from odoo.addons.g2p_intake.const import JOB_CHANNEL as INTAKE
+        from odoo.addons.g2p_notice.const import JOB_CHANNEL as NOTICE
         from odoo.addons.g2p_payroll.models.g2p_payroll import PAYROLL_JOB_CHANNEL
         from odoo.addons.g2p_program.models.g2p_program import PROGRAM_JOB_CHANNEL
 
@@ -60,7 +61,8 @@ class TestQueueJobConfig(TransactionCase):
             *self.env["g2p.program"]._g2p_job_stages.values(),
             *self.env["g2p.payroll"]._g2p_job_stages.values(),
         ]
-        names = {INTAKE, PROGRAM_JOB_CHANNEL, PAYROLL_JOB_CHANNEL} | {stage["channel"] for stage in stages}
+        names = {INTAKE, NOTICE, PROGRAM_JOB_CHANNEL, PAYROLL_JOB_CHANNEL}
+        names |= {stage["channel"] for stage in stages}
         self.assertEqual({stage["channel"] for stage in stages}, {"root.g2p.program", "root.g2p.payroll"})
         for name in sorted(names):
             self.assertIn(name, configured, "%s is not in odoo.conf's [queue_job] channels" % name)

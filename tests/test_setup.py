@@ -27,6 +27,9 @@ EXPECTED_ADDONS = {
     "g2p_intake_file",
     "g2p_intake_program",
     "g2p_intake_odk_program",
+    "g2p_sms_gateway",
+    "g2p_notice",
+    "g2p_notice_insurance",
 }
 # Addons that only extend models (Odoo's, or bridges between two G2P addons): no model of their own,
 # so no groups or access rights.

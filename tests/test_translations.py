@@ -33,6 +33,9 @@ TRANSLATED = [
     "g2p_intake_program",
     "g2p_intake_odk_program",
     "g2p_fhir",
+    "g2p_sms_gateway",
+    "g2p_notice",
+    "g2p_notice_insurance",
 ]
 LANGS = ["fr", "es"]
 
@@ -207,6 +210,17 @@ class TestTranslatedBackOffice(TransactionCase):
         # A message of the code, sent to FHIR clients in the X-Progress header.
         export = self.fr["g2p.fhir.export"].new({"total_count": 20, "done_count": 5})
         self.assertEqual(export._fhir_progress_text(), "25 % (5 sur 20 ressources)")
+
+    def test_notice_screens_and_sms_template(self):
+        self.assertEqual(self.fr.ref("g2p_notice.menu_g2p_notice").name, "Avis")
+        self.assertEqual(self.fr.ref("g2p_sms_gateway.menu_g2p_sms_gateway").name, "Passerelles SMS")
+        es = self.env(context=dict(self.env.context, lang="es_ES"))
+        self.assertEqual(es.ref("g2p_notice.menu_g2p_notice").name, "Avisos")
+        kinds = dict(self.fr["g2p.notice"].fields_get(["kind"], ["selection"])["kind"]["selection"])
+        self.assertEqual(kinds["claim_rejected"], "Demande rejetée")
+        # The SMS text, with its placeholders, in the recipient's language.
+        body = self.fr.ref("g2p_notice.sms_template_payment_paid").body
+        self.assertIn("{{ object.payment_number }} de {{ format_amount(", body)
 
     def test_message_of_the_code(self):
         with self.assertRaisesRegex(UserError, "^Indiquez un motif pour désactiver un inscrit"):

@@ -1,0 +1,2 @@
+from . import test_notice
+from . import test_notice_bulk
