@@ -23,6 +23,10 @@ DEMO_USERS = {
         "g2p_insurance_accounting.demo_user_claims_officer",
         "g2p_insurance_accounting.group_g2p_claims_officer",
     ),
+    "insurance": (
+        "g2p_insurance_accounting.demo_user_insurance_finance",
+        "g2p_insurance_accounting.group_g2p_insurance_finance",
+    ),
     "g2padmin": ("g2p_registry.demo_user_g2p_admin", "g2p_registry.group_g2p_admin"),
 }
 

@@ -22,8 +22,8 @@ from odoo.tests import HttpCase
 from odoo.tests import common as test_common
 from odoo.tools import SQL
 
-from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import G2pPaymentBatch
-from odoo.addons.g2p_payment_hub.tests.common import STATUS_CHANNEL, perform_trapped_jobs
+from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import DISPATCH_IDENTITY_KEY, G2pPaymentBatch
+from odoo.addons.g2p_payment_hub.tests.common import STATUS_CHANNEL, dispatch_callbacks, perform_trapped_jobs
 from odoo.addons.g2p_payment_hub_phee.tests.simulators.phee import connector_values, run_phee_simulator
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
@@ -103,8 +103,9 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         payroll.with_user(self.finance).action_create_batches()
         return payroll
 
-    def _wait_callbacks(self, expected, timeout=20):
-        """Let Odoo's HTTP server take requests until ``expected`` callbacks were answered 2xx."""
+    def _wait_callbacks(self, expected, timeout=90):
+        """Let Odoo's HTTP server take requests until ``expected`` callbacks were answered 2xx
+        (a loaded CI machine may take long: the deadline only bounds a hang)."""
         # The callbacks' transactions read what this one wrote, as they would after its commit.
         self.env.flush_all()
         deadline = time.monotonic() + timeout
@@ -116,6 +117,8 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
                 if len(answered) >= expected:
                     break
                 time.sleep(0.1)
+            else:
+                self.fail("%s of %s callbacks answered in %s s" % (len(answered), expected, timeout))
         self.env.invalidate_all()
         return answered
 
@@ -172,8 +175,12 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
                 [("batch_id", "in", batches.ids), ("kind", "=", "callback")]
             )
             self.assertEqual(len(events), len(batches))
+            self.assertFalse(any(events.mapped("processed")), "the requests only stored them")
+            # The dispatcher job queues one status fetch per batch.
+            dispatch_callbacks(trap, self.env)
             self.assertStatusJobs(trap, batches)
             self._perform_jobs(trap)
+            self.assertTrue(all(events.mapped("processed")), "consumed by the status fetches")
 
         outcome = self._outcome_of(payroll)
         self.assertEqual(outcome.pop("E2E07"), "failed")
@@ -219,7 +226,8 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
             self.assertNotIn("password=password", text)
             self.assertNotRegex(text, r"Bearer [A-Za-z0-9_-]{8}")
 
-        # A late callback (new body) and a replayed one: accepted, harmless.
+        # A late callback (new body) and a replayed one: accepted, harmless. The batch is complete:
+        # the dispatcher consumes the late one without a status fetch (nothing left to learn).
         batch = batches[0]
         url = self._callback_url(batch)
         body = {
@@ -234,8 +242,12 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         self.assertEqual((late.status_code, late.json()["duplicate"]), (200, False))
         self.assertEqual((again.status_code, again.json()["duplicate"]), (200, True))
         self.env.invalidate_all()
-        self.assertStatusJobs(trap, batch)
-        self._perform_jobs(trap)
+        with trap_jobs() as trap:
+            dispatch_callbacks(trap, self.env)
+            self.assertStatusJobs(trap, [])
+        late_events = batch.log_ids.filtered(lambda log: log.kind == "callback")
+        self.assertEqual(len(late_events), 2)
+        self.assertTrue(all(late_events.mapped("processed")))
         self.assertEqual(self._outcome_of(payroll), {**outcome, "E2E07": "failed", "E2E05": "failed"})
         self.assertEqual(len(payroll.move_ids), len(moves))
 
@@ -398,7 +410,7 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
 
     def test_concurrent_identical_callbacks_are_stored_once(self):
         """20 identical callbacks at once, three rounds: every answer is 2xx, the event is stored
-        once with the body sent, one answer says new, one status fetch is queued.
+        once with the body sent, one answer says new, then one status fetch is queued.
 
         Odoo's test server serializes requests on the test's transaction, so PostgreSQL cannot
         refuse one of two concurrent inserts by itself here. The test makes it refuse the first
@@ -457,7 +469,13 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         events = batch.log_ids.filtered(lambda log: log.kind == "callback")
         self.assertEqual(len(events), 1)
         self.assertEqual(events.body, raw.decode())
-        self.assertTrue(events.processed)
+        self.assertFalse(events.processed)
+        # At most one dispatcher job woken (and none at all when this process woke one less than a
+        # second ago); the dispatcher queues one status fetch.
+        dispatchers = self.env["queue.job"].search([("identity_key", "=", DISPATCH_IDENTITY_KEY)])
+        self.assertLessEqual(len(dispatchers), 1)
+        self.env["g2p.payment.batch"]._dispatch_callbacks()
+        self.env["g2p.payment.batch"]._dispatch_callbacks()
         jobs = self.env["queue.job"].search([("identity_key", "=", "g2p_payment_batch_status_%s" % batch.id)])
         self.assertEqual(len(jobs), 1)
         self.assertEqual(jobs.channel, STATUS_CHANNEL)
@@ -481,6 +499,7 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
                 events = batch.log_ids.filtered(lambda log: log.kind == "callback")
                 during["pending"] = events.mapped("processed")
                 # The job runner may take the callback's job now: it must not consume the callback.
+                dispatch_callbacks(trap, self.env)
                 jobs = list(trap.enqueued_jobs)
                 during["jobs"] = jobs
                 for job in jobs:

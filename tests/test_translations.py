@@ -32,6 +32,7 @@ TRANSLATED = [
     "g2p_intake_odk",
     "g2p_intake_program",
     "g2p_intake_odk_program",
+    "g2p_fhir",
 ]
 LANGS = ["fr", "es"]
 
@@ -196,6 +197,16 @@ class TestTranslatedBackOffice(TransactionCase):
         arch = self.fr["g2p.intake.run"].get_view(view.id, "form")["arch"]
         self.assertIn("<b>Traiter maintenant les fiches en attente</b> applique le reste.", arch)
         self.assertNotIn("background jobs", arch)
+
+    def test_fhir_screens_and_messages(self):
+        self.assertEqual(self.fr.ref("g2p_fhir.menu_g2p_fhir_export").name, "Exports en masse")
+        es = self.env(context=dict(self.env.context, lang="es_ES"))
+        self.assertEqual(es.ref("g2p_fhir.menu_g2p_fhir_export").name, "Exportaciones masivas")
+        state = self.fr["g2p.fhir.export"].fields_get(["state"], ["selection"])["state"]
+        self.assertEqual(dict(state["selection"])["queued"], "En file d'attente")
+        # A message of the code, sent to FHIR clients in the X-Progress header.
+        export = self.fr["g2p.fhir.export"].new({"total_count": 20, "done_count": 5})
+        self.assertEqual(export._fhir_progress_text(), "25 % (5 sur 20 ressources)")
 
     def test_message_of_the_code(self):
         with self.assertRaisesRegex(UserError, "^Indiquez un motif pour désactiver un inscrit"):

@@ -1,4 +1,4 @@
 from . import log_redaction
 from . import controllers, models
 
-log_redaction.install()
+log_redaction.FILTER.install()

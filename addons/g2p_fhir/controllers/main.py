@@ -32,6 +32,10 @@ FORMAT_ALIASES = {"json": FHIR_JSON, "application/json": "application/json", FHI
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
 DEFAULT_MAX_BUNDLE_ENTRIES = 1000
+# FHIR Bulk Data Access (v2) canonical URLs, advertised by the CapabilityStatement for $export.
+BULK_DATA_CAPABILITY = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
+BULK_DATA_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+BULK_DATA_GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
 STATUS_TEXT = {
     200: "200 OK",
     201: "201 Created",
@@ -567,6 +571,9 @@ class FhirApi:
                     for name, (search_type, _function) in sorted(model._fhir_search_params().items())
                 ],
             }
+            if fhir_type == "Group":
+                # A program's beneficiaries or a household, exported as NDJSON (controllers/export.py).
+                resource["operation"] = [{"name": "export", "definition": BULK_DATA_GROUP_EXPORT}]
             resources.append(resource)
         module = self.env["ir.module.module"].sudo().search([("name", "=", "g2p_fhir")], limit=1)
         return {
@@ -577,6 +584,7 @@ class FhirApi:
             "kind": "instance",
             "software": {"name": "G2P for Odoo FHIR API", "version": module.latest_version or "19.0"},
             "implementation": {"description": "G2P for Odoo FHIR R4 API", "url": self.base_url},
+            "instantiates": [BULK_DATA_CAPABILITY],
             "fhirVersion": "4.0.1",
             "format": [FHIR_JSON, "json"],
             "rest": [
@@ -599,6 +607,7 @@ class FhirApi:
                     },
                     "resource": resources,
                     "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                    "operation": [{"name": "export", "definition": BULK_DATA_EXPORT}],
                 }
             ],
         }

@@ -46,7 +46,6 @@ class G2pFhirClaim(models.AbstractModel):
         params = super()._fhir_search_params()
         params.update(
             {
-                "identifier": ("token", self._fhir_identifier_search),
                 "patient": (
                     "reference",
                     lambda v, m, p: self._fhir_ref_domain("member_id", v, m, "patient", ("Patient",)),
@@ -55,17 +54,7 @@ class G2pFhirClaim(models.AbstractModel):
                     "reference",
                     lambda v, m, p: self._fhir_ref_domain("provider_id", v, m, "provider", ("Organization",)),
                 ),
-                "status": (
-                    "token",
-                    lambda v, m, p: self._fhir_code_domain(
-                        v, m, "status", self._fhir_status_domains(), ("http://hl7.org/fhir/fm-status",)
-                    ),
-                ),
-                "created": (
-                    "date",
-                    lambda v, m, p: self._fhir_no_modifier("created", m)
-                    or self._fhir_date_domain("date_received", v, p, "created"),
-                ),
+                "created": self._fhir_date_param("date_received", "created"),
             }
         )
         return params
@@ -323,7 +312,11 @@ class G2pFhirClaim(models.AbstractModel):
                 env._("%(path)s: Coverage/%(id)s does not exist.", path=path, id=policy_id),
                 expression=[path],
             )
-        if policy.state != "active":
+        # A cover that ended still takes claims for its time in force (the run-off); the claim's
+        # adjudication then rejects, with the reason, what the cover cannot pay.
+        if not (
+            policy.state == "active" or (policy.state in ("cancelled", "expired") and policy.in_force_until)
+        ):
             raise FhirError(
                 422,
                 env._(

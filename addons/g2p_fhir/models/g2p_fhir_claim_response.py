@@ -32,7 +32,6 @@ class G2pFhirClaimResponse(models.AbstractModel):
         params = super()._fhir_search_params()
         params.update(
             {
-                "identifier": ("token", self._fhir_identifier_search),
                 "request": (
                     "reference",
                     lambda v, m, p: self._fhir_ref_domain("id", v, m, "request", ("Claim",)),
@@ -40,21 +39,6 @@ class G2pFhirClaimResponse(models.AbstractModel):
                 "patient": (
                     "reference",
                     lambda v, m, p: self._fhir_ref_domain("member_id", v, m, "patient", ("Patient",)),
-                ),
-                "status": (
-                    "token",
-                    lambda v, m, p: self._fhir_code_domain(
-                        v,
-                        m,
-                        "status",
-                        {
-                            "active": Domain.TRUE,
-                            "cancelled": Domain.FALSE,
-                            "draft": Domain.FALSE,
-                            "entered-in-error": Domain.FALSE,
-                        },
-                        ("http://hl7.org/fhir/fm-status",),
-                    ),
                 ),
                 "outcome": (
                     "token",

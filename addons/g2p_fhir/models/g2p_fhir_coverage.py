@@ -34,15 +34,8 @@ class G2pFhirCoverage(models.AbstractModel):
         member = lambda name: lambda v, m, p: self._fhir_ref_domain("member_ids", v, m, name, ("Patient",))  # noqa: E731
         params.update(
             {
-                "identifier": ("token", self._fhir_identifier_search),
                 "patient": ("reference", member("patient")),
                 "beneficiary": ("reference", member("beneficiary")),
-                "status": (
-                    "token",
-                    lambda v, m, p: self._fhir_code_domain(
-                        v, m, "status", self._fhir_status_domains(), ("http://hl7.org/fhir/fm-status",)
-                    ),
-                ),
             }
         )
         return params

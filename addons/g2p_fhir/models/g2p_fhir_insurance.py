@@ -8,6 +8,7 @@ from ..exceptions import FhirError
 # Code bindings of the elements the insurance and payment types emit or accept (FHIR R4 value sets):
 # fhir.resources checks structure only, these are checked here.
 FM_STATUS = ("active", "cancelled", "draft", "entered-in-error")
+FM_STATUS_SYSTEM = "http://hl7.org/fhir/fm-status"
 CLAIM_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/claim-type"
 CLAIM_TYPES = ("institutional", "oral", "pharmacy", "professional", "vision")
 PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/processpriority"
@@ -45,6 +46,48 @@ class G2pFhirInsurance(models.AbstractModel):
     @api.model
     def _fhir_extension_url(self, name):
         return "%s/StructureDefinition/%s" % (self._fhir_base_system(), name)
+
+    # ------------------------------------------------------------------ search
+
+    #: The code system of the type's ``status`` (Invoice has its own).
+    _fhir_status_system = FM_STATUS_SYSTEM
+
+    @api.model
+    def _fhir_search_params(self):
+        """``identifier`` and ``status``, which every type here has, on top of ``_id`` and
+        ``_lastUpdated``; each type adds its own."""
+        params = super()._fhir_search_params()
+        params.update(
+            {
+                "identifier": ("token", self._fhir_identifier_search),
+                "status": (
+                    "token",
+                    lambda v, m, p: self._fhir_code_domain(
+                        v, m, "status", self._fhir_status_domains(), (self._fhir_status_system,)
+                    ),
+                ),
+            }
+        )
+        return params
+
+    @api.model
+    def _fhir_status_domains(self):
+        """{status code: Odoo domain} of the ``status`` search, every code of the value set; by
+        default every record the type emits is ``active``."""
+        return {
+            "active": Domain.TRUE,
+            "cancelled": Domain.FALSE,
+            "draft": Domain.FALSE,
+            "entered-in-error": Domain.FALSE,
+        }
+
+    @api.model
+    def _fhir_date_param(self, fname, name):
+        """A ``date`` search parameter ``name`` on the date field ``fname``."""
+        return (
+            "date",
+            lambda v, m, p: self._fhir_no_modifier(name, m) or self._fhir_date_domain(fname, v, p, name),
+        )
 
     # ------------------------------------------------------------------ values
 
@@ -165,10 +208,10 @@ class G2pFhirInsurance(models.AbstractModel):
             raise self._fhir_error(
                 400,
                 self.env._(
-                    "%(path)s: %(ref)r is not a reference to a %(types)s of this server.",
+                    "%(path)s: %(ref)r is not a reference to a resource of this server (%(types)s).",
                     path=path,
                     ref=ref,
-                    types=" or ".join(fhir_types),
+                    types=", ".join(fhir_types),
                 ),
                 path,
             )

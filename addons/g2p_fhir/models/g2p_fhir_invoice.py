@@ -31,29 +31,24 @@ class G2pFhirInvoice(models.AbstractModel):
     def _fhir_domain(self):
         return [("g2p_event", "=", "ins_premium"), ("g2p_policy_id", "!=", False)]
 
+    _fhir_status_system = "http://hl7.org/fhir/invoice-status"
+
+    @api.model
+    def _fhir_status_domains(self):
+        posted = Domain("state", "=", "posted")
+        return {
+            "draft": [("state", "=", "draft")],
+            "issued": posted & ~SETTLED,
+            "balanced": posted & SETTLED,
+            "cancelled": [("state", "=", "cancel")],
+            "entered-in-error": Domain.FALSE,
+        }
+
     @api.model
     def _fhir_search_params(self):
         params = super()._fhir_search_params()
-        posted = Domain("state", "=", "posted")
         params.update(
             {
-                "identifier": ("token", self._fhir_identifier_search),
-                "status": (
-                    "token",
-                    lambda v, m, p: self._fhir_code_domain(
-                        v,
-                        m,
-                        "status",
-                        {
-                            "draft": [("state", "=", "draft")],
-                            "issued": posted & ~SETTLED,
-                            "balanced": posted & SETTLED,
-                            "cancelled": [("state", "=", "cancel")],
-                            "entered-in-error": Domain.FALSE,
-                        },
-                        ("http://hl7.org/fhir/invoice-status",),
-                    ),
-                ),
                 "patient": ("reference", self._fhir_patient_domain),
                 "subject": (
                     "reference",
@@ -62,11 +57,7 @@ class G2pFhirInvoice(models.AbstractModel):
                     ),
                 ),
                 "recipient": ("reference", self._fhir_recipient_domain),
-                "date": (
-                    "date",
-                    lambda v, m, p: self._fhir_no_modifier("date", m)
-                    or self._fhir_date_domain("date", v, p, "date"),
-                ),
+                "date": self._fhir_date_param("date", "date"),
             }
         )
         return params

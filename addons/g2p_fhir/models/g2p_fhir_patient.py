@@ -1,11 +1,17 @@
+import base64
+import binascii
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.mimetypes import guess_mimetype
 
 from ..exceptions import FhirError
 
 GENDERS = ("male", "female", "other", "unknown")
 TELECOM_SYSTEMS = ("phone", "fax", "email", "pager", "url", "sms", "other")
 TELECOM_USES = ("home", "work", "temp", "old", "mobile")
+#: Patient.communication.language is a BCP-47 tag ("fr-FR"); Odoo's languages are "fr_FR".
+BCP47_SYSTEM = "urn:ietf:bcp:47"
 
 
 class G2pFhirPatient(models.AbstractModel):
@@ -71,6 +77,8 @@ class G2pFhirPatient(models.AbstractModel):
         records.phone_number_ids.mapped("phone_number")
         memberships = records.individual_membership_ids.filtered("is_current")
         households = {m.individual_id.id: m.group_id for m in memberships}
+        languages = {lang.code: lang.name for lang in self.env["res.lang"].search([])}
+        records.mapped("image_1920")
         records.company_id.partner_id.mapped("name")
         records.country_id.mapped("code")
         records.state_id.mapped("name")
@@ -110,12 +118,31 @@ class G2pFhirPatient(models.AbstractModel):
             address = self._fhir_address(partner)
             if address:
                 resource["address"] = address
+            if partner.image_1920:
+                resource["photo"] = [self._fhir_photo(partner.image_1920)]
+            if partner.lang:
+                tag = partner.lang.replace("_", "-")
+                resource["communication"] = [
+                    {
+                        "language": {
+                            "coding": [
+                                {
+                                    "system": BCP47_SYSTEM,
+                                    "code": tag,
+                                    "display": languages.get(partner.lang, tag),
+                                }
+                            ],
+                            "text": languages.get(partner.lang, tag),
+                        },
+                        "preferred": True,
+                    }
+                ]
+            household = households.get(partner.id)
             if partner.company_id:
                 resource["managingOrganization"] = {
                     "reference": "Organization/%s" % partner.company_id.partner_id.id,
                     "display": partner.company_id.name,
                 }
-            household = households.get(partner.id)
             if household:
                 resource["extension"] = [
                     {
@@ -125,6 +152,12 @@ class G2pFhirPatient(models.AbstractModel):
                 ]
             result.append(resource)
         return result
+
+    @api.model
+    def _fhir_photo(self, image):
+        """The registrant's picture as an inline Attachment (what ODK and the back office stored)."""
+        raw = base64.b64decode(image)
+        return {"contentType": guess_mimetype(raw, default="image/png"), "data": image.decode()}
 
     # ------------------------------------------------------------------ parse and write
 
@@ -182,7 +215,64 @@ class G2pFhirPatient(models.AbstractModel):
         elif not partner:
             vals["company_id"] = self.env.company.id
         vals.update(self._fhir_telecom_vals(resource.get("telecom") or [], partner, vals))
+        if "communication" in resource:
+            vals["lang"] = self._fhir_parse_language(resource["communication"])
+        if "photo" in resource:
+            vals["image_1920"] = self._fhir_parse_photo(resource["photo"])
         return vals
+
+    @api.model
+    def _fhir_parse_language(self, communications):
+        """The Odoo language of the preferred (else first) ``communication``: "fr-FR" is fr_FR, a bare
+        "fr" the first active French; a language this database does not have is a 422."""
+        if not communications:
+            return False
+        index, chosen = next(
+            ((i, c) for i, c in enumerate(communications) if c.get("preferred")), (0, communications[0])
+        )
+        path = "Patient.communication[%s].language" % index
+        language = chosen.get("language") or {}
+        codes = [c.get("code") for c in language.get("coding") or [] if c.get("code")]
+        tag = (codes[0] if codes else language.get("text") or "").strip()
+        active = self.env["res.lang"].search([])
+        wanted = tag.replace("-", "_").lower()
+        lang = active.filtered(lambda lang: lang.code.lower() == wanted) or active.filtered(
+            lambda lang: lang.code.lower().split("_")[0] == wanted
+        )
+        if not lang:
+            raise FhirError(
+                422,
+                self.env._(
+                    "%(path)s: %(tag)r is not a language of this system (its languages: %(codes)s).",
+                    path=path,
+                    tag=tag,
+                    codes=", ".join(sorted(code.replace("_", "-") for code in active.mapped("code"))),
+                ),
+                expression=[path],
+            )
+        return lang[0].code
+
+    @api.model
+    def _fhir_parse_photo(self, photos):
+        """The first photo's inline ``data`` as the registrant's image; a URL alone is not fetched."""
+        if not photos:
+            return False
+        photo, path = photos[0], "Patient.photo[0]"
+        if not photo.get("data"):
+            raise FhirError(
+                422,
+                self.env._("%s: send the picture inline (data); pictures are not fetched from a URL.", path),
+                expression=[path + ".data"],
+            )
+        try:
+            raw = base64.b64decode(photo["data"], validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise FhirError(
+                400, self.env._("%s.data is not base64.", path), expression=[path + ".data"]
+            ) from e
+        if not guess_mimetype(raw).startswith("image/"):
+            raise FhirError(400, self.env._("%s.data is not an image.", path), expression=[path + ".data"])
+        return base64.b64encode(raw)
 
     @api.model
     def _fhir_telecom_vals(self, telecoms, partner, vals):

@@ -31,26 +31,19 @@ class G2pFhirPaymentNotice(models.AbstractModel):
         return [("state", "in", NOTICE_STATES)]
 
     @api.model
+    def _fhir_status_domains(self):
+        return {
+            "active": [("state", "in", ("sent", "paid"))],
+            "cancelled": [("state", "=", "failed")],
+            "draft": Domain.FALSE,
+            "entered-in-error": Domain.FALSE,
+        }
+
+    @api.model
     def _fhir_search_params(self):
         params = super()._fhir_search_params()
         params.update(
             {
-                "identifier": ("token", self._fhir_identifier_search),
-                "status": (
-                    "token",
-                    lambda v, m, p: self._fhir_code_domain(
-                        v,
-                        m,
-                        "status",
-                        {
-                            "active": [("state", "in", ("sent", "paid"))],
-                            "cancelled": [("state", "=", "failed")],
-                            "draft": Domain.FALSE,
-                            "entered-in-error": Domain.FALSE,
-                        },
-                        ("http://hl7.org/fhir/fm-status",),
-                    ),
-                ),
                 "payment-status": (
                     "token",
                     lambda v, m, p: self._fhir_code_domain(

@@ -32,27 +32,7 @@ class G2pFhirPaymentReconciliation(models.AbstractModel):
         params = super()._fhir_search_params()
         params.update(
             {
-                "identifier": ("token", self._fhir_identifier_search),
-                "status": (
-                    "token",
-                    lambda v, m, p: self._fhir_code_domain(
-                        v,
-                        m,
-                        "status",
-                        {
-                            "active": Domain.TRUE,
-                            "cancelled": Domain.FALSE,
-                            "draft": Domain.FALSE,
-                            "entered-in-error": Domain.FALSE,
-                        },
-                        ("http://hl7.org/fhir/fm-status",),
-                    ),
-                ),
-                "created": (
-                    "date",
-                    lambda v, m, p: self._fhir_no_modifier("created", m)
-                    or self._fhir_date_domain("date", v, p, "created"),
-                ),
+                "created": self._fhir_date_param("date", "created"),
             }
         )
         return params

@@ -122,15 +122,25 @@ class G2pFhirRegistrant(models.AbstractModel):
             if not id_type and openimis:
                 id_type = by_openimis.get(openimis[0].lower())
             if not id_type:
-                raise FhirError(
-                    422,
-                    self.env._(
-                        "%(path)s: no ID type has the identifier system %(system)r%(openimis)s. Set the FHIR "
-                        "identifier system (or openIMIS code) of an ID type in Registry > Configuration.",
+                hint = self.env._(
+                    "Set the FHIR identifier system (or openIMIS code) of an ID type in "
+                    "Registry > Configuration."
+                )
+                if openimis:
+                    message = self.env._(
+                        "%(path)s: no ID type has the identifier system %(system)r "
+                        "or the openIMIS code %(code)r.",
                         path=path,
                         system=system,
-                        openimis=(" or the openIMIS code %r" % openimis[0]) if openimis else "",
-                    ),
+                        code=openimis[0],
+                    )
+                else:
+                    message = self.env._(
+                        "%(path)s: no ID type has the identifier system %(system)r.", path=path, system=system
+                    )
+                raise FhirError(
+                    422,
+                    "%s %s" % (message, hint),
                     expression=[path + ".system"],
                     code="code-invalid",
                 )

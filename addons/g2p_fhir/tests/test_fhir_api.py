@@ -188,6 +188,17 @@ class TestFhirApi(FhirHttpCase):
             <= {p["name"] for p in patient["searchParam"]}
         )
         self.assertIn("member", {p["name"] for p in listed["Group"]["searchParam"]})
+        # Bulk Data $export: system level and per Group, and nowhere else.
+        self.assertEqual(
+            [(o["name"], o["definition"].rsplit("/", 1)[-1]) for o in body["rest"][0]["operation"]],
+            [("export", "export")],
+        )
+        self.assertEqual(
+            [(o["name"], o["definition"].rsplit("/", 1)[-1]) for o in listed["Group"]["operation"]],
+            [("export", "group-export")],
+        )
+        self.assertEqual([t for t, r in listed.items() if r.get("operation")], ["Group"])
+        self.assertIn("bulk-data", body["instantiates"][0])
 
     # ------------------------------------------------------------------ search
 
@@ -398,7 +409,7 @@ class TestFhirApi(FhirHttpCase):
 
 class TestFhirLogRedaction(TransactionCase):
     def test_search_criteria_are_not_logged(self):
-        from ..log_redaction import FhirQueryFilter, redact_line
+        from ..log_redaction import FILTER, redact_line
 
         line = '"GET /fhir/R4/Patient?identifier=http://x/nid|123456789&family=Otieno HTTP/1.1" 200'
         self.assertEqual(redact_line(line), '"GET /fhir/R4/Patient?[query redacted] HTTP/1.1" 200')
@@ -413,6 +424,6 @@ class TestFhirLogRedaction(TransactionCase):
             ("GET", "/fhir/R4/Patient?birthdate=1990-04-12", 200),
             None,
         )
-        self.assertTrue(FhirQueryFilter().filter(record))
+        self.assertTrue(FILTER.filter(record))
         self.assertNotIn("1990-04-12", record.getMessage())
-        self.assertTrue(any(isinstance(f, FhirQueryFilter) for f in logging.getLogger("werkzeug").filters))
+        self.assertIn(FILTER, logging.getLogger("werkzeug").filters)

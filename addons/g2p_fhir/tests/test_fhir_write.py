@@ -5,6 +5,10 @@ from odoo.tests import tagged
 from .common import FhirHttpCase
 
 SERVER_OWNED = ("id", "meta")
+# A 1x1 transparent PNG.
+PIXEL_PNG = (
+    b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 def comparable(resource, drop=()):
@@ -47,6 +51,8 @@ class TestFhirWrite(FhirHttpCase):
             city="Nairobi",
             zip="00100",
             country_id=self.kenya.id,
+            image_1920=PIXEL_PNG,
+            lang="en_US",
         )
         self.env["g2p.phone.number"].create(
             [
@@ -61,6 +67,9 @@ class TestFhirWrite(FhirHttpCase):
         self.assertIn(
             {"system": "phone", "value": "+254712345678", "use": "mobile", "rank": 1}, exported["telecom"]
         )
+        self.assertEqual(exported["photo"], [{"contentType": "image/png", "data": PIXEL_PNG.decode()}])
+        self.assertEqual(exported["communication"][0]["language"]["coding"][0]["code"], "en-US")
+        self.assertTrue(exported["communication"][0]["preferred"])
         person.unlink()
         status, created = self.fhir_post("/Patient", comparable(exported))
         self.assertEqual(status, 201, created)

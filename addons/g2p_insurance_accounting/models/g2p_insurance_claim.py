@@ -59,12 +59,13 @@ class G2PInsuranceClaim(models.Model):
     )
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="policy_id.currency_id")
-    holder_id = fields.Many2one(related="policy_id.holder_id", store=True, string="Holder")
+    holder_id = fields.Many2one(related="policy_id.holder_id", store=True, string="Holder", index=True)
     member_id = fields.Many2one(
         "res.partner",
         string="Member",
         required=True,
         tracking=True,
+        index=True,
         domain="[('id', 'in', allowed_member_ids)]",
     )
     allowed_member_ids = fields.Many2many(related="policy_id.member_ids")
@@ -309,10 +310,9 @@ class G2PInsuranceClaim(models.Model):
         claimed = currency.round(self.claimed_amount)
         if float_compare(claimed, 0.0, precision_rounding=currency.rounding) <= 0:
             raise ValidationError(_("The claimed amount must be positive."))
-        if policy.state != "active":
-            return 0.0, _("The cover %(cover)s is not active.", cover=policy.name)
-        if not (policy.date_start <= self.date_service <= policy.date_end):
-            return 0.0, _("The service date is outside the cover period.")
+        refusal = policy._claim_refusal(self.date_service, self.date_received)
+        if refusal:
+            return 0.0, refusal
         rule = product._rule_for(self.category_id)
         if not rule:
             return 0.0, _(

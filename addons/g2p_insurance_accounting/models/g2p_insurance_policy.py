@@ -28,6 +28,7 @@ POLICY_SYSTEM_FIELDS = {
     "premium_move_id",
     "suspended_date",
     "cancel_date",
+    "in_force_until",
     "refund_amount",
     "refund_move_id",
     "refund_payment_move_id",
@@ -98,6 +99,7 @@ class G2PInsurancePolicy(models.Model):
         "res.partner",
         string="Third-party Payer",
         tracking=True,
+        index="btree_not_null",
         help="Pays the premium instead of the holder, e.g. an employer.",
     )
     premium_partner_id = fields.Many2one(
@@ -130,6 +132,12 @@ class G2PInsurancePolicy(models.Model):
     premium_residual = fields.Monetary(compute="_compute_premium_residual", string="Premium Due")
     suspended_date = fields.Date(readonly=True, copy=False)
     cancel_date = fields.Date(readonly=True, copy=False)
+    in_force_until = fields.Date(
+        readonly=True,
+        copy=False,
+        help="Set when the cover ends (cancelled or expired): the last day its services were covered. "
+        "Claims for services up to that day are still paid if they arrive within the product's run-off.",
+    )
     refund_amount = fields.Monetary(readonly=True, copy=False)
     refund_move_id = fields.Many2one("account.move", readonly=True, copy=False, string="Refund Entry")
     refund_payment_move_id = fields.Many2one(
@@ -339,10 +347,47 @@ class G2PInsurancePolicy(models.Model):
         )
 
     def _set_cancelled(self, date):
+        # A draft cover was never in force; a suspended one stopped covering when it was suspended.
+        for policy in self.filtered(lambda p: p.state in ("active", "suspended")):
+            policy._internal_write({"in_force_until": policy._last_covered_day(date)})
         return self._g2p_transition("cancelled", CANCELLABLE_STATES, {"cancel_date": date})
 
     def _set_expired(self):
+        for policy in self.filtered(lambda p: p.state in ("active", "suspended")):
+            policy._internal_write({"in_force_until": policy._last_covered_day()})
         return self._g2p_transition("expired", {"active", "suspended"})
+
+    def _last_covered_day(self, end=None):
+        """The last day of services the cover pays for if it ends now (``end``: the day it stops)."""
+        self.ensure_one()
+        stops = [d for d in (end, self.suspended_date) if d]
+        last = min(stops) - relativedelta(days=1) if stops else self.date_end
+        return min(last, self.date_end)
+
+    def _claim_refusal(self, date_service, date_received):
+        """Why the cover does not pay a claim for a service on ``date_service`` received on
+        ``date_received``, or False. A cancelled or expired cover still pays for the services of
+        its time in force, when the claim arrives within the product's run-off period."""
+        self.ensure_one()
+        if self.state == "active":
+            last_day = self.date_end
+        elif self.state in ("cancelled", "expired") and self.in_force_until:
+            last_day = self.in_force_until
+            runoff_end = last_day + relativedelta(days=self.product_id.claim_runoff_days)
+            if date_service <= last_day and date_received > runoff_end:
+                return _(
+                    "The cover %(cover)s ended on %(day)s; claims for its services had to arrive within "
+                    "%(days)s days, by %(limit)s.",
+                    cover=self.name,
+                    day=format_date(self.env, last_day),
+                    days=self.product_id.claim_runoff_days,
+                    limit=format_date(self.env, runoff_end),
+                )
+        else:
+            return _("The cover %(cover)s is not active.", cover=self.name)
+        if not (self.date_start <= date_service <= last_day):
+            return _("The service date is outside the cover period.")
+        return False
 
     def _move_vals(self, journal, date, ref, lines, event):
         """lines: (account, partner, debit, credit) tuples; event: the entry's ``g2p_event``."""

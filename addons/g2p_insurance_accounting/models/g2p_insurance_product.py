@@ -33,6 +33,12 @@ class G2PInsuranceProduct(models.Model):
         default=30,
         help="Days after the cover starts before an unpaid premium suspends the cover.",
     )
+    claim_runoff_days = fields.Integer(
+        string="Claims Run-off (days)",
+        default=90,
+        help="Claims for services received while a cover was in force are still paid when they arrive "
+        "within this many days after the cover was cancelled or expired.",
+    )
     refund_policy = fields.Selection(
         [("unused_months", "Unused whole months"), ("none", "No refund")],
         required=True,
@@ -53,6 +59,9 @@ class G2PInsuranceProduct(models.Model):
     _positive = models.Constraint(
         "CHECK (total_limit > 0 AND premium >= 0 AND period_months > 0 AND grace_days >= 0)",
         "The total limit and the period must be positive, the premium and grace period not negative.",
+    )
+    _runoff_not_negative = models.Constraint(
+        "CHECK (claim_runoff_days >= 0)", "The claims run-off period cannot be negative."
     )
 
     @api.constrains("family_account_id", "premium_receivable_account_id", "provider_payable_account_id")

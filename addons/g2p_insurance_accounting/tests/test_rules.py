@@ -1,5 +1,7 @@
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -338,3 +340,70 @@ class TestInsuranceRules(InsuranceCase):
         self.assertEqual(form.record.state, "draft")
         with self.assertRefused(ValidationError, "is not covered by"):
             self._claim(policy, self.nairobi, "FORM-2", self.employer, self.maternity, 1_000)
+
+    def test_claims_run_off_after_the_cover_ends(self):
+        """A claim for a service while the cover was in force is paid after a cancellation or an
+        expiry if it arrives within the product's run-off; later, or for a later service, it is not."""
+        self.assertEqual(self.product.claim_runoff_days, 90)
+        policy = self._policy()
+        policy._cancel(date(2020, 11, 1))
+        self.assertEqual(policy.in_force_until, date(2020, 10, 31))
+        before = self._claim(
+            policy,
+            self.gertrude,
+            "R1",
+            self.brian,
+            self.inpatient,
+            10_000,
+            date(2020, 10, 20),
+            received=date(2020, 11, 5),
+        )
+        self.assertTrue(before._receive(), before.rejection_reason)
+        before._approve(date(2020, 11, 10))
+        self.assertEqual(before.approved_amount, 10_000)
+        after = self._claim(
+            policy,
+            self.gertrude,
+            "R2",
+            self.brian,
+            self.inpatient,
+            10_000,
+            date(2020, 11, 2),
+            received=date(2020, 11, 5),
+        )
+        self.assertFalse(after._receive())
+        self.assertIn("outside the cover period", after.rejection_reason)
+        late = self._claim(
+            policy,
+            self.gertrude,
+            "R3",
+            self.brian,
+            self.inpatient,
+            10_000,
+            date(2020, 10, 20),
+            received=date(2021, 2, 1),
+        )
+        self.assertFalse(late._receive())
+        self.assertIn("within 90 days", late.rejection_reason)
+        # An expired cover: the last day of its period is its last covered day.
+        expired = self._policy(date_start=date(2019, 1, 1))
+        expired._set_expired()
+        self.assertEqual(expired.in_force_until, expired.date_end)
+        claim = self._claim(
+            expired,
+            self.gertrude,
+            "R4",
+            self.brian,
+            self.inpatient,
+            5_000,
+            expired.date_end,
+            received=expired.date_end + relativedelta(days=30),
+        )
+        self.assertTrue(claim._receive(), claim.rejection_reason)
+        # A cover cancelled before it started was never in force.
+        never = self._policy(activate=False, pay=False, date_start=date(2018, 1, 1))
+        never._cancel(date(2018, 1, 1))
+        self.assertFalse(never.in_force_until)
+        refused = self._claim(never, self.gertrude, "R5", self.brian, self.inpatient, 5_000, date(2018, 1, 1))
+        self.assertFalse(refused._receive())
+        self.assertIn("is not active", refused.rejection_reason)

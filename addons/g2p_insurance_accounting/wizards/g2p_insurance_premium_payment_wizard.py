@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date
 
 
 class G2PInsurancePremiumPaymentWizard(models.TransientModel):
@@ -35,7 +35,7 @@ class G2PInsurancePremiumPaymentWizard(models.TransientModel):
         message = _(
             "Premium payment of %(amount)s registered on %(date)s; still due: %(due)s.",
             amount=format_amount(self.env, self.amount, self.currency_id),
-            date=self.date,
+            date=format_date(self.env, self.date),
             due=format_amount(self.env, policy.premium_residual, self.currency_id),
         )
         policy.message_post(body=message)

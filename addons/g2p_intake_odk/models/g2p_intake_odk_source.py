@@ -8,7 +8,9 @@ import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_datetime
 
+from odoo.addons.g2p_intake.const import INLINE_RECORDS
 from odoo.addons.g2p_intake.exceptions import IntakeError
 
 _logger = logging.getLogger(__name__)
@@ -388,17 +390,21 @@ class G2pIntakeOdkSource(models.Model):
         }
 
     def _pull(self):
-        """Pull new and changed submissions page by page: stage each page, then apply what is new.
+        """Pull new and changed submissions page by page, stage each page, then apply what is new
+        (in queue jobs when there is much of it, see :meth:`_odk_apply`).
         A failure after the session opened stops the pull: what was staged stays, the watermark
         does not move, and the next pull asks again from the same point (staged versions are not
         staged twice). Returns the counts."""
         self.ensure_one()
         from pyodk.errors import PyODKError
 
-        stats = dict.fromkeys(("fetched", "new", "edited", "imported", "error", "duplicate", "pages"), 0)
+        stats = dict.fromkeys(
+            ("fetched", "new", "edited", "imported", "error", "duplicate", "pages", "queued"), 0
+        )
         client = self._odk_client()
         watermark = self.last_pull_watermark or ""
         interrupted = None
+        to_process = self.env["g2p.intake.record"]
         try:
             page = client.submissions.get_table(
                 form_id=self.odk_form_id,
@@ -411,7 +417,7 @@ class G2pIntakeOdkSource(models.Model):
                 stats["pages"] += 1
                 rows = page.get("value") or []
                 stats["fetched"] += len(rows)
-                self._odk_stage_page(client, rows, stats)
+                to_process |= self._odk_stage_page(client, rows, stats)
                 for row in rows:
                     system = row.get("__system") or {}
                     watermark = max(
@@ -430,11 +436,21 @@ class G2pIntakeOdkSource(models.Model):
             interrupted = _("Central could not be reached (%s)", type(e).__name__)
         finally:
             client.close()
+        # What was staged is applied even when the pull stopped: staged versions are never staged
+        # twice, so the next pull would not bring them back.
+        run = self._odk_apply(to_process, stats)
         summary = _(
             "%(fetched)s submission(s) read, %(new)s new, %(edited)s edited; %(imported)s imported, "
             "%(error)s in error, %(duplicate)s possible duplicate(s).",
             **stats,
         )
+        if run:
+            summary = _(
+                "%(fetched)s submission(s) read, %(new)s new, %(edited)s edited; %(queued)s records are "
+                "applied in the background by %(run)s (Intake > Import Runs).",
+                run=run.name,
+                **stats,
+            )
         vals = {"last_pull_date": fields.Datetime.now()}
         if interrupted:
             message = _(
@@ -503,9 +519,28 @@ class G2pIntakeOdkSource(models.Model):
             lambda record, system: system.get("attachmentsPresent")
             and self._odk_fetch_attachments(client, record),
         )
-        counts = (staged.filtered(lambda r: r.state == "new") | refetched)._process()
+        return staged.filtered(lambda r: r.state == "new") | refetched
+
+    def _odk_apply(self, records, stats):
+        """Apply the records a pull staged: here when they are few, else by an intake run's queue
+        jobs (a large first pull would otherwise hold the request or the cron for minutes).
+        Returns the run, if one was started."""
+        records = records.sorted("id")  # an edit is staged after its original: apply in that order
+        if len(records) > INLINE_RECORDS:
+            stats["queued"] = len(records)
+            return self.env["g2p.intake.run"]._start(
+                self.source_id,
+                _(
+                    "%(source)s: pull of %(date)s",
+                    source=self.name,
+                    date=format_datetime(self.env, fields.Datetime.now()),
+                ),
+                records,
+            )
+        counts = records._process() if records else {}
         for state in ("imported", "error", "duplicate"):
             stats[state] += counts.get(state, 0)
+        return None
 
     def _odk_submission_path(self, external_id):
         return "projects/%s/forms/%s/submissions/%s" % (

@@ -323,3 +323,37 @@ class TestOdkDemo(RegistryCase):
         self.assertEqual(by_label["Mutua household"].error_field, "household/phone")
         self.assertFalse(source.sudo().odk_password)
         self.assertFalse(source.auto_pull)
+
+
+@tagged("post_install", "-at_install")
+class TestOdkLargePull(OdkCase):
+    def test_a_large_pull_is_applied_by_an_intake_run(self):
+        """Beyond INLINE_RECORDS staged submissions, the pull stages them and leaves their
+        application to an intake run's queue jobs; the jobs import them as a small pull would."""
+        from unittest.mock import patch
+
+        from odoo.addons.queue_job.tests.common import trap_jobs
+
+        ids = self.sim.seed_households(5)
+        module = "odoo.addons.g2p_intake_odk.models.g2p_intake_odk_source"
+        with patch(module + ".INLINE_RECORDS", 3), trap_jobs() as trap:
+            action = self.odk.action_pull()
+            records = self._records()
+            self.assertEqual(sorted(records.mapped("external_id")), sorted(ids))
+            self.assertEqual(set(records.mapped("state")), {"new"}, "nothing applied in the request")
+            run = records.run_id
+            self.assertEqual(len(run), 1)
+            self.assertEqual((run.record_count, run.pending_count, run.state), (5, 5, "running"))
+            self.assertIn(run.name, action["params"]["message"])
+            self.assertIn("5 records are applied in the background", self.odk.last_pull_message)
+            trap.assert_jobs_count(run.job_count)
+            for job in trap.enqueued_jobs:
+                job.perform()
+        run.invalidate_recordset()
+        self.assertEqual((run.pending_count, run.imported_count, run.state), (0, 5, "done"))
+        self.assertEqual(set(records.mapped("state")), {"imported"}, records.mapped("error_message"))
+        # A second pull finds nothing new and starts no run.
+        with patch(module + ".INLINE_RECORDS", 3):
+            stats = self._pull()
+        self.assertEqual((stats["new"], stats["queued"]), (0, 0))
+        self.assertEqual(self.Record.search([("source_id", "=", self.odk.source_id.id)]).run_id, run)

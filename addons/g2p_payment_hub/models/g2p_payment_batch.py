@@ -1,5 +1,6 @@
 import logging
 import secrets
+import time
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -21,6 +22,11 @@ FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 UNSENT_RETRY_SECONDS = 5
 #: ... while a pending callback of the batch is younger than this; then the poll cron takes over.
 UNSENT_RETRY_MINUTES = 30
+#: A new callback wakes the dispatcher job at most this often per process, to run this much later.
+CALLBACK_WAKE_SECONDS = 1
+DISPATCH_IDENTITY_KEY = "g2p_payment_batch_dispatch_callbacks"
+#: {database: monotonic time of this process's last wake} (see _wake_callback_dispatcher).
+_LAST_WAKE = {}
 
 
 class G2pPaymentBatch(models.Model):
@@ -424,22 +430,69 @@ class G2pPaymentBatch(models.Model):
         """An authenticated callback for this batch (the controllers call this once they found the
         batch and checked its token). Returns (log, new).
 
-        The event is stored once (unique per batch and body), also when Odoo replays the request
-        after a serialization conflict: the caller passes the body as read once, cached, so a
-        replay stores the same bytes. A new event goes to the connector (which queues a status
-        fetch). It is consumed (``processed``) at once only when the batch is visible as sent: a
-        callback can arrive while the Send that submitted the batch has not committed yet; it then
-        stays pending, and the status job retries until the send has committed."""
+        The event is stored once (unique per batch and body), also when Odoo replays the request:
+        the caller passes the body as read once, cached, so a replay stores the same bytes. That
+        is all the request does (it reads nothing of the batch but its id): a new event wakes the
+        dispatcher job (:meth:`_dispatch_callbacks`), which queues the batch's status fetch; the
+        fetch consumes the event (``processed``). ``payload`` is the body as the route parsed it
+        (kept for connectors' routes; the stored bytes are what counts)."""
         self.ensure_one()
-        batch = self.sudo().with_company(self.company_id)
-        log, new = batch.env["g2p.payment.batch.log"]._record_event(
-            batch, "callback", raw, headers=headers, url=url
-        )
+        Log = self.env["g2p.payment.batch.log"]
+        log, new = Log._record_event(self, "callback", raw, headers=headers, url=url)
         if new:
-            batch.connector_id._handle_callback(batch, payload, headers or {})
-            if batch.state not in UNSENT_BATCH_STATES:
-                log.processed = True
+            self._wake_callback_dispatcher()
         return log, new
+
+    def _wake_callback_dispatcher(self):
+        """Queue the dispatcher job, at most once per ``CALLBACK_WAKE_SECONDS`` per process and
+        database, to run that many seconds later: a storm of callbacks makes a few jobs, not one
+        per callback, and the callbacks stored meanwhile by this process are committed by the
+        time the job reads them. One waiting dispatcher at a time (identity key); the cron
+        dispatches what a wake missed."""
+        now = time.monotonic()
+        database = self.env.cr.dbname
+        if now - _LAST_WAKE.get(database, -CALLBACK_WAKE_SECONDS) < CALLBACK_WAKE_SECONDS:
+            return
+        _LAST_WAKE[database] = now
+        self.env["g2p.payment.batch"].sudo().with_delay(
+            eta=CALLBACK_WAKE_SECONDS,
+            identity_key=DISPATCH_IDENTITY_KEY,
+            description=_("Queue the status fetches of the callbacks received"),
+        )._dispatch_callbacks()
+
+    @api.model
+    def _dispatch_callbacks(self):
+        """Job (and cron): queue the status fetch of every batch with callbacks waiting to be
+        consumed (stored less than ``UNSENT_RETRY_MINUTES`` ago; the poll cron takes older ones),
+        one job per batch. Callbacks of batches the processor can no longer report on (closed,
+        or never sent) are consumed at once: there is nothing to fetch."""
+        Log = self.env["g2p.payment.batch.log"]
+        Log.flush_model(["batch_id", "kind", "processed", "timestamp"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT b.id, b.state FROM g2p_payment_batch b
+                    WHERE b.id IN (SELECT l.batch_id FROM g2p_payment_batch_log l
+                                    WHERE l.kind = 'callback' AND l.processed IS NOT TRUE
+                                      AND l.timestamp >= (now() AT TIME ZONE 'UTC')
+                                                         - make_interval(mins => %s))""",
+                UNSENT_RETRY_MINUTES,
+            )
+        )
+        # A draft batch was never sent: a callback for it has nothing to trigger.
+        awaiting = set(OPEN_BATCH_STATES) | (set(UNSENT_BATCH_STATES) - {"draft"})
+        to_fetch = [batch_id for batch_id, state in rows if state in awaiting]
+        closed = [batch_id for batch_id, state in rows if state not in awaiting]
+        if closed:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE g2p_payment_batch_log SET processed = TRUE
+                        WHERE batch_id = ANY(%s) AND kind = 'callback' AND processed IS NOT TRUE""",
+                    closed,
+                )
+            )
+            Log.invalidate_model(["processed"])
+        self.browse(to_fetch)._enqueue_status_fetch()
+        return "%s batches to fetch, callbacks of %s closed batches consumed" % (len(to_fetch), len(closed))
 
     def _enqueue_status_fetch(self):
         """Fetch the status of ``self`` in a job (one waiting job per batch), in the channel of the

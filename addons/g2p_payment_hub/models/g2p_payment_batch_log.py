@@ -50,6 +50,8 @@ class G2pPaymentBatchLog(models.Model):
     _event_unique = models.UniqueIndex(
         "(batch_id, event_key) WHERE event_key IS NOT NULL", "This event is already recorded."
     )
+    # The callbacks waiting to be consumed, read by the dispatcher job (a few among millions).
+    _callback_pending = models.Index("(timestamp) WHERE kind = 'callback' AND processed IS NOT TRUE")
 
     @api.depends("kind", "http_status", "method", "body", "note")
     def _compute_result(self):
@@ -119,18 +121,20 @@ class G2pPaymentBatchLog(models.Model):
         raw = body if isinstance(body, bytes) else (body or "").encode()
         key = hashlib.sha256(raw).hexdigest()
         self.flush_model()
+        # The company comes from the batch's row in the same statement: the caller's batch record
+        # is not read (its prefetch would load the batch's payload).
         self.env.cr.execute(
             SQL(
                 """INSERT INTO g2p_payment_batch_log
                           (batch_id, company_id, timestamp, kind, url, body, headers, event_key, processed,
                            create_uid, create_date, write_uid, write_date)
-                   VALUES (%(batch)s, %(company)s, now() AT TIME ZONE 'UTC', %(kind)s, %(url)s, %(body)s,
-                           %(headers)s, %(key)s, FALSE, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                           now() AT TIME ZONE 'UTC')
+                   SELECT b.id, b.company_id, now() AT TIME ZONE 'UTC', %(kind)s, %(url)s, %(body)s,
+                          %(headers)s, %(key)s, FALSE, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                          now() AT TIME ZONE 'UTC'
+                     FROM g2p_payment_batch b WHERE b.id = %(batch)s
                    ON CONFLICT (batch_id, event_key) WHERE event_key IS NOT NULL DO NOTHING
                    RETURNING id""",
                 batch=batch.id,
-                company=batch.company_id.id,
                 kind=kind,
                 url=redact_url(url) if url else None,
                 body=redact_text(raw),

@@ -319,11 +319,6 @@ class G2pPaymentConnector(models.Model):
             _("Connector %(name)s (%(code)s) cannot send batches.", name=self.name, code=self.code)
         )
 
-    def _handle_callback(self, batch, payload, headers):
-        """An authenticated notification about ``batch``. Default: treat it as a trigger to fetch
-        the authoritative status (callbacks carry no trustworthy per-payment data)."""
-        batch._enqueue_status_fetch()
-
     def _fetch_status(self, batch):
         """Result dicts for ``g2p.payroll.line._apply_payment_results`` (``line_id``, ``status``
         'paid' | 'failed' | 'pending', ``request_id``, optional ``psp_reference``, ``reason``,

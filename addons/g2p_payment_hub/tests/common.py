@@ -17,6 +17,15 @@ def perform_trapped_jobs(trap, cr):
     trap.perform_enqueued_jobs()
 
 
+def dispatch_callbacks(trap, env):
+    """What the dispatcher job does with the callbacks stored so far, in the test's transaction:
+    the status fetches it queues land in ``trap``. A dispatcher job that a callback's wake put in
+    ``trap`` is dropped first: wakes are throttled per process, so a test does not count on one."""
+    trap.enqueued_jobs[:] = [job for job in trap.enqueued_jobs if job.method_name != "_dispatch_callbacks"]
+    trap.calls[:] = [call for call in trap.calls if call.method.__name__ != "_dispatch_callbacks"]
+    return env["g2p.payment.batch"]._dispatch_callbacks()
+
+
 def _fake_build(connector, batch):
     """The base connector builds no payload: a placeholder lets its batches be created."""
     batch.payload = "test"

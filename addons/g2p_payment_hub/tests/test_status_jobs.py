@@ -9,8 +9,13 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .common import STATUS_CHANNEL, PaymentHubCase
-from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import UNSENT_RETRY_SECONDS
+from .common import STATUS_CHANNEL, PaymentHubCase, dispatch_callbacks
+from odoo.addons.g2p_payment_hub.models import g2p_payment_batch
+from odoo.addons.g2p_payment_hub.models.g2p_payment_batch import (
+    CALLBACK_WAKE_SECONDS,
+    DISPATCH_IDENTITY_KEY,
+    UNSENT_RETRY_SECONDS,
+)
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -97,17 +102,54 @@ class TestStatusJobs(PaymentHubCase):
         self.assertIn("login failed", batch.log_ids.filtered(lambda log: log.kind == "error")[0].body)
 
     def test_callback_for_a_sent_batch_is_consumed(self):
-        self._sent()
+        batch = self._sent()
         with trap_jobs() as trap:
             log, new = self._callback()
             again, new_again = self._callback()
+            self.assertEqual((new, new_again, again), (True, False, log))
+            self.assertFalse(log.processed, "the request only stores the event")
+            dispatch_callbacks(trap, self.env)
             trap.assert_jobs_count(1)
-        self.assertEqual((new, new_again, again), (True, False, log))
+            trap.assert_enqueued_job(
+                batch._fetch_and_apply, properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id}
+            )
+            with patch.object(self._connector_class(), "_fetch_status", lambda connector, batch: []):
+                trap.perform_enqueued_jobs()
+        self.assertTrue(log.processed, "consumed by the status fetch")
+
+    def test_new_callback_wakes_the_dispatcher_once_a_second(self):
+        self._sent()
+        patcher = patch.dict(g2p_payment_batch._LAST_WAKE, clear=True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        with trap_jobs() as trap:
+            self._callback(b'{"message": "a"}')
+            self._callback(b'{"message": "a"}')  # a duplicate wakes nothing
+            self._callback(b'{"message": "b"}')  # within the second: no second wake
+            trap.assert_jobs_count(1)
+            (job,) = trap.enqueued_jobs
+            self.assertEqual(job.method_name, "_dispatch_callbacks")
+            self.assertEqual(job.identity_key, DISPATCH_IDENTITY_KEY)
+            self.assertEqual(job.channel, STATUS_CHANNEL)
+            self.assertGreater(job.eta, fields.Datetime.now())
+            # A second later the next new callback wakes it again (a waiting one absorbs it).
+            g2p_payment_batch._LAST_WAKE[self.env.cr.dbname] -= CALLBACK_WAKE_SECONDS
+            self._callback(b'{"message": "c"}')
+            self.assertEqual(len(trap.calls), 2)
+
+    def test_callbacks_of_a_closed_batch_are_consumed_without_a_fetch(self):
+        batch = self._sent()
+        log, _new = self._callback()
+        batch._set_completed()
+        with trap_jobs() as trap:
+            dispatch_callbacks(trap, self.env)
+            trap.assert_jobs_count(0)
         self.assertTrue(log.processed)
 
     def test_callback_before_the_send_commits_stays_pending(self):
         with trap_jobs() as trap:
             log, new = self._callback()
+            dispatch_callbacks(trap, self.env)
             trap.assert_jobs_count(1)
             (job,) = trap.enqueued_jobs
             self.assertTrue(new)
@@ -141,6 +183,8 @@ class TestStatusJobs(PaymentHubCase):
         )
         log.invalidate_recordset()
         with trap_jobs() as trap:
+            dispatch_callbacks(trap, self.env)
+            trap.assert_jobs_count(0)  # the dispatcher leaves it alone
             self.batch._enqueue_status_fetch()
             trap.perform_enqueued_jobs()  # no retry: the batch is not open, nothing to fetch
         self.assertFalse(log.processed)

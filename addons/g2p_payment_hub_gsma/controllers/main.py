@@ -1,21 +1,21 @@
 """GSMA Mobile Money callbacks: the provider PUTs the final batch (or its error) to X-Callback-URL."""
 
-import hmac
 import json
 import logging
 
 from werkzeug.wrappers import Response
 
-from odoo import http
-from odoo.exceptions import UserError
+from odoo import _, http
 from odoo.http import request
+
+from odoo.addons.g2p_payment_hub.controllers.main import G2pPaymentHubController
 
 _logger = logging.getLogger(__name__)
 
 CALLBACK_ROUTE = "/g2p/payment_hub/gsma/callback"
 
 
-class G2pGsmaCallbackController(http.Controller):
+class G2pGsmaCallbackController(G2pPaymentHubController):
     @http.route(
         CALLBACK_ROUTE + "/<string:correlation_id>/<string:token>",
         type="http",
@@ -26,31 +26,28 @@ class G2pGsmaCallbackController(http.Controller):
     )
     def gsma_callback(self, correlation_id, token, **kwargs):
         """Find the batch by its correlation id, check the per-batch token, store the event once
-        (a duplicate or a request replayed by Odoo is recorded once), then let the connector
-        trigger a status fetch. The body is never trusted as an outcome."""
-        batch = (
-            request.env["g2p.payment.batch"]
-            .sudo()
-            .search([("correlation_id", "=", correlation_id), ("connector_id.code", "=", "gsma")], limit=1)
-        )
-        # Unknown batch and wrong token get the same answer (and the same comparison work): the
-        # route reveals no batch.
-        expected = (batch.callback_token if batch else None) or "-" * 43
-        if not hmac.compare_digest(expected.encode(), token.encode()) or not batch.callback_token:
-            return self._error(404, "identification", "genericError", "Unknown callback")
+        (a duplicate or a request replayed by Odoo is recorded once) and answer: a job then
+        queues the status fetch. The body is never trusted as an outcome: the provider's batch
+        and its completions are fetched, since a callback is neither signed nor complete."""
         raw = request.httprequest.get_data()
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError:
-            return self._error(400, "validation", "formatError", "The body is not JSON")
         headers = dict(request.httprequest.headers.items())
-        try:
+        with self._callback_env() as env:
+            batch = self._authenticated_batch(env, correlation_id, token, code="gsma")
+            # Unknown batch and wrong token get the same answer: the route reveals no batch.
+            if batch is None:
+                return self._error(404, "identification", "genericError", "Unknown callback")
+            try:
+                payload = json.loads(raw or b"{}")
+            except ValueError:
+                return self._error(400, "validation", "formatError", "The body is not JSON")
+            correlation = {k.lower(): v for k, v in headers.items()}.get("x-correlationid")
+            if correlation and correlation != correlation_id:
+                _logger.warning("GSMA callback for batch id %s refused: another X-CorrelationID", batch.id)
+                message = _("The callback's X-CorrelationID is not this batch's.")
+                return self._error(400, "validation", "genericError", message)
             batch._receive_callback(
                 raw, headers=headers, url="%s/%s" % (CALLBACK_ROUTE, correlation_id), payload=payload
             )
-        except UserError as error:
-            _logger.warning("GSMA callback for batch %s refused: %s", batch.name, error)
-            return self._error(400, "validation", "genericError", str(error))
         return Response(status=204)
 
     @staticmethod

@@ -187,16 +187,6 @@ class G2pPaymentConnectorGsma(models.Model):
             _("HTTP %(status)s: %(error)s", status=status, error=self._parse_response_error(response, body))
         )
 
-    def _handle_callback(self, batch, payload, headers):
-        """The PUT is only a trigger: the provider's batch and its completions are fetched, since a
-        callback is neither signed nor complete (rejections are paged)."""
-        if self.code != "gsma":
-            return super()._handle_callback(batch, payload, headers)
-        correlation = {k.lower(): v for k, v in (headers or {}).items()}.get("x-correlationid")
-        if correlation and correlation != batch.correlation_id:
-            raise UserError(_("The callback's X-CorrelationID is not this batch's."))
-        return super()._handle_callback(batch, payload, headers)
-
     def _fetch_status(self, batch):
         if self.code != "gsma":
             return super()._fetch_status(batch)

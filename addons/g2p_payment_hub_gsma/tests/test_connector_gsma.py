@@ -8,7 +8,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from .simulators import gsma
-from odoo.addons.g2p_payment_hub.tests.common import STATUS_CHANNEL, perform_trapped_jobs
+from odoo.addons.g2p_payment_hub.tests.common import STATUS_CHANNEL, dispatch_callbacks, perform_trapped_jobs
 from odoo.addons.g2p_payment_hub.tests.psp_common import FAST_TRANSPORT, PspCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -130,7 +130,9 @@ class TestGsmaConnector(PspCase, HttpCase):
         batch.invalidate_recordset()
         events = batch.log_ids.filtered(lambda log: log.kind == "callback")
         self.assertEqual(len(events), 1, "a duplicate callback is recorded once")
-        self.assertTrue(events.processed)
+        self.assertFalse(events.processed, "the request only stored it")
+        with trap_jobs() as trap:
+            dispatch_callbacks(trap, self.env)  # the dispatcher job
         trap.assert_jobs_count(1)
         trap.assert_enqueued_job(
             batch._fetch_and_apply,
@@ -142,6 +144,7 @@ class TestGsmaConnector(PspCase, HttpCase):
         perform_trapped_jobs(trap, self.env.cr)  # what the queue_job runner does
         batch.invalidate_recordset()
         self.assertOutcome(batch)
+        self.assertTrue(events.processed, "consumed by the status fetch")
         log_text = "".join((log.headers or "") + (log.body or "") + (log.url or "") for log in batch.log_ids)
         self.assertNotIn("+25471000000", log_text, "no payee wallet in the batch log")
         # Fetching again changes nothing; the batch was submitted once.

@@ -1,10 +1,9 @@
-"""PH-EE callbacks (the shared authentication is the hub's, see its controllers/main.py).
+"""PH-EE callbacks (the shared authentication and storage are the hub's, see its controllers/main.py).
 
 A callback is found by its batch's correlation id, authenticated with the batch's own secret token
 (compared in constant time; a missing token is refused), stored once (unique per batch and body)
-and acknowledged at once. It is only a trigger: the authoritative status is fetched from the
-processor in a job. Odoo may replay a request after a serialization conflict, so every step is
-safe to run twice.
+and acknowledged at once: nothing else happens in the request. The stored event is only a
+trigger: a job queues the batch's status fetch. A request Odoo replays stores nothing twice.
 """
 
 import json
@@ -25,22 +24,22 @@ class G2pPheeCallbackController(G2pPaymentHubController):
         save_session=False,
     )
     def phee_callback(self, correlation_id, token=None, **kwargs):
-        batch = self._authenticated_batch(
-            correlation_id, token or request.httprequest.headers.get("X-G2P-Token")
-        )
-        if batch is None:
-            return request.make_json_response({"error": "forbidden"}, status=403)
+        token = token or request.httprequest.headers.get("X-G2P-Token")
         # Cached: when Odoo replays the request after a serialization conflict, the replay reads the
         # same bytes (an uncached read would leave it an empty body, stored as a new event).
         raw = request.httprequest.get_data()
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError:
-            return request.make_json_response({"error": "body is not JSON"}, status=400)
-        reported = payload.get("clientCorrelationId") if isinstance(payload, dict) else None
-        if reported and reported != correlation_id:
-            return request.make_json_response({"error": "correlation id mismatch"}, status=400)
-        _log, new = batch._receive_callback(
-            raw, headers=dict(request.httprequest.headers), url=request.httprequest.url, payload=payload
-        )
+        with self._callback_env() as env:
+            batch = self._authenticated_batch(env, correlation_id, token)
+            if batch is None:
+                return request.make_json_response({"error": "forbidden"}, status=403)
+            try:
+                payload = json.loads(raw or b"{}")
+            except ValueError:
+                return request.make_json_response({"error": "body is not JSON"}, status=400)
+            reported = payload.get("clientCorrelationId") if isinstance(payload, dict) else None
+            if reported and reported != correlation_id:
+                return request.make_json_response({"error": "correlation id mismatch"}, status=400)
+            _log, new = batch._receive_callback(
+                raw, headers=dict(request.httprequest.headers), url=request.httprequest.url, payload=payload
+            )
         return request.make_json_response({"status": "received", "duplicate": not new})

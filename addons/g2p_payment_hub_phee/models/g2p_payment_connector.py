@@ -472,16 +472,6 @@ class G2pPaymentConnectorPhee(models.Model):
             )
         return result
 
-    def _handle_callback(self, batch, payload, headers):
-        if self.code != "phee":
-            return super()._handle_callback(batch, payload, headers)
-        # The callback is not signed and carries no per-payment data: it only says "look now".
-        if isinstance(payload, dict) and payload.get("batchId") and not batch.external_id:
-            self.env["g2p.payment.batch.log"]._log(
-                batch, "info", note=_("Callback names PH-EE batch %s", payload["batchId"])
-            )
-        return super()._handle_callback(batch, payload, headers)
-
     def _test_connection(self):
         if self.code != "phee":
             return super()._test_connection()

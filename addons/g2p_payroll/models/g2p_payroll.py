@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, float_round, format_amount
 
 from .g2p_payroll_line import FINAL_LINE_STATES
 from odoo.addons.g2p_registry.tools.notify import notification
@@ -21,6 +21,9 @@ FINANCE_GROUP = "g2p_payroll.group_g2p_finance_officer"
 MANAGER_GROUP = "g2p_program.group_g2p_program_manager"
 #: Background stages run in this job channel (listed in odoo.conf's [queue_job] channels).
 PAYROLL_JOB_CHANNEL = "root.g2p.payroll"
+#: From this many payable items in one entry (posting per beneficiary), the items are written in
+#: SQL (``account.move._g2p_post_set_based``) and reconciled in SQL; below it, through the ORM.
+SET_BASED_MIN_LINES = 2000
 
 
 class G2pPayroll(models.Model):
@@ -722,6 +725,17 @@ class G2pPayroll(models.Model):
         company = self.company_id
         return self.currency_id._convert(amount, company.currency_id, company, date)
 
+    def _to_company_currency(self, date):
+        """A function converting amounts to the company currency on ``date`` as ``_convert`` does
+        (rate times amount, rounded by the company currency), the rate looked up once: for the
+        thousands of items of one entry."""
+        company = self.company_id
+        rate = self.env["res.currency"]._get_conversion_rate(
+            self.currency_id, company.currency_id, company, date
+        )
+        rounding = company.currency_id.rounding
+        return lambda amount: float_round(amount * rate, precision_rounding=rounding) if amount else 0.0
+
     def _move_line(self, account, amount, date, name, partner_id=False, **extra):
         """Line vals for a signed ``amount`` in the program's currency (positive = debit)."""
         return {
@@ -747,19 +761,27 @@ class G2pPayroll(models.Model):
                 )
             )
         )
+        # The vals of _move_line, built inline: one per beneficiary of a national payroll.
+        account_id, currency_id = program.beneficiary_payable_account_id.id, self.currency_id.id
+        to_company = self._to_company_currency(date)
         for (line_id, partner_id, psp_id), amount in groups.items():
             vals.append(
-                self._move_line(
-                    program.beneficiary_payable_account_id,
-                    sign * amount,
-                    date,
-                    numbers.get(line_id, label),
-                    partner_id,
-                    g2p_payroll_line_id=line_id,
-                    g2p_psp_id=psp_id,
-                )
+                {
+                    "account_id": account_id,
+                    "name": numbers.get(line_id, label),
+                    "partner_id": partner_id,
+                    "amount_currency": sign * amount,
+                    "currency_id": currency_id,
+                    "balance": to_company(sign * amount),
+                    "g2p_payroll_line_id": line_id,
+                    "g2p_psp_id": psp_id,
+                }
             )
         return vals
+
+    def _set_based(self, payable):
+        """Whether the ``payable`` item vals of one entry are many enough to be written in SQL."""
+        return self.program_id.posting_granularity == "beneficiary" and len(payable) >= SET_BASED_MIN_LINES
 
     def _balancing_line(self, vals, account, date, name, **extra):
         """The counterpart that makes ``vals`` balance exactly in both currencies."""
@@ -785,7 +807,10 @@ class G2pPayroll(models.Model):
             label,
             analytic_distribution=program._analytic_distribution(self.cycle_id),
         )
-        move = self._create_moves(date, "approval", [expense, *payable], label)
+        if self._set_based(payable):
+            move = self._create_moves(date, "approval", [expense], label, bulk=payable)
+        else:
+            move = self._create_moves(date, "approval", [expense, *payable], label)
         self._link_move_lines(
             lines,
             move,
@@ -830,6 +855,23 @@ class G2pPayroll(models.Model):
                     analytic_distribution=program._analytic_distribution(self.cycle_id),
                 )
             ]
+        if self._set_based(payable):
+            # Each payable item is written already reconciled with the approval item it clears.
+            approval_items = dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT id, approval_move_line_id FROM g2p_payroll_line WHERE id = ANY(%s)", lines.ids
+                    )
+                )
+            )
+            return self._create_moves(
+                date,
+                event,
+                counterparts,
+                label,
+                bulk=payable,
+                reconcile_with=[approval_items.get(vals["g2p_payroll_line_id"]) for vals in payable],
+            )
         return self._create_moves(date, event, payable + counterparts, label)
 
     def _post_settlement(self, lines, event, date):
@@ -851,7 +893,7 @@ class G2pPayroll(models.Model):
     def _settlement_items(self, lines, move):
         """{line id: payable item of ``move``} by the program's granularity, in one query."""
         match = self._payable_item_match()
-        move.line_ids.flush_recordset()
+        self.env["account.move.line"].flush_model()
         return dict(
             self.env.execute_query(
                 SQL(
@@ -865,27 +907,28 @@ class G2pPayroll(models.Model):
             )
         )
 
-    def _create_moves(self, date, event, line_vals, label):
+    def _create_moves(self, date, event, line_vals, label, bulk=None, reconcile_with=None):
+        """Post one entry of ``line_vals``, and of the ``bulk`` payable items written in SQL (each
+        reconciled with its item of ``reconcile_with``, when given)."""
         program = self.program_id.sudo()
-        return self.env["account.move"]._g2p_post(
-            [
-                {
-                    "journal_id": program.benefits_journal_id.id,
-                    "date": date,
-                    "ref": label,
-                    "g2p_payroll_id": self.id,
-                    "g2p_event": event,
-                    "line_ids": [Command.create(vals) for vals in line_vals],
-                }
-            ]
-        )
+        vals = {
+            "journal_id": program.benefits_journal_id.id,
+            "date": date,
+            "ref": label,
+            "g2p_payroll_id": self.id,
+            "g2p_event": event,
+            "line_ids": [Command.create(vals) for vals in line_vals],
+        }
+        if bulk:
+            return self.env["account.move"]._g2p_post_set_based(vals, bulk, reconcile_with)
+        return self.env["account.move"]._g2p_post([vals])
 
     def _link_move_lines(self, lines, move, field_name, extra=None):
         """Point each payroll line at its payable item in ``move`` (set-based), also applying the
         ``extra`` assignment: one pass over the rows instead of two."""
         payable = self.program_id.sudo().beneficiary_payable_account_id
         match = self._payable_item_match()
-        move.line_ids.flush_recordset()
+        self.env["account.move.line"].flush_model()
         self.env.cr.execute(
             SQL(
                 """UPDATE g2p_payroll_line l SET %(field)s = aml.id %(extra)s
@@ -905,10 +948,15 @@ class G2pPayroll(models.Model):
     def _reconcile_payables(self, lines):
         """Reconcile each settlement item with the approval items of the same payments."""
         self.env["g2p.payroll.line"].flush_model(["approval_move_line_id", "settlement_move_line_id"])
+        self.env["account.move.line"].flush_model(["reconciled"])
+        # Settlement items written already reconciled (set-based posting) are done.
         rows = self.env.execute_query(
             SQL(
-                """SELECT settlement_move_line_id, array_agg(DISTINCT approval_move_line_id)
-                     FROM g2p_payroll_line WHERE id = ANY(%s) GROUP BY 1""",
+                """SELECT l.settlement_move_line_id, array_agg(DISTINCT l.approval_move_line_id)
+                     FROM g2p_payroll_line l
+                     JOIN account_move_line s ON s.id = l.settlement_move_line_id
+                    WHERE l.id = ANY(%s) AND NOT s.reconciled
+                 GROUP BY 1""",
                 lines.ids,
             )
         )

@@ -54,10 +54,14 @@ class G2pPayrollLine(models.Model):
     beneficiary_id = fields.Many2one("res.partner", required=True, ondelete="restrict", index=True)
     registrant_number = fields.Char(related="beneficiary_id.registrant_number")
     recipient_id = fields.Many2one(
-        "res.partner", ondelete="restrict", help="Holder of the payment account (the head for a household)."
+        "res.partner",
+        ondelete="restrict",
+        index=True,
+        help="Holder of the payment account (the head for a household).",
     )
-    payment_account_id = fields.Many2one("g2p.payment.account", ondelete="restrict")
-    psp_id = fields.Many2one("res.partner", string="PSP", ondelete="restrict")
+    # Indexed: deleting or merging a partner or an account checks these references.
+    payment_account_id = fields.Many2one("g2p.payment.account", ondelete="restrict", index="btree_not_null")
+    psp_id = fields.Many2one("res.partner", string="PSP", ondelete="restrict", index="btree_not_null")
     account_type = fields.Selection(ACCOUNT_TYPES, readonly=True)
     account_identifier = fields.Char(
         readonly=True, help="IBAN, account number, wallet MSISDN or pay point code at generation."

@@ -24,6 +24,9 @@ COLUMNS = {
     "amount": "amount",
 }
 REQUIRED_COLUMNS = ("payment_number", "paid")
+#: A report of more rows is applied by a queue job: the request would outlive the HTTP timeouts.
+APPLY_INLINE_ROWS = 5000
+APPLY_JOB_CHANNEL = "root.g2p.payroll"
 YES = {"yes", "y", "true", "1", "paid"}
 NO = {"no", "n", "false", "0", "failed", "not paid"}
 
@@ -49,7 +52,7 @@ class G2pPayrollReconciliation(models.Model):
     filename = fields.Char()
     checksum = fields.Char(readonly=True, index=True, help="SHA-256 of the file.")
     state = fields.Selection(
-        [("draft", "Draft"), ("checked", "Checked"), ("applied", "Applied")],
+        [("draft", "Draft"), ("checked", "Checked"), ("applying", "Applying"), ("applied", "Applied")],
         default="draft",
         required=True,
         readonly=True,
@@ -243,6 +246,8 @@ class G2pPayrollReconciliation(models.Model):
         for rec in self:
             if rec.state == "applied":
                 raise UserError(_("This report is already applied."))
+            if rec.state == "applying":
+                raise UserError(_("This report is being applied in the background."))
             data = base64.b64decode(rec.file or b"")
             checksum = hashlib.sha256(data).hexdigest()
             previous = self.search(
@@ -290,11 +295,9 @@ class G2pPayrollReconciliation(models.Model):
         errors = any(self.mapped("error_count"))
         return notification(_("Report checked"), "\n".join(messages), "warning" if errors else "success")
 
-    def action_apply(self):
-        """Apply all rows, or none when any row has an error."""
+    def _apply_now(self):
+        """Apply the rows of each report here and now, all or nothing per report."""
         for rec in self:
-            if rec.state != "checked":
-                raise UserError(_("Check the report (dry run) before applying it."))
             summary, errors = rec._run(dry_run=False)
             if errors:
                 rec.error_count = len(errors)
@@ -325,8 +328,66 @@ class G2pPayrollReconciliation(models.Model):
                     skipped=summary["skipped"],
                 )
             )
-        messages = []
+
+    def _apply_job(self):
+        """The queue job of a large report: applies it, or puts it back to *Checked* with the
+        reason when a row cannot be applied (the rows were checked, but payments may have moved
+        since)."""
+        self.ensure_one()
+        if self.state != "applying":
+            return _("Report %(report)s is not waiting to be applied: nothing to do.", report=self.name)
+        try:
+            with self.env.cr.savepoint():
+                self._apply_now()
+        except UserError as e:
+            self.write({"state": "checked"})
+            self.message_post(body=e.args[0])
+            return e.args[0]
+        return _(
+            "Applied: %(paid)s paid, %(failed)s failed, %(skipped)s already applied.",
+            paid=self.paid_count,
+            failed=self.failed_count,
+            skipped=self.skipped_count,
+        )
+
+    def action_apply(self):
+        """Apply all rows, or none when any row has an error. A large report is applied by a queue
+        job (all or nothing still): the report shows *Applying* until it is done."""
         for rec in self:
+            if rec.state != "checked":
+                raise UserError(_("Check the report (dry run) before applying it."))
+            if rec.error_count:
+                raise UserError(
+                    _(
+                        "Nothing applied: %(count)s rows have errors; fix the file and check it again.",
+                        count=rec.error_count,
+                    )
+                )
+        self._check_finance()
+        large = self.filtered(lambda r: r.row_count > APPLY_INLINE_ROWS)
+        for rec in large:
+            rec.state = "applying"
+            rec.with_delay(
+                channel=APPLY_JOB_CHANNEL, description=_("Apply PSP report %(report)s", report=rec.name)
+            )._apply_job()
+            rec.message_post(
+                body=_("%(rows)s rows to apply: they are applied in the background.", rows=rec.row_count)
+            )
+        small = self - large
+        if small:
+            small._apply_now()
+        if large and not small:
+            return notification(
+                _("Applying in the background"),
+                _(
+                    "%(rows)s rows are being applied by a background job; the report says Applied, with "
+                    "the counts, when they are recorded.",
+                    rows=sum(large.mapped("row_count")),
+                ),
+                "info",
+            )
+        messages = []
+        for rec in small:
             paid_amount, failed_amount = rec._row_amounts(("applied",))
             messages.append(
                 _(

@@ -40,7 +40,11 @@ class G2pProgramFund(models.Model):
     )
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     source_partner_id = fields.Many2one(
-        "res.partner", string="Received From", tracking=True, help="Treasury, donor or funder."
+        "res.partner",
+        string="Received From",
+        tracking=True,
+        index="btree_not_null",
+        help="Treasury, donor or funder.",
     )
     note = fields.Char(help="Budget line, grant agreement, transfer reference …")
     state = fields.Selection(

@@ -10,3 +10,4 @@ from . import test_dashboard_tour
 from . import test_screens
 from . import test_role_tours
 from . import test_job_stages
+from . import test_set_based_posting

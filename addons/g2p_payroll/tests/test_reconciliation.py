@@ -155,3 +155,41 @@ class TestReconciliationFile(PayrollCase):
             self._upload(b"\xff\xfe\x00garbage\x99", filename="x.csv").action_check()
         with self.assertRefused(UserError, "not a readable XLSX"):
             self._upload(b"PK\x03\x04broken", filename="x.xlsx").action_check()
+
+    def test_a_large_report_is_applied_by_a_job_all_or_nothing(self):
+        from unittest.mock import patch
+
+        from odoo.addons.queue_job.tests.common import trap_jobs
+
+        module = "odoo.addons.g2p_payroll.models.g2p_payroll_reconciliation"
+        report = self._upload(self._csv(self._good_rows()))
+        report.action_check()
+        with patch(module + ".APPLY_INLINE_ROWS", 3), trap_jobs() as trap:
+            action = report.action_apply()
+            self.assertEqual(action["params"]["title"], "Applying in the background")
+            self.assertEqual(report.state, "applying")
+            self.assertEqual(set(self.lines.mapped("state")), {"approved"}, "nothing applied in the request")
+            with self.assertRaises(UserError):
+                report.action_check()
+            trap.assert_jobs_count(1)
+            trap.enqueued_jobs[0].perform()
+        self.assertEqual(report.state, "applied")
+        self.assertEqual(self.lines.mapped("state"), ["paid", "paid", "failed", "failed", "approved"])
+        self.assertEqual((report.paid_count, report.failed_count), (2, 2))
+        self.assertBalanced(self.payroll.move_ids)
+        self.assertEqual(report.applied_by_id, self.finance, "the job runs as the finance officer")
+
+        # A report whose rows no longer apply when its job runs goes back to Checked, applying nothing.
+        n = self.lines.mapped("payment_number")
+        stale = self._upload(
+            self._csv([(n[4], "yes", str(self.today), "MP5", ""), (n[0], "yes", str(self.today), "MP1", "")])
+        )
+        stale.action_check()
+        self.assertEqual((stale.error_count, stale.paid_count, stale.skipped_count), (0, 1, 1))
+        with patch(module + ".APPLY_INLINE_ROWS", 1), trap_jobs() as trap:
+            stale.action_apply()
+            self.lines[4].sudo().action_cancel()
+            trap.enqueued_jobs[0].perform()
+        self.assertEqual(stale.state, "checked")
+        self.assertIn("Nothing applied", stale.message_ids[0].body)
+        self.assertEqual(self.lines[4].state, "cancelled", "cancelled meanwhile, and not paid")

@@ -67,7 +67,9 @@ class G2pProgramMembership(models.Model):
         help="Who receives the money: the holder of the payment account (the head for a household "
         "paid through its head's account).",
     )
-    psp_id = fields.Many2one(related="payment_account_id.provider_id", store=True, string="PSP")
+    psp_id = fields.Many2one(
+        related="payment_account_id.provider_id", store=True, string="PSP", index="btree_not_null"
+    )
     pay_point_id = fields.Many2one(related="payment_account_id.pay_point_id")
     currency_id = fields.Many2one(related="program_id.currency_id")
     benefit_amount = fields.Monetary(

@@ -44,6 +44,7 @@ class G2pPaymentAccount(models.Model):
         string="Payment Service Provider",
         required=True,
         ondelete="restrict",
+        index=True,  # deleting a partner checks it
         domain=[("is_psp", "=", True)],
         tracking=True,
     )
