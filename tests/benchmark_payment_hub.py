@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: a 250,000-payment payroll through the payment hub and the PH-EE simulator.
+"""Benchmark: a payroll through the payment hub's background stages and the PH-EE simulator.
 
 Usage (from the repository root):
 
@@ -8,18 +8,21 @@ Usage (from the repository root):
 
 It installs g2p_payment_hub_phee (and so the hub) in a scratch database (default ``g2p_bench_hub``)
 when missing, then runs itself inside ``scripts/odoo.sh shell``. The registry comes from
-benchmark_enrolment.generate
-(kept between runs); the PH-EE simulator runs as its own process. Each run creates a fresh
-program, enrols, funds, generates and approves a payroll (not the hub's work, timed for context),
-then times the hub: splitting into batches (attempts inserted set-based, CSV rendered), sending
-every batch over HTTP (row lock, submission marker, one POST each), and fetching every batch's
-status from the operations API and reconciling (lines, entries, counts). One payment in ten fails
-at the simulator. Figures go to stdout; nothing asserts time. Per-beneficiary posting of 250,000
-payable lines is a known limit: use ``total`` or ``psp``.
+benchmark_enrolment.generate (kept between runs); the PH-EE simulator runs as its own process. Each
+run creates a fresh program, enrols, funds, generates and approves a payroll (not the hub's work,
+timed for context), then presses the payroll's buttons as a finance officer does and runs their
+queue jobs as one job runner worker would (one transaction each, committed one by one): Create
+Payment Batches (chunks of payment ids per PSP: attempts inserted set-based, CSV rendered), Send All
+Batches (chunks of batches in the send channel: row lock, submission marker, one POST each) and
+Fetch Status (chunks of batches: status from the operations API, lines, entries, counts), again
+until no batch waits for its outcome. Each chunk is then done a second time: it must change
+nothing. One payment in ten fails at the simulator. Figures go to stdout; nothing asserts time.
+Per-beneficiary posting of many payable lines is slow: use ``total`` or ``psp``.
 """
 
 import os
 import sys
+import time
 from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
@@ -55,7 +58,8 @@ DELETE FROM g2p_payment_batch_log;
 DELETE FROM g2p_payment_attempt;
 DELETE FROM g2p_payment_batch;
 DELETE FROM g2p_payment_connector;
-DELETE FROM queue_job;"""
+DELETE FROM queue_job;
+DELETE FROM g2p_job_run;"""
     + PAYROLL_CLEANUP
 )
 # Not g2p_program_membership: analysed empty, it leads the enrolment INSERT to a slow plan.
@@ -72,39 +76,78 @@ def reset(env):
     env.invalidate_all()
 
 
-def send_with_workers(env, batches, workers, chunk):
-    """Send ``batches`` the way queue workers would: each worker takes every chunk in the same
-    order, in its own transaction; the row locks (SKIP LOCKED) make each batch go to one worker.
-    The first chunk goes alone: it moves the payroll to "in payment", which two first chunks
-    would both try to write."""
-    import threading
+def run_jobs(env):
+    """Perform every waiting job of the hub's channels, one transaction each, as one job runner
+    worker would (in order, committed one by one), until none is left; returns how many ran."""
+    from odoo.addons.queue_job.controllers.main import RunJobController
+    from odoo.addons.queue_job.job import Job
 
-    from odoo import api
-
-    ids = batches.ids
-    chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
-    sent = {}
-
-    def work(name, todo):
-        count = 0
-        for chunk_ids in todo:
-            with env.registry.cursor() as cr:
-                wenv = api.Environment(cr, env.uid, {})
-                count += len(wenv["g2p.payment.batch"].browse(chunk_ids)._send_batches())
-        sent[name] = count
-
-    work("first chunk", chunks[:1])
-    threads = [
-        threading.Thread(target=work, args=("worker %s" % n, chunks[1:])) for n in range(1, workers + 1)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sent
+    count = 0
+    while True:
+        env.cr.execute(
+            """SELECT uuid FROM queue_job WHERE state IN ('pending', 'enqueued')
+                  AND channel LIKE 'root.g2p.payment_hub%' ORDER BY id"""
+        )
+        uuids = [uuid for (uuid,) in env.cr.fetchall()]
+        if not uuids:
+            return count
+        for uuid in uuids:
+            job = Job.load(env, uuid)
+            job.set_started()
+            job.store()
+            env.cr.commit()
+            RunJobController._try_perform_job(env, job)  # commits
+            RunJobController._enqueue_dependent_jobs(env, job)
+            env.cr.commit()
+            count += 1
 
 
-def bench(env, households, batch_size, granularity, workers=2, chunk=25):
+def stage(env, label, button, payroll):
+    """Press ``button`` on ``payroll`` (one transaction), then run the stage's jobs; each chunk is
+    then done again (it must change nothing). Prints the figures; returns (run, seconds)."""
+    started = time.perf_counter()
+    button()
+    env.cr.commit()
+    t_button = time.perf_counter() - started
+    jobs = run_jobs(env)
+    elapsed = time.perf_counter() - started
+    env.invalidate_all()
+    run = payroll.g2p_job_run_id
+    assert run.state == "done" and not payroll.g2p_job_running, "%s did not finish" % label
+    method = getattr(payroll, payroll._g2p_job_stages[run.stage]["chunk"])
+    again_started = time.perf_counter()
+    again = sum(method(run, chunk.id_from, chunk.id_to) for chunk in run.chunk_ids)
+    t_again = time.perf_counter() - again_started
+    env.cr.rollback()
+    env.invalidate_all()
+    print(
+        "%-22s %7s rows %7.2f s (button %5.2f s, %3s jobs, %s) %8.0f rows/s   again: %s changed in "
+        "%.2f s   RSS %4.0f MB"
+        % (
+            label,
+            run.total_count,
+            elapsed,
+            t_button,
+            jobs,
+            "in background" if run.in_background else "at once",
+            run.total_count / elapsed if elapsed else 0,
+            again,
+            t_again,
+            peak_rss_mb(),
+        ),
+        flush=True,
+    )
+    assert again == 0, "%s: a chunk done twice changed %s rows" % (label, again)
+    return run, elapsed
+
+
+def peak_rss_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench(env, households, batch_size, granularity):
     sys.path.insert(0, str(TESTS_DIR.parent))
     from benchmark_enrolment import generate  # sibling script: the same registry data
 
@@ -157,40 +200,22 @@ def bench(env, households, batch_size, granularity, workers=2, chunk=25):
             }
         )
         env.cr.commit()
-        print("-" * 80)
-        batches, t_create = timed(
-            "create batches (attempts INSERT, CSV per batch)", lambda: payroll._create_payment_batches()
-        )
+        print("-" * 100)
+        # The payroll's buttons, as a finance officer clicks them; their jobs as the runner runs them.
+        _run, t_create = stage(env, "create batches", payroll.action_create_batches, payroll)
+        batches = payroll.batch_ids
         print("    %s batches, %s attempts" % (len(batches), sum(batches.mapped("total_count"))))
-        env.cr.commit()
-        accepted, t_send = timed(
-            "send: %s workers race over every batch (chunks of %s)" % (workers, chunk),
-            lambda: send_with_workers(env, batches, workers, chunk),
-        )
-        env.cr.commit()
-        env.invalidate_all()
-        rounds, applied = 0, {"paid": 0, "failed": 0, "errors": []}
-
-        def fetch_all():
-            nonlocal rounds
-            while rounds < 10:
-                rounds += 1
-                open_batches = batches.filtered(lambda b: b.state in ("sent", "partially_completed"))
-                if not open_batches:
-                    break
-                summary = open_batches._fetch_and_apply()
-                applied["paid"] += summary["paid"]
-                applied["failed"] += summary["failed"]
-                applied["errors"] += summary["errors"]
-                env.cr.commit()
-                batches.invalidate_recordset()
-            return "%s paid, %s failed, %s rounds" % (applied["paid"], applied["failed"], rounds)
-
-        _r, t_fetch = timed("fetch status + reconcile (entries, counts)", fetch_all)
-        again, t_again = timed(
-            "fetch again (nothing new: idempotent)",
-            lambda: batches.with_context()._fetch_and_apply()["paid"],
-        )
+        _run, t_send = stage(env, "send all batches", payroll.action_send_batches, payroll)
+        t_fetch, rounds = 0.0, 0
+        # The simulator processes accepted batches in the background: a batch still processing is
+        # fetched again by the next round (as a user's next click, or the poll cron, would).
+        while payroll.open_batch_count and rounds < 10:
+            rounds += 1
+            _run, seconds = stage(
+                env, "fetch status, round %s" % rounds, payroll.action_fetch_status, payroll
+            )
+            t_fetch += seconds
+            env.invalidate_all()
         received = sim.control("received")
     payable = program.beneficiary_payable_account_id
     open_payable = env.execute_query(
@@ -213,31 +238,31 @@ def bench(env, households, batch_size, granularity, workers=2, chunk=25):
     ]
     env.cr.commit()
     total = t_create + t_send + t_fetch
-    print("-" * 80)
+    print("-" * 100)
     print(
-        "RESULT payments=%s batches=%s accepted by worker=%s lines=%s open_payable=%s submitted_rows=%s "
-        "duplicate_request_ids=%s duplicate_batches=%s | create %.2fs, send %.2fs, fetch+reconcile %.2fs, "
-        "hub total %.2fs (%.0f payments/s), re-fetch %.2fs"
+        "RESULT payments=%s batches=%s lines=%s open_payable=%s submitted_rows=%s "
+        "duplicate_request_ids=%s duplicate_batches=%s payroll=%s | create %.2fs, send %.2fs, "
+        "fetch+reconcile %.2fs (%s rounds), hub total %.2fs (%.0f payments/s), peak RSS %.0f MB"
         % (
             generated,
             len(batches),
-            accepted,
             states,
             open_payable,
             len(sent_ids),
             len(received["duplicateRequestIds"]),
             len(received["duplicateCorrelationIds"]),
+            payroll.state,
             t_create,
             t_send,
             t_fetch,
+            rounds,
             total,
             generated / total if total else 0,
-            t_again,
+            peak_rss_mb(),
         )
     )
-    assert sum(accepted.values()) == len(batches), "a batch was not sent, or sent by two workers"
     assert len(sent_ids) == len(set(sent_ids)) == generated, "a payment was sent twice or not at all"
-    assert not received["duplicateCorrelationIds"] and again == 0, "something was applied twice"
+    assert not received["duplicateCorrelationIds"], "a batch was sent twice"
     assert states.get("paid", 0) + states.get("failed", 0) == generated, "payments without an outcome"
     assert float(open_payable) == 0, "payables not cleared"
 

@@ -63,7 +63,17 @@ class TestQueueJobConfig(TransactionCase):
         ]
         names = {INTAKE, NOTICE, PROGRAM_JOB_CHANNEL, PAYROLL_JOB_CHANNEL}
         names |= {stage["channel"] for stage in stages}
-        self.assertEqual({stage["channel"] for stage in stages}, {"root.g2p.program", "root.g2p.payroll"})
+        self.assertEqual(
+            {stage["channel"] for stage in stages},
+            {
+                "root.g2p.program",
+                "root.g2p.payroll",
+                # The payment hub's stages of the payroll: batches, sending, status.
+                "root.g2p.payment_hub",
+                "root.g2p.payment_hub.send",
+                "root.g2p.payment_hub.status",
+            },
+        )
         for name in sorted(names):
             self.assertIn(name, configured, "%s is not in odoo.conf's [queue_job] channels" % name)
             self.assertTrue(name.startswith("root.g2p."), "%s is not under root.g2p" % name)

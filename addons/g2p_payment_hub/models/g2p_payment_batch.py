@@ -256,10 +256,16 @@ class G2pPaymentBatch(models.Model):
         if not self.env.su and not self.env.user.has_group(FINANCE_GROUP):
             raise AccessError(_("Only finance officers operate payment batches."))
 
+    def _check_payroll_idle(self):
+        """A person's action on batches waits while a background stage of their payroll runs
+        (creating, sending or fetching its batches): the stage does the same work."""
+        self.payroll_id._g2p_check_idle()
+
     def action_send(self):
         """Send the batches; the outcome is shown, not raised: raising would roll back the log of
         what was tried (and a failed or queued batch is a normal outcome)."""
         self._check_finance()
+        self._check_payroll_idle()
         self._build()
         sent = self._send_batches()
         left = self - sent
@@ -398,6 +404,7 @@ class G2pPaymentBatch(models.Model):
 
     def action_fetch_status(self):
         self._check_finance()
+        self._check_payroll_idle()
         summary = self._fetch_and_apply()
         unreachable = summary["unreachable"]
         message = _(
@@ -562,6 +569,8 @@ class G2pPaymentBatch(models.Model):
                     batch.last_error = summary["unreachable"][batch.name] = str(error)
                 else:
                     fetched |= batch
+            # Answered: the batch's last error (an earlier fetch without answer) is over.
+            fetched.filtered("last_error").write({"last_error": False})
             # Callbacks that arrived before the batch was sent are consumed by this fetch.
             fetched._pending_callbacks().write({"processed": True})
             applied = part._apply_results(results)
@@ -700,12 +709,14 @@ class G2pPaymentBatch(models.Model):
 
     def action_cancel(self):
         self._check_finance()
+        self._check_payroll_idle()
         self._set_cancelled()
         return True
 
     def action_retry_failed(self):
         """Put the payments of failed batches, still approved, in new batches (new attempts)."""
         self._check_finance()
+        self._check_payroll_idle()
         new = self.browse()
         for batch in self:
             if batch.state != "failed":

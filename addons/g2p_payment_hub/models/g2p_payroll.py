@@ -4,16 +4,67 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
+from ..const import BATCH_STATES, OPEN_BATCH_STATES, UNSENT_BATCH_STATES
 from ..tools import new_request_ids
+from odoo.addons.g2p_payroll.models.g2p_payroll import G2pPayroll as PayrollBase
+from odoo.addons.g2p_program.models import g2p_job_mixin
 from odoo.addons.g2p_registry.tools.notify import notification
 from odoo.addons.g2p_registry.tools.sql import pg_array
+
+#: The hub's background stages run in these job channels (odoo.conf's [queue_job] channels): batch
+#: building in the hub's own, submissions one at a time, status fetches in the status channel.
+HUB_JOB_CHANNEL = "root.g2p.payment_hub"
+SEND_JOB_CHANNEL = "root.g2p.payment_hub.send"
+STATUS_JOB_CHANNEL = "root.g2p.payment_hub.status"
+#: Batches per chunk when sending (a chunk is one transaction: what it sent is committed with it,
+#: and a crash in it leaves at most this many batches to be looked up again at the processor) and
+#: when fetching statuses.
+SEND_CHUNK_BATCHES = 20
+STATUS_CHUNK_BATCHES = 50
 
 
 class G2pPayroll(models.Model):
     _inherit = "g2p.payroll"
+    # The hub's long work on a payroll runs as background stages of the payroll (g2p.job.mixin):
+    # batch creation in chunks of payment ids (per PSP), sending and status fetches in chunks of
+    # batch ids. The stages of g2p_payroll stay.
+    _g2p_job_stages = {
+        **PayrollBase._g2p_job_stages,
+        "batch": {
+            "label": lambda self: self.env._("Batch creation"),
+            "chunk": "_batch_chunk",
+            "finish": "_batch_finish",
+            "check": "_check_finance",
+            "channel": HUB_JOB_CHANNEL,
+        },
+        "send": {
+            "label": lambda self: self.env._("Batch sending"),
+            "chunk": "_send_chunk",
+            "finish": "_send_finish",
+            "check": "_check_finance",
+            "channel": SEND_JOB_CHANNEL,
+        },
+        "status": {
+            "label": lambda self: self.env._("Status fetch"),
+            "chunk": "_status_chunk",
+            "finish": "_status_finish",
+            "check": "_check_finance",
+            "channel": STATUS_JOB_CHANNEL,
+        },
+    }
 
     batch_ids = fields.One2many("g2p.payment.batch", "payroll_id", string="Payment Batches", readonly=True)
     batch_count = fields.Integer(compute="_compute_batch_count")
+    unsent_batch_count = fields.Integer(
+        compute="_compute_batch_count",
+        string="Batches to Send",
+        help="Payment batches not accepted by their processor yet (queued, or left sending).",
+    )
+    open_batch_count = fields.Integer(
+        compute="_compute_batch_count",
+        string="Batches Awaiting Outcome",
+        help="Payment batches accepted by their processor whose payments do not all have an outcome.",
+    )
     unbatched_count = fields.Integer(
         compute="_compute_unbatched_count",
         string="Awaiting a Batch",
@@ -21,13 +72,16 @@ class G2pPayroll(models.Model):
     )
 
     def _compute_batch_count(self):
-        counts = dict(
-            self.env["g2p.payment.batch"]._read_group(
-                [("payroll_id", "in", self.ids)], ["payroll_id"], ["__count"]
-            )
-        )
+        counts = defaultdict(lambda: defaultdict(int))
+        for payroll, state, count in self.env["g2p.payment.batch"]._read_group(
+            [("payroll_id", "in", self.ids)], ["payroll_id", "state"], ["__count"]
+        ):
+            counts[payroll.id][state] = count
         for payroll in self:
-            payroll.batch_count = counts.get(payroll, 0)
+            mine = counts[payroll.id]
+            payroll.batch_count = sum(mine.values())
+            payroll.unsent_batch_count = sum(mine[state] for state in UNSENT_BATCH_STATES)
+            payroll.open_batch_count = sum(mine[state] for state in OPEN_BATCH_STATES)
 
     def _compute_unbatched_count(self):
         self.env["g2p.payroll.line"].flush_model(["payroll_id", "state"])
@@ -49,15 +103,22 @@ class G2pPayroll(models.Model):
         for payroll in self:
             payroll.unbatched_count = counts.get(payroll.id, 0)
 
+    # ------------------------------------------------------------------ the buttons
+
     def action_create_batches(self):
         """Split the approved payments not yet in a live batch into payment batches, per connector
-        (chosen by the payment's PSP) and the connector's limits, and queue them for sending."""
+        (chosen by the payment's PSP) and the connector's limits, and queue them for sending: at
+        once when small, in background jobs (chunks of payment ids, per PSP) when large."""
         self._check_finance()
-        batches = self.env["g2p.payment.batch"]
+        runs = self.env["g2p.job.run"]
         for payroll in self:
-            batches |= payroll._create_payment_batches()
-        if not batches:
-            raise UserError(_("No approved payment is waiting for a batch."))
+            runs |= payroll._start_batching()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Payment batches"))
+        batches = self.env["g2p.payment.batch"].browse(
+            [batch_id for run in runs for batch_id in run.params.get("batch_ids", [])]
+        )
         by_connector = []
         for connector in batches.connector_id:
             mine = batches.filtered(lambda b, c=connector: b.connector_id == c)
@@ -73,13 +134,275 @@ class G2pPayroll(models.Model):
         return notification(
             _("Payment batches created"),
             _(
-                "%(batches)s payment batches queued for sending (%(details)s). Open each one and "
-                "click Send, or let the scheduled send take them.",
+                "%(batches)s payment batches queued for sending (%(details)s). Click Send All "
+                "Batches on the payroll, or Send on each one, or let the scheduled send take them.",
                 batches=len(batches),
                 details="; ".join(by_connector),
             ),
             next_action=batches._action_open(),
         )
+
+    def action_send_batches(self):
+        """Send every batch of the payroll that its processor has not accepted yet, each under the
+        batch's own lock (never twice): at once when small, in background jobs (chunks of batches,
+        one submission at a time in the send channel) when large."""
+        self._check_finance()
+        runs = self.env["g2p.job.run"]
+        for payroll in self:
+            runs |= payroll._start_sending()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Sending"))
+        accepted = sum(run.params.get("accepted", 0) for run in runs)
+        left = [item for run in runs for item in run.params.get("left", [])]
+        if not left:
+            return notification(
+                _("Payment batches"), _("%s payment batches accepted by their processor.", accepted)
+            )
+        return notification(
+            _("Payment batches"),
+            _(
+                "%(sent)s accepted, %(left)s not sent: %(details)s",
+                sent=accepted,
+                left=len(left),
+                details="; ".join("%s: %s" % (name, error) for name, error in left[:5]),
+            ),
+            "warning",
+        )
+
+    def action_fetch_status(self):
+        """Fetch the outcome of every payment of the payroll's batches accepted by their processor
+        and reconcile (payment and failure entries): at once when small, in background jobs
+        (chunks of batches, in the status channel) when large."""
+        self._check_finance()
+        runs = self.env["g2p.job.run"]
+        for payroll in self:
+            runs |= payroll._start_status_fetch()
+        background = runs.filtered("in_background")
+        if background:
+            return background[0]._record()._g2p_stage_notification(background[0], _("Payment status"))
+        self.invalidate_recordset()
+        message = "\n".join(run._record()._status_summary(run) for run in runs)
+        unreachable = any(run.params.get("unreachable") for run in runs)
+        return notification(_("Payment status"), message, "warning" if unreachable else "success")
+
+    # ------------------------------------------------------------------ batch creation
+
+    def _unbatched_sql(self):
+        """The approved payments of the payroll not in a live attempt (columns id, psp_id)."""
+        return SQL(
+            """SELECT l.id, l.psp_id FROM g2p_payroll_line l
+                WHERE l.payroll_id = %s AND l.state = 'approved'
+                  AND NOT EXISTS (SELECT 1 FROM g2p_payment_attempt a
+                                   WHERE a.payroll_line_id = l.id AND a.state = 'open')""",
+            self.id,
+        )
+
+    def _start_batching(self, background=None):
+        """Start the batch creation: the connector of every PSP checked at once (a PSP without one
+        stops it before anything runs), then chunks of the approved payments of one PSP each, by
+        payment id. A chunk holds a whole number of the connector's batches, so the batches are
+        the same however the work is cut. Returns the stage (``g2p.job.run``)."""
+        self.ensure_one()
+        if self.state not in ("approved", "in_payment"):
+            raise UserError(_("Payroll %s must be approved before its payments are sent.", self.name))
+        self._g2p_check_idle()
+        self.env["g2p.payroll.line"].flush_model()
+        self.env["g2p.payment.attempt"].flush_model()
+        psp_ids = [
+            psp
+            for (psp,) in self.env.execute_query(
+                SQL("SELECT DISTINCT u.psp_id FROM (%s) u", self._unbatched_sql())
+            )
+        ]
+        if not psp_ids:
+            raise UserError(_("No approved payment of %s is waiting for a batch.", self.name))
+        connectors = self._connectors_by_psp(psp_ids)
+        chunk_size = g2p_job_mixin.JOB_CHUNK_SIZE
+        sizes = {}
+        for psp_id, connector in connectors.items():
+            rows = connector._get_batch_limits()["max_rows"] or chunk_size
+            sizes[psp_id] = max(1, chunk_size // rows) * rows
+        ranges = self.env.execute_query(
+            SQL(
+                """SELECT psp_id, min(id), max(id), count(*)
+                     FROM (SELECT u.id, u.psp_id,
+                                  (row_number() OVER (PARTITION BY u.psp_id ORDER BY u.id) - 1) / s.size
+                                      AS bucket
+                             FROM (%(unbatched)s) u
+                             JOIN unnest(%(psps)s::int[], %(sizes)s::int[]) AS s(psp, size)
+                                  ON s.psp = u.psp_id) numbered
+                 GROUP BY psp_id, bucket ORDER BY psp_id, bucket""",
+                unbatched=self._unbatched_sql(),
+                psps=pg_array(list(sizes)),
+                sizes=pg_array(list(sizes.values())),
+            )
+        )
+        self.env["g2p.payment.batch"].flush_model(["payroll_id"])
+        [(last_batch,)] = self.env.execute_query(
+            SQL("SELECT COALESCE(max(id), 0) FROM g2p_payment_batch WHERE payroll_id = %s", self.id)
+        )
+        params = {
+            # The lowest id of a chunk is a payment of its PSP: it names the chunk's PSP.
+            "psp_by_chunk": {str(lo): psp for psp, lo, _hi, _count in ranges},
+            # The batches this stage makes come after it (the payroll is locked while it runs).
+            "after_batch_id": last_batch,
+        }
+        return self._g2p_run_stage(
+            "batch", [(lo, hi, count) for _psp, lo, hi, count in ranges], params, background=background
+        )
+
+    def _batch_chunk(self, run, lo, hi):
+        """One chunk of the batch creation: the payments of the chunk's PSP with an id in [lo, hi]
+        still without a live attempt, put in new batches. Run twice, the second time finds every
+        one of them in a live attempt and creates nothing (the unique index on live attempts
+        would refuse a second one anyway)."""
+        psp_id = run.params["psp_by_chunk"][str(lo)]
+        batches = self._create_payment_batches(id_range=(lo, hi), psp_id=psp_id)
+        return sum(batches.mapped("total_count"))
+
+    def _batch_finish(self, run):
+        """End of the batch creation, once: what it made, in the payroll's chatter."""
+        self.env["g2p.payment.batch"].flush_model(["payroll_id", "total_count"])
+        [(batch_ids, payments)] = self.env.execute_query(
+            SQL(
+                """SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(sum(total_count), 0)
+                     FROM g2p_payment_batch WHERE payroll_id = %s AND id > %s""",
+                self.id,
+                run.params["after_batch_id"],
+            )
+        )
+        run.params = dict(run.params, batch_ids=batch_ids)
+        self.message_post(
+            body=_(
+                "%(payments)s payments put in %(batches)s payment batches.",
+                payments=payments,
+                batches=len(batch_ids),
+            )
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    def _batch_ranges(self, states, size):
+        """([(lo, hi, payments)], batch ids): the payroll's batches in ``states`` by ``size``
+        batches (one query over their ids, never OFFSET). A chunk weighs the payments its batches
+        carry, so progress counts payments as the other stages do."""
+        self.env["g2p.payment.batch"].flush_model(["payroll_id", "state", "total_count"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT min(id), max(id), sum(weight)::int, array_agg(id ORDER BY id)
+                     FROM (SELECT id, GREATEST(total_count, 1) AS weight,
+                                  (row_number() OVER (ORDER BY id) - 1) / %s AS bucket
+                             FROM g2p_payment_batch WHERE payroll_id = %s AND state IN %s) numbered
+                 GROUP BY bucket ORDER BY bucket""",
+                size,
+                self.id,
+                tuple(states),
+            )
+        )
+        return [(lo, hi, weight) for lo, hi, weight, _ids in rows], [i for *_r, ids in rows for i in ids]
+
+    def _chunk_batches(self, lo, hi, states):
+        return self.env["g2p.payment.batch"].search(
+            [("payroll_id", "=", self.id), ("id", ">=", lo), ("id", "<=", hi), ("state", "in", list(states))],
+            order="id",
+        )
+
+    def _start_sending(self, background=None):
+        """Start sending the payroll's batches not accepted yet, by chunks of batch ids."""
+        self.ensure_one()
+        if self.state not in ("approved", "in_payment"):
+            raise UserError(_("Payroll %s must be approved before its payments are sent.", self.name))
+        self._g2p_check_idle()
+        ranges, batch_ids = self._batch_ranges(UNSENT_BATCH_STATES, SEND_CHUNK_BATCHES)
+        if not ranges:
+            raise UserError(_("No payment batch of %s is waiting to be sent.", self.name))
+        return self._g2p_run_stage("send", ranges, {"batch_ids": batch_ids}, background=background)
+
+    def _send_chunk(self, run, lo, hi):
+        """One chunk of the sending: the batches with an id in [lo, hi] still unsent, built if
+        needed, then sent one by one, each locked (``SKIP LOCKED``) and looked up at the processor
+        first when an earlier submission may have reached it. Run twice, the second time finds them
+        sent and submits nothing. Returns the payments of the batches accepted."""
+        batches = self._chunk_batches(lo, hi, UNSENT_BATCH_STATES)
+        batches._build()
+        return sum(batches._send_batches().mapped("total_count"))
+
+    def _send_finish(self, run):
+        """End of the sending, once: what was accepted and what is left, in the chatter (and in the
+        stage's params, for the button's notification)."""
+        batches = self.env["g2p.payment.batch"].browse(run.params["batch_ids"]).exists()
+        accepted = batches.filtered(lambda b: b.state in OPEN_BATCH_STATES + ("completed",))
+        refused = batches.filtered(lambda b: b.state == "failed")
+        left = batches.filtered(lambda b: b.state in UNSENT_BATCH_STATES)
+        states = dict(BATCH_STATES)
+        run.params = dict(
+            run.params,
+            accepted=len(accepted),
+            left=[[batch.name, batch.last_error or states[batch.state]] for batch in refused | left],
+        )
+        body = _("%(count)s payment batches accepted by their processor.", count=len(accepted))
+        if refused:
+            body += " " + _(
+                "%(count)s refused (their payments can go in new batches): %(names)s",
+                count=len(refused),
+                names=", ".join(refused[:10].mapped("name")),
+            )
+        if left:
+            body += " " + _(
+                "%(count)s not sent (still queued, sent again by a later Send All Batches or the "
+                "scheduled send): %(names)s",
+                count=len(left),
+                names=", ".join(left[:10].mapped("name")),
+            )
+        self.message_post(body=body)
+
+    # ------------------------------------------------------------------ status
+
+    def _start_status_fetch(self, background=None):
+        """Start fetching the outcomes of the payroll's batches accepted by their processor, by
+        chunks of batch ids."""
+        self.ensure_one()
+        self._g2p_check_idle()
+        ranges, batch_ids = self._batch_ranges(OPEN_BATCH_STATES, STATUS_CHUNK_BATCHES)
+        if not ranges:
+            raise UserError(_("No payment batch of %s waits for its outcome.", self.name))
+        return self._g2p_run_stage("status", ranges, {"batch_ids": batch_ids}, background=background)
+
+    def _status_chunk(self, run, lo, hi):
+        """One chunk of the status fetch: the open batches with an id in [lo, hi], their status
+        asked and applied (payroll lines, entries, counts) by the batches' own service. Run twice,
+        the second time finds the outcomes applied and posts nothing. In a job a processor that
+        cannot be reached fails the chunk (retried by the job, then from the record); at once, it
+        is logged on the batch. Returns the payments that got an outcome."""
+        summary = self._chunk_batches(lo, hi, OPEN_BATCH_STATES)._fetch_and_apply()
+        return summary["paid"] + summary["failed"]
+
+    def _status_finish(self, run):
+        """End of the status fetch, once: the payroll's outcomes, in the chatter."""
+        batches = self.env["g2p.payment.batch"].browse(run.params["batch_ids"]).exists()
+        # A fetch that got an answer clears the batch's last error: those left have none.
+        unreachable = batches.filtered(lambda b: b.state in OPEN_BATCH_STATES and b.last_error)
+        run.params = dict(run.params, unreachable=unreachable.mapped("name"))
+        self.invalidate_recordset()
+        self.message_post(body=self._status_summary(run))
+
+    def _status_summary(self, run):
+        """The payroll's outcomes after the status fetch ``run``, in words."""
+        message = _(
+            "%(payroll)s: %(changed)s payments got their outcome; %(paid)s paid and %(failed)s failed "
+            "in all, %(pending)s still waiting.",
+            payroll=self.name,
+            changed=run.result_count,
+            paid=self.paid_count,
+            failed=self.failed_count,
+            pending=self.open_count,
+        )
+        if run.params.get("unreachable"):
+            message += " " + _(
+                "No answer for %(batches)s: see the batch log.", batches=", ".join(run.params["unreachable"])
+            )
+        return message
 
     def action_view_batches(self):
         self.ensure_one()
@@ -126,15 +449,20 @@ class G2pPayroll(models.Model):
             )
         return by_psp
 
-    def _create_payment_batches(self, lines=None):
-        """Create the batches and their attempts set-based; ``lines`` restricts to those lines.
-        Returns the new batches, built (payload rendered) and queued."""
+    def _create_payment_batches(self, lines=None, id_range=None, psp_id=None):
+        """Create the batches and their attempts set-based; ``lines`` restricts to those lines, or
+        ``id_range`` (lo, hi) and ``psp_id`` to the payments of one PSP in a range of ids (a chunk of
+        the batch creation stage, which posts its own message). Returns the new batches, built
+        (payload rendered) and queued."""
         self.ensure_one()
-        if self.state not in ("approved", "in_payment"):
+        # A chunk started on an approved payroll; run again later, it finds no approved payment.
+        if id_range is None and self.state not in ("approved", "in_payment"):
             raise UserError(_("Payroll %s must be approved before its payments are sent.", self.name))
-        # Serialise batch creation per payroll: two users clicking at once cannot batch a line twice
-        # (the unique index on live attempts would refuse it anyway).
-        self.env.cr.execute(SQL("SELECT id FROM g2p_payroll WHERE id = %s FOR UPDATE", self.id))
+        if id_range is None:
+            # Serialise batch creation per payroll: two users clicking at once cannot batch a line
+            # twice (the unique index on live attempts would refuse it anyway). The chunks of a
+            # stage hold disjoint payments and the stage locks the payroll against a second one.
+            self.env.cr.execute(SQL("SELECT id FROM g2p_payroll WHERE id = %s FOR UPDATE", self.id))
         self.env["g2p.payroll.line"].flush_model()
         self.env["g2p.payment.attempt"].flush_model()
         payments = self.env.execute_query_dict(
@@ -148,7 +476,11 @@ class G2pPayroll(models.Model):
                                        WHERE a.payroll_line_id = l.id AND a.state = 'open')
                     ORDER BY l.id""",
                 payroll=self.id,
-                only=SQL("AND l.id IN %s", tuple(lines.ids)) if lines is not None else SQL(""),
+                only=SQL("AND l.id IN %s", tuple(lines.ids))
+                if lines is not None
+                else SQL("AND l.id BETWEEN %s AND %s AND l.psp_id = %s", *id_range, psp_id)
+                if id_range is not None
+                else SQL(""),
             )
         )
         Batch = self.env["g2p.payment.batch"]
@@ -191,6 +523,8 @@ class G2pPayroll(models.Model):
                 Batch.sudo().union(*[batch for batch, __ in mine]), [c for __, c in mine]
             )
         batches._set_queued()
+        if id_range is not None:
+            return batches.with_env(self.env)
         self.message_post(
             body=_(
                 "%(payments)s payments put in %(batches)s payment batches.",
