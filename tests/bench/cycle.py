@@ -36,6 +36,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -80,6 +81,8 @@ VACUUM = (
     "g2p_payroll, account_move_line, account_move, account_partial_reconcile, queue_job"
 )
 POLL_SECONDS = 0.25
+#: Seconds without change (and no job waiting) before the driver steps in or gives up.
+STALL_SECONDS = 15
 
 
 class BenchError(Exception):
@@ -116,6 +119,8 @@ def main():
         parser.error("use a scratch database: its name must contain 'bench'")
     # scripts/odoo.sh runs Odoo with this virtualenv's Python.
     os.environ.setdefault("VENV", sys.prefix)
+    # Stopped from outside (a timeout): unwind, so the server and the simulator stop too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     report = run(args)
     print_report(report)
     if args.json:
@@ -290,18 +295,24 @@ class Cycle:
         print("%s …" % name, flush=True)
         self.watch.begin()
         started = time.perf_counter()
-        rows, jobs = func()
-        seconds = time.perf_counter() - started
-        self.report["stages"].append(
-            {
-                "stage": name,
-                "rows": rows,
-                "seconds": round(seconds, 2),
-                "rows_per_s": round(rows / seconds) if seconds else None,
-                "jobs": jobs,
-                "rss_mb": self.watch.end(),
-            }
-        )
+        rows, jobs, failed = 0, None, True
+        try:
+            rows, jobs = func()
+            failed = False
+        finally:
+            # A stage that failed is shown too, with the time it took to fail.
+            name = "%s (FAILED)" % name if failed else name
+            seconds = time.perf_counter() - started
+            self.report["stages"].append(
+                {
+                    "stage": name,
+                    "rows": rows,
+                    "seconds": round(seconds, 2),
+                    "rows_per_s": round(rows / seconds) if seconds and rows else None,
+                    "jobs": jobs,
+                    "rss_mb": self.watch.end(),
+                }
+            )
 
     # ------------------------------------------------------------------ waiting for background work
 
@@ -320,7 +331,7 @@ class Cycle:
                 return run_id, run_jobs(self.args.db, run_id)
             if time.monotonic() > deadline:
                 raise BenchError("%s did not finish in %s s" % (what, self.args.stage_timeout))
-            if time.monotonic() - last_print > 5:
+            if time.monotonic() - last_print > 10:
                 print("  %s: %.0f %%" % (what, record["g2p_job_progress"]), flush=True)
                 last_print = time.monotonic()
             time.sleep(POLL_SECONDS)
@@ -453,30 +464,37 @@ def fetch_status(cycle, batch_ids):
 
 def wait_settled(cycle):
     """Wait until no batch is open and the payroll is reconciled: the callbacks' status jobs do
-    the work. When nothing moves for a while and no status job waits (callbacks lost or given
-    up), click Fetch Status on the open batches. Returns the number of status jobs."""
+    the work. When nothing moves for a while and no job waits (callbacks lost or given up), click
+    Fetch Status on the open batches; when every batch is closed and still the payroll is not
+    reconciled, stop: that is a failure. Returns the number of status jobs."""
+    db = cycle.args.db
     deadline = time.monotonic() + cycle.args.stage_timeout
-    last_change, last_open = time.monotonic(), None
+    last_change, last_seen = time.monotonic(), None
     last_print = time.monotonic()
     while True:
         batches = cycle.batches()
         open_ids = [b["id"] for b in batches if b["state"] in ("sent", "partially_completed")]
         state = cycle.users["finance"].read("g2p.payroll", cycle.payroll_id, ["state"])["state"]
         if not open_ids and state == "reconciled":
-            return status_jobs(cycle.args.db)
-        failed = failed_jobs(cycle.args.db)
+            return status_jobs(db)
+        failed = failed_jobs(db)
         if failed:
             raise BenchError("a status job failed: %s" % failed)
-        if open_ids != last_open:
-            last_change, last_open = time.monotonic(), open_ids
-        elif time.monotonic() - last_change > 15 and not waiting_jobs(cycle.args.db):
-            print("  no status job left for %s open batches: Fetch Status" % len(open_ids), flush=True)
+        if (open_ids, state) != last_seen:
+            last_change, last_seen = time.monotonic(), (open_ids, state)
+        elif time.monotonic() - last_change > STALL_SECONDS and not waiting_jobs(db):
+            if not open_ids:
+                raise BenchError(
+                    "every batch is completed and every payment has its outcome, yet the payroll "
+                    "stays %s (no job left to change it)" % state
+                )
+            print("  no job left for %s open batches: Fetch Status" % len(open_ids), flush=True)
             fetch_status(cycle, open_ids)
             cycle.fallback_fetches += 1
             last_change = time.monotonic()
         if time.monotonic() > deadline:
             raise BenchError("%s batches still open after %s s" % (len(open_ids), cycle.args.stage_timeout))
-        if time.monotonic() - last_print > 5:
+        if time.monotonic() - last_print > 10:
             done = sum(b["paid_count"] + b["failed_count"] for b in batches)
             print("  settled: %s payments, %s batches open" % (done, len(open_ids)), flush=True)
             last_print = time.monotonic()
@@ -842,7 +860,7 @@ def print_report(report):
                 row["rows"],
                 row["seconds"],
                 row["rows_per_s"] if row["rows_per_s"] is not None else "",
-                row["jobs"],
+                row["jobs"] if row["jobs"] is not None else "",
                 main_mb,
                 worker_mb,
                 sim_mb,
