@@ -26,9 +26,7 @@ Targets (issue 13): (a) < 30 s, (b) < 10 s, (c) < 300 ms. Figures go to stdout.
 import json
 import os
 import resource
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +36,14 @@ from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
-from bench_common import ODOO_SH, argument_parser, odoo, odoo_shell, timed
+from bench_common import (
+    argument_parser,
+    ensure_database,
+    generate_registry,
+    odoo_server,
+    odoo_shell,
+    timed,
+)
 
 MARKER = "G2P_BENCH_FHIR_HOUSEHOLDS"
 KEY_FILE = "G2P_BENCH_FHIR_KEY_FILE"
@@ -146,12 +151,7 @@ def main():
     args = parser.parse_args()
     if not args.db.startswith("g2p_bench_"):
         parser.error("use a scratch database whose name starts with g2p_bench_")
-    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        print("installing g2p_fhir in %s …" % args.db, flush=True)
-        odoo(args.db, "-i", "g2p_fhir")
-    elif args.update:
-        odoo(args.db, "-u", "g2p_fhir")
+    ensure_database(args.db, "g2p_fhir", update=args.update)
     handle, key_file = tempfile.mkstemp(prefix="g2p_bench_fhir_")
     os.close(handle)
     try:
@@ -170,22 +170,8 @@ def main():
 
 def http_stage(db, port, key, program, people):
     base = "http://127.0.0.1:%s/fhir/R4" % port
-    server = subprocess.Popen(
-        [
-            ODOO_SH,
-            "-d",
-            db,
-            "--db-filter=^%s$" % db,
-            "--http-port=%s" % port,
-            "--max-cron-threads=0",
-            "--workers=0",
-            "--log-level=warn",
-        ],
-        # Its own process group: stopping it stops odoo-bin, not only the scripts/odoo.sh around it.
-        start_new_session=True,
-    )
-    try:
-        wait_for(base + "/metadata", server)
+    # One Odoo process, no workers; the job runner runs in it as a thread.
+    with odoo_server(db, port, health_path="/fhir/R4/metadata"):
         print("-" * 72)
         print("over HTTP (%s, one Odoo process, no workers)" % base)
         bundle = {
@@ -243,12 +229,6 @@ def http_stage(db, port, key, program, people):
             )
         )
         return 0
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def bundle_entry(i):
@@ -287,19 +267,6 @@ def request(url, key, method="GET", body=None):
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
-
-
-def wait_for(url, server, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("the Odoo server stopped (exit status %s)" % server.returncode)
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(1)
-    raise SystemExit("the Odoo server did not answer %s in %s s" % (url, timeout))
 
 
 # ---------------------------------------------------------------------------- stage 1: odoo shell
@@ -414,11 +381,9 @@ def export_program(env, user):
 
 
 def bench(env, households):
-    from benchmark_enrolment import generate
-
     from odoo.addons.g2p_fhir.controllers.main import FhirApi
 
-    generate(env, households)
+    generate_registry(env, households)
     generate_fhir_data(env)
     # Earlier runs: their exports (and files) and the Patients their Bundles created go.
     old = env["g2p.fhir.export"].sudo().search([])

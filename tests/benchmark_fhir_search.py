@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 It installs g2p_fhir in a scratch database (default ``g2p_bench_fhir_search``) when missing, then
 runs itself inside ``scripts/odoo.sh shell`` on that database. The registry is the enrolment
-benchmark's (``benchmark_enrolment.generate``, set-based SQL), plus given and family names and a
+benchmark's (``bench_common.generate_registry``, set-based SQL), plus given and family names and a
 national ID for every individual, kept between runs. Each search runs through the API's own code
 (``FhirApi.search``, as the controller calls it, as a registrar with record rules) twice; the second,
 warm, time is the figure. Issue target: a page of 100 in under 300 ms.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
-from bench_common import argument_parser, run_in_odoo_shell, timed
+from bench_common import argument_parser, generate_registry, run_in_odoo_shell, timed
 
 MARKER = "G2P_BENCH_FHIR_HOUSEHOLDS"
 FAMILIES = [
@@ -84,13 +84,11 @@ def prepare(env):
 
 
 def bench(env, households):
-    from benchmark_enrolment import generate
-
     from odoo.tests import new_test_user
 
     from odoo.addons.g2p_fhir.controllers.main import FhirApi
 
-    generate(env, households)
+    generate_registry(env, households)
     id_type = prepare(env)
     user = env["res.users"].search([("login", "=", "bench_fhir_registrar")], limit=1) or new_test_user(
         env,

@@ -29,12 +29,10 @@ MARKER = "G2P_BENCH_INTAKE_ROWS"
 
 def main():
     import argparse
-    import signal
     import subprocess
     import time
-    import urllib.request
 
-    from bench_common import ODOO_SH, TESTS_DIR, odoo
+    from bench_common import ensure_database, odoo_server, odoo_shell
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -42,7 +40,7 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--db", default="g2p_bench_intake")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--port", type=int, default=8299)
+    parser.add_argument("--port", type=int, default=8299, help="HTTP port (the gevent worker's: one more)")
     parser.add_argument(
         "--inline", action="store_true", help="run the jobs in the shell, one after the other"
     )
@@ -50,31 +48,11 @@ def main():
     marker = {MARKER: str(args.rows), "G2P_BENCH_INLINE": "1" if args.inline else ""}
     if args.inline:
         run_in_odoo_shell(__file__, args.db, "g2p_intake_file", marker, update=True)
-    probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
-    odoo(args.db, "-u" if probe.returncode == 0 else "-i", "g2p_intake_file")
-    server = subprocess.Popen(
-        [ODOO_SH, "-d", args.db, "--http-port", str(args.port), "--workers", str(args.workers)]
-        + ["--max-cron-threads", "0", "--log-level=warn", "--no-database-list"],
-        start_new_session=True,  # scripts/odoo.sh runs odoo-bin as a child: stop the whole group
-    )
-    try:
-        for _attempt in range(120):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%s/web/health" % args.port, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            sys.exit("the Odoo server did not start")
-        env = dict(os.environ, **marker, G2P_BENCH_TESTS_DIR=str(TESTS_DIR))
-        with open(__file__, "rb") as script:
-            shell = subprocess.run(
-                [ODOO_SH, "shell", "-d", args.db, "--no-http", "--log-level=warn"],
-                stdin=script,
-                env=env,
-                stdout=subprocess.PIPE,
-                check=False,
-            )
+    ensure_database(args.db, "g2p_intake_file", update=True)
+    with odoo_server(
+        args.db, args.port, workers=args.workers, gevent_port=args.port + 1, extra=["--no-database-list"]
+    ):
+        shell = odoo_shell(__file__, args.db, marker, stdout=subprocess.PIPE)
         output = shell.stdout.decode()
         sys.stdout.write(
             "".join(line + "\n" for line in output.splitlines() if not line.startswith("BENCH_"))
@@ -99,9 +77,6 @@ def main():
         print("%-52s %8.2f s   (%.0f rows/s)" % ("total: check + stage + jobs", seconds, args.rows / seconds))
         if imported != args.rows // 4:
             sys.exit("not every household was imported")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
 
 
 # ---------------------------------------------------------------------------- inside odoo shell

@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 It installs g2p_payment_hub_phee (and so the hub) in a scratch database (default ``g2p_bench_hub``)
 when missing, then runs itself inside ``scripts/odoo.sh shell``. The registry comes from
-benchmark_enrolment.generate (kept between runs); the PH-EE simulator runs as its own process. Each
+bench_common.generate_registry (kept between runs); the PH-EE simulator runs as its own process. Each
 run creates a fresh program, enrols, funds, generates and approves a payroll (not the hub's work,
 timed for context), then presses the payroll's buttons as a finance officer does and runs their
 queue jobs as one job runner worker would (one transaction each, committed one by one): Create
@@ -28,9 +28,10 @@ from pathlib import Path
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
 from bench_common import (
-    PAYROLL_CLEANUP,
+    HUB_CLEANUP,
     TESTS_DIR,
     argument_parser,
+    generate_registry,
     run_in_odoo_shell,
     scratch_cleaner,
     timed,
@@ -51,17 +52,7 @@ def main():
 
 # ---------------------------------------------------------------------------- inside odoo shell
 
-# The hub's records first: they refer to payroll lines.
-CLEANUP = (
-    """
-DELETE FROM g2p_payment_batch_log;
-DELETE FROM g2p_payment_attempt;
-DELETE FROM g2p_payment_batch;
-DELETE FROM g2p_payment_connector;
-DELETE FROM queue_job;
-DELETE FROM g2p_job_run;"""
-    + PAYROLL_CLEANUP
-)
+CLEANUP = HUB_CLEANUP
 # Not g2p_program_membership: analysed empty, it leads the enrolment INSERT to a slow plan.
 VACUUM = (
     "VACUUM ANALYZE g2p_payment_batch_log, g2p_payment_attempt, g2p_payment_batch, g2p_payroll_line, "
@@ -149,7 +140,6 @@ def peak_rss_mb():
 
 def bench(env, households, batch_size, granularity):
     sys.path.insert(0, str(TESTS_DIR.parent))
-    from benchmark_enrolment import generate  # sibling script: the same registry data
 
     from odoo.tools import SQL
 
@@ -157,7 +147,7 @@ def bench(env, households, batch_size, granularity):
 
     env = env(su=True)
     reset(env)
-    generate(env, households)
+    generate_registry(env, households)
     env.cr.commit()
     psp = env["res.partner"].search([("name", "=", "Benchmark Wallet")], limit=1)
     program = env["g2p.program"].create(

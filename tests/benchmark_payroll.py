@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 It installs g2p_payroll in a scratch database (default ``g2p_bench_payroll``) when missing, then
 runs itself inside ``scripts/odoo.sh shell``. The registry is generated in SQL by
-benchmark_enrolment.generate (kept between runs). Each run creates a fresh program, enrols, funds
+bench_common.generate_registry (kept between runs). Each run creates a fresh program, enrols, funds
 it, approves a cycle and times: payroll generation (one INSERT … SELECT), approval (funds check,
 entry, line states), marking every payment sent, and applying 250,000 outcomes (90 % paid, 10 %
 failed) through the reconciliation service with their journal entries. Figures go to stdout.
@@ -24,7 +24,14 @@ from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
-from bench_common import PAYROLL_CLEANUP, argument_parser, run_in_odoo_shell, scratch_cleaner, timed
+from bench_common import (
+    PAYROLL_CLEANUP,
+    argument_parser,
+    generate_registry,
+    run_in_odoo_shell,
+    scratch_cleaner,
+    timed,
+)
 
 MARKER = "G2P_BENCH_PAYROLL"
 
@@ -49,14 +56,12 @@ VACUUM = (
 
 
 def bench(env, households, granularity):
-    from benchmark_enrolment import generate  # sibling script: the same registry data
-
     from odoo.tools import SQL
 
     env = env(su=True)
     env.cr.commit()
     env.invalidate_all()
-    generate(env, households)
+    generate_registry(env, households)
     env.cr.commit()
     program = env["g2p.program"].create(
         {

@@ -7,7 +7,7 @@ Usage (from the repository root):
         [--households N] [--db NAME] [--granularity total|psp|beneficiary]
 
 It installs g2p_payroll in a scratch database (default ``g2p_bench_stage_jobs``) when missing and
-generates the registry with benchmark_enrolment.generate (kept between runs). Each run creates a
+generates the registry with bench_common.generate_registry (kept between runs). Each run creates a
 fresh program and runs enrolment, re-verification, payroll generation and approval posting as a
 user's buttons start them: the button (one transaction), then every queue job of the stage, one
 transaction each, as one job runner worker would (in order, committed one by one), then each
@@ -21,7 +21,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
-from bench_common import PAYROLL_CLEANUP, argument_parser, run_in_odoo_shell, scratch_cleaner
+from bench_common import (
+    PAYROLL_CLEANUP,
+    argument_parser,
+    generate_registry,
+    peak_rss_mb,
+    run_in_odoo_shell,
+    scratch_cleaner,
+)
 
 MARKER = "G2P_BENCH_STAGE_JOBS"
 
@@ -44,12 +51,6 @@ VACUUM = "VACUUM ANALYZE g2p_payroll_line, g2p_payroll, account_move_line, accou
 
 
 # ---------------------------------------------------------------------------- inside odoo shell
-
-
-def peak_rss_mb():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_jobs(env):
@@ -116,12 +117,10 @@ def stage(env, label, button, record):
 
 
 def bench(env, households, granularity):
-    from benchmark_enrolment import generate  # sibling script: the same registry data
-
     env = env(su=True)
     env.cr.commit()
     env.invalidate_all()
-    generate(env, households)
+    generate_registry(env, households)
     env.cr.commit()
     env.cr.execute("DELETE FROM queue_job WHERE channel IN ('root.g2p.program', 'root.g2p.payroll')")
     psp = env["res.partner"].search([("name", "=", "Benchmark Wallet")], limit=1)
