@@ -42,7 +42,6 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): bench_common.odoo_shell passes
@@ -106,8 +105,6 @@ def main():
         "--workers", type=int, default=4, help="Odoo HTTP workers (the job runner's jobs run in them)"
     )
     parser.add_argument("--batch-size", type=int, default=500, help="payments per PH-EE batch at most")
-    parser.add_argument("--senders", type=int, default=2, help="finance sessions sending batches at once")
-    parser.add_argument("--send-chunk", type=int, default=10, help="batches per click on Send")
     parser.add_argument("--stage-timeout", type=int, default=1800, help="seconds a stage may take")
     parser.add_argument("--json", help="also write the table and the checks to this file")
     parser.add_argument(
@@ -275,7 +272,6 @@ class Cycle:
         self.users = {role: Client(url, args.db, login) for role, login in setup["users"].items()}
         self.program_id = setup["program_id"]
         self.cycle_id = self.payroll_id = None
-        self.batch_ids = []
         self.runs = {}  # stage name: g2p.job.run id
         self.fallback_fetches = 0
 
@@ -382,16 +378,21 @@ class Cycle:
         return self.line_count(finance), 0
 
     def create_batches(self):
-        self.batch_ids = create_batches(self)
-        batches = self.batches()
-        return sum(batch["total_count"] for batch in batches), 0
+        """Finance: Create Payment Batches on the payroll (a background stage above 5,000 payments)."""
+        finance = self.users["finance"]
+        finance.button("g2p.payroll", "action_create_batches", [self.payroll_id])
+        _run, jobs = self.wait_record(finance, "g2p.payroll", self.payroll_id, "payment batches")
+        return sum(batch["total_count"] for batch in self.batches()), jobs
 
     def send(self):
-        send_batches(self)
+        """Finance: Send All Batches on the payroll (chunks of batches in the send channel)."""
+        finance = self.users["finance"]
+        finance.button("g2p.payroll", "action_send_batches", [self.payroll_id])
+        _run, jobs = self.wait_record(finance, "g2p.payroll", self.payroll_id, "sending")
         unsent = [b["name"] for b in self.batches() if b["state"] in ("draft", "queued", "sending")]
         if unsent:
             raise BenchError("%s batches not sent: %s" % (len(unsent), ", ".join(unsent[:5])))
-        return sum(batch["total_count"] for batch in self.batches()), 0
+        return sum(batch["total_count"] for batch in self.batches()), jobs
 
     def settle(self):
         """Callbacks queue status jobs that fetch and reconcile; wait until every payment has its
@@ -420,41 +421,6 @@ class Cycle:
 
 # The payment hub's stages: one function each, so that moving them into payroll jobs (new payroll
 # actions whose progress shows on the payroll) changes one function, not the driver.
-
-
-def create_batches(cycle):
-    """Finance: Create Payment Batches on the payroll (built and queued in the request). Returns
-    the batch ids."""
-    finance = cycle.users["finance"]
-    finance.button("g2p.payroll", "action_create_batches", [cycle.payroll_id])
-    return finance.call("g2p.payment.batch", "search", [("payroll_id", "=", cycle.payroll_id)], order="id")
-
-
-def send_batches(cycle):
-    """Finance: Send on the batches, a chunk of them per click, from ``--senders`` sessions at once
-    (each batch is locked by the one that sends it). The first click goes alone: it moves the
-    payroll to "in payment", which two first clicks would both write."""
-    ids = cycle.batch_ids
-    size = cycle.args.send_chunk
-    chunks = [ids[:1]] + [ids[i : i + size] for i in range(1, len(ids), size)]
-    cycle.users["finance"].button("g2p.payment.batch", "action_send", chunks[0])
-    senders = [
-        Client(cycle.url, cycle.args.db, cycle.setup["users"]["finance"]) for _n in range(cycle.args.senders)
-    ]
-    todo = iter(chunks[1:])
-    lock = threading.Lock()
-
-    def work(client):
-        while True:
-            with lock:
-                chunk = next(todo, None)
-            if chunk is None:
-                return
-            client.button("g2p.payment.batch", "action_send", chunk)
-
-    with ThreadPoolExecutor(len(senders)) as pool:
-        for future in [pool.submit(work, client) for client in senders]:
-            future.result()
 
 
 def fetch_status(cycle, batch_ids):
