@@ -10,7 +10,7 @@ Usage (from the repository root):
 It installs g2p_payment_hub_phee in a database (default ``g2p_bench_callbacks``) when missing
 (else updates it) and starts the PH-EE simulator (its own process, callbacks off: this script is
 the processor calling back). Inside ``scripts/odoo.sh shell`` it prepares a payroll of sent
-batches (the registry from benchmark_enrolment.generate, kept between runs; a new program,
+batches (the registry from bench_common.generate_registry, kept between runs; a new program,
 payroll and batches each run, sent to the simulator over HTTP). Then it starts Odoo with
 ``--workers N`` (HTTP workers and the queue_job runner, odoo.conf's channels) and fires the
 callbacks from a bounded asyncio client (aiohttp, ``--concurrency`` requests in flight) exactly as
@@ -343,14 +343,14 @@ def prepare(env, batches, batch_size, sim_url, base_url):
     """A new program and payroll over ``batches * batch_size`` households, approved, split in
     batches of ``batch_size`` and sent to the simulator; committed."""
     sys.path.insert(0, str(TESTS_DIR))
-    from benchmark_enrolment import generate  # sibling script: the same registry data
+    from bench_common import generate_registry  # sibling script: the same registry data
 
     from odoo.tools import SQL
 
     from odoo.addons.g2p_payment_hub_phee.tests.simulators.phee import connector_values
 
     env = env(su=True)
-    generate(env, batches * batch_size)
+    generate_registry(env, batches * batch_size)
     env.cr.commit()
     psp = env["res.partner"].search([("name", "=", "Benchmark Wallet")], limit=1)
     env["g2p.payment.connector"].search([("name", "=", "Benchmark Callbacks")]).write({"active": False})

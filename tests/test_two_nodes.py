@@ -211,10 +211,10 @@ PREPARE = """
 import sys
 from unittest.mock import patch
 sys.path.insert(0, %(tests)r)
-from benchmark_enrolment import generate
+from bench_common import generate_registry
 from odoo.addons.g2p_program.models import g2p_job_mixin
 env = env(su=True)
-generate(env, %(households)s)
+generate_registry(env, %(households)s)
 env.cr.commit()
 programs = env["g2p.program"].create([
     {"name": %(prefix)r + label, "target_type": "group", "base_amount": 1000}

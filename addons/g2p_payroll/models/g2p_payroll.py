@@ -26,7 +26,8 @@ MANAGER_GROUP = "g2p_program.group_g2p_program_manager"
 PAYROLL_JOB_CHANNEL = "root.g2p.payroll"
 #: From this many payable items in one entry (posting per beneficiary), the items are written in
 #: SQL (``account.move._g2p_post_set_based``) and reconciled in SQL; below it, through the ORM.
-SET_BASED_MIN_LINES = 2000
+#: Low enough that a status job's batch of outcomes (500 by default) takes the SQL path too.
+SET_BASED_MIN_LINES = 100
 
 
 class G2pPayroll(models.Model):
@@ -996,16 +997,17 @@ class G2pPayroll(models.Model):
         data = self.env.cr.postcommit.data
         ids = data.setdefault("g2p.payroll.payment_state_recheck", set())
         if not ids:
-            registry, uid, context = self.env.registry, self.env.uid, dict(self.env.context)
+            # As the caller: status jobs of callbacks run as the public user in sudo.
+            registry, uid, context, su = self.env.registry, self.env.uid, dict(self.env.context), self.env.su
 
             @self.env.cr.postcommit.add
             def recheck():
                 try:
                     with registry.cursor() as cr:
-                        env = api.Environment(cr, uid, {**context, "g2p_payment_state_recheck": True})
+                        env = api.Environment(cr, uid, {**context, "g2p_payment_state_recheck": True}, su=su)
                         env["g2p.payroll"].browse(sorted(ids)).exists()._update_payment_state()
                 except Exception:  # noqa: BLE001 (another transaction may finish it at the same time)
-                    _logger.info(
+                    _logger.warning(
                         "Payroll payment state recheck of %s left to the next event", ids, exc_info=True
                     )
 
