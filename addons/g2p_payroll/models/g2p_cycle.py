@@ -34,13 +34,15 @@ class G2pCycle(models.Model):
         self.env["g2p.payroll"]._check_maker()
         self._ensure_payroll_allowed()
         payroll = self.env["g2p.payroll"].create({"cycle_id": self.id})
-        payroll._generate_lines()
-        return payroll._notify_generated(
-            next_action={
-                "type": "ir.actions.act_window",
-                "res_model": "g2p.payroll",
-                "res_id": payroll.id,
-                "views": [(False, "form")],
-                "view_mode": "form",
-            }
-        )
+        # The same stage as Generate Payments: in background jobs for a large program.
+        run = payroll._start_generation()
+        form = {
+            "type": "ir.actions.act_window",
+            "res_model": "g2p.payroll",
+            "res_id": payroll.id,
+            "views": [(False, "form")],
+            "view_mode": "form",
+        }
+        if run.in_background:
+            return payroll._g2p_stage_notification(run, _("Payments"), next_action=form)
+        return payroll._notify_generated(next_action=form)

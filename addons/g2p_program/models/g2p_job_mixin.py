@@ -201,8 +201,9 @@ class G2pJobMixin(models.AbstractModel):
         run.job_uuid = finish._generated_job.uuid
         return run
 
-    def _g2p_stage_notification(self, run, title):
-        """The notification after a button that started ``run`` in the background."""
+    def _g2p_stage_notification(self, run, title, next_action=None):
+        """The notification after a button that started ``run`` in the background (then
+        ``next_action``, by default a reload)."""
         return notification(
             title,
             _(
@@ -214,6 +215,7 @@ class G2pJobMixin(models.AbstractModel):
                 record=self.display_name,
             ),
             "info",
+            next_action=next_action,
         )
 
     # ------------------------------------------------------------------ the jobs
