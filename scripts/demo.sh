@@ -32,5 +32,5 @@ else
     run_odoo -d "$DB" -i "$(all_addons),l10n_ke" --with-demo --stop-after-init
     # Odoo sets the admin password to 'admin' in new databases; say so rather than assume it.
 fi
-say "G2P back office: http://localhost:$PORT  (database $DB, login admin / password admin; one demo login per role, password = login: registrar validator manager manager2 approver finance claims insurance g2padmin, see README.md)"
+say "G2P back office: http://localhost:$PORT  (database $DB, login admin / password admin; one demo login per role, password = login: registrar validator manager manager2 approver finance claims insurance g2padmin agent, see README.md)"
 run_odoo -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --http-interface="${G2P_HTTP_INTERFACE:-127.0.0.1}"

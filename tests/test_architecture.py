@@ -46,6 +46,7 @@ SIDE = {
     "g2p_insurance_accounting": (2, set()),
     "g2p_fhir": (2, {"g2p_insurance_accounting"}),
     "g2p_notice_insurance": (2, {"g2p_insurance_accounting"}),  # bridge: claim notices
+    "g2p_voucher": (2, set()),  # cash at pay points: beside the payment hub, over the payroll
 }
 
 G2P_PREFIX = "g2p_"

@@ -19,6 +19,7 @@ ROLES = [
     "g2p_insurance_accounting.group_g2p_claims_officer",
     "g2p_insurance_accounting.group_g2p_insurance_finance",
     "g2p_registry.group_g2p_admin",
+    "g2p_voucher.group_g2p_pay_point_agent",
 ]
 
 

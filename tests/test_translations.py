@@ -36,6 +36,7 @@ TRANSLATED = [
     "g2p_sms_gateway",
     "g2p_notice",
     "g2p_notice_insurance",
+    "g2p_voucher",
 ]
 LANGS = ["fr", "es"]
 
