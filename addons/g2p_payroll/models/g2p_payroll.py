@@ -482,8 +482,10 @@ class G2pPayroll(models.Model):
     def action_submit(self):
         self._check_maker()
         self._g2p_check_idle()
+        Line = self.env["g2p.payroll.line"]
         for payroll in self:
-            if not payroll.line_ids.filtered(lambda line: line.state == "pending"):
+            # Counted in SQL: a national payroll's lines are not loaded to find one.
+            if not Line.search_count([("payroll_id", "=", payroll.id), ("state", "=", "pending")], limit=1):
                 raise UserError(_("Payroll %s has no payments: generate it first.", payroll.name))
         self._g2p_transition("to_approve", {"draft"}, {"submitted_by_id": self.env.uid})
         return notification(
@@ -1026,11 +1028,15 @@ class G2pPayroll(models.Model):
             if payroll.move_ids.filtered(lambda m: m.g2p_event == "prefunding"):
                 raise UserError(_("Funds for payroll %s were already transferred to the PSPs.", payroll.name))
             program = payroll.program_id._g2p_accounting()
-            lines = payroll.line_ids.filtered(lambda line: line.state in ("approved", "sent"))
+            # Ids only, totals in SQL: the lines of a national payroll are never read one by one.
+            lines = self.env["g2p.payroll.line"].search(
+                [("payroll_id", "=", payroll.id), ("state", "in", ("approved", "sent"))]
+            )
             date = fields.Date.context_today(payroll)
             label = _("%s – transfer to PSPs", payroll.name)
             vals = []
-            for psp, amount in payroll._amounts_by_psp(lines):
+            by_psp = payroll._amounts_by_psp(lines)
+            for psp, amount in by_psp:
                 vals.append(
                     payroll._move_line(
                         psp._g2p_psp_clearing_account(payroll.company_id),
@@ -1051,12 +1057,12 @@ class G2pPayroll(models.Model):
                     psp=psp.name,
                     amount=format_amount(self.env, amount, payroll.currency_id),
                 )
-                for psp, amount in payroll._amounts_by_psp(lines)
+                for psp, amount in by_psp
             ]
             summary = _(
                 "%(total)s for %(count)s payments transferred from %(bank)s to the PSPs (%(psps)s), "
                 "entry %(move)s.",
-                total=format_amount(self.env, sum(lines.mapped("amount")), payroll.currency_id),
+                total=format_amount(self.env, sum(amount for _psp, amount in by_psp), payroll.currency_id),
                 count=len(lines),
                 bank=program.funding_journal_id.name,
                 psps=", ".join(psps),
