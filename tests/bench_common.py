@@ -200,6 +200,34 @@ def timed(label, func):
 # ---------------------------------------------------------------------------- inside odoo shell
 
 
+def run_waiting_jobs(env, channels):
+    """Inside ``odoo shell``: perform every waiting job of the channels matching the LIKE patterns
+    ``channels``, one transaction each, as one job runner worker would (in order, committed one by
+    one), until none is left; returns how many ran."""
+    from odoo.addons.queue_job.controllers.main import RunJobController
+    from odoo.addons.queue_job.job import Job
+
+    count = 0
+    while True:
+        env.cr.execute(
+            """SELECT uuid FROM queue_job WHERE state IN ('pending', 'enqueued')
+                  AND channel LIKE ANY(%s) ORDER BY id""",
+            [list(channels)],
+        )
+        uuids = [uuid for (uuid,) in env.cr.fetchall()]
+        if not uuids:
+            return count
+        for uuid in uuids:
+            job = Job.load(env, uuid)
+            job.set_started()
+            job.store()
+            env.cr.commit()
+            RunJobController._try_perform_job(env, job)  # commits
+            RunJobController._enqueue_dependent_jobs(env, job)
+            env.cr.commit()
+            count += 1
+
+
 def generate_registry(env, households):
     """Households of 2 to 6 members (4 on average): a head, sometimes a spouse, children of every
     age and, in one household in ten, an elderly dependant. Every person has a national ID, every

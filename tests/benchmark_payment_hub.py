@@ -33,6 +33,7 @@ from bench_common import (
     argument_parser,
     generate_registry,
     run_in_odoo_shell,
+    run_waiting_jobs,
     scratch_cleaner,
     timed,
 )
@@ -68,29 +69,7 @@ def reset(env):
 
 
 def run_jobs(env):
-    """Perform every waiting job of the hub's channels, one transaction each, as one job runner
-    worker would (in order, committed one by one), until none is left; returns how many ran."""
-    from odoo.addons.queue_job.controllers.main import RunJobController
-    from odoo.addons.queue_job.job import Job
-
-    count = 0
-    while True:
-        env.cr.execute(
-            """SELECT uuid FROM queue_job WHERE state IN ('pending', 'enqueued')
-                  AND channel LIKE 'root.g2p.payment_hub%' ORDER BY id"""
-        )
-        uuids = [uuid for (uuid,) in env.cr.fetchall()]
-        if not uuids:
-            return count
-        for uuid in uuids:
-            job = Job.load(env, uuid)
-            job.set_started()
-            job.store()
-            env.cr.commit()
-            RunJobController._try_perform_job(env, job)  # commits
-            RunJobController._enqueue_dependent_jobs(env, job)
-            env.cr.commit()
-            count += 1
+    return run_waiting_jobs(env, ["root.g2p.payment_hub%"])
 
 
 def stage(env, label, button, payroll):

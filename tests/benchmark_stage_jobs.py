@@ -27,6 +27,7 @@ from bench_common import (
     generate_registry,
     peak_rss_mb,
     run_in_odoo_shell,
+    run_waiting_jobs,
     scratch_cleaner,
 )
 
@@ -54,29 +55,7 @@ VACUUM = "VACUUM ANALYZE g2p_payroll_line, g2p_payroll, account_move_line, accou
 
 
 def run_jobs(env):
-    """Perform every waiting G2P stage job, one transaction each, until none is left; returns
-    how many ran."""
-    from odoo.addons.queue_job.controllers.main import RunJobController
-    from odoo.addons.queue_job.job import Job
-
-    count = 0
-    while True:
-        env.cr.execute(
-            """SELECT uuid FROM queue_job WHERE state IN ('pending', 'enqueued')
-                  AND channel IN ('root.g2p.program', 'root.g2p.payroll') ORDER BY id"""
-        )
-        uuids = [uuid for (uuid,) in env.cr.fetchall()]
-        if not uuids:
-            return count
-        for uuid in uuids:
-            job = Job.load(env, uuid)
-            job.set_started()
-            job.store()
-            env.cr.commit()
-            RunJobController._try_perform_job(env, job)  # commits
-            RunJobController._enqueue_dependent_jobs(env, job)
-            env.cr.commit()
-            count += 1
+    return run_waiting_jobs(env, ["root.g2p.program", "root.g2p.payroll"])
 
 
 def stage(env, label, button, record):
