@@ -228,6 +228,46 @@ def run_waiting_jobs(env, channels):
             count += 1
 
 
+def run_stage(env, label, button, record, channels):
+    """Inside ``odoo shell``: press ``button`` of ``record`` (one transaction), run the stage's jobs
+    (channels as in :func:`run_waiting_jobs`), then do each chunk again: it must change nothing.
+    Prints one line of figures; returns (the stage's run, seconds)."""
+    started = time.perf_counter()
+    button()
+    env.cr.commit()
+    t_button = time.perf_counter() - started
+    jobs = run_waiting_jobs(env, channels)
+    elapsed = time.perf_counter() - started
+    env.invalidate_all()
+    run = record.g2p_job_run_id
+    assert run.state == "done" and not record.g2p_job_running, "%s did not finish" % label
+    method = getattr(record, record._g2p_job_stages[run.stage]["chunk"])
+    again_started = time.perf_counter()
+    again = sum(method(run, chunk.id_from, chunk.id_to) for chunk in run.chunk_ids)
+    t_again = time.perf_counter() - again_started
+    env.cr.rollback()
+    env.invalidate_all()
+    print(
+        "%-26s %9s rows %7.2f s (button %5.2f s, %3s jobs, %s) %9.0f rows/s   again: %s changed in "
+        "%.2f s   RSS %4.0f MB"
+        % (
+            label,
+            run.total_count,
+            elapsed,
+            t_button,
+            jobs,
+            "in background" if run.in_background else "at once",
+            run.total_count / elapsed if elapsed else 0,
+            again,
+            t_again,
+            peak_rss_mb(),
+        ),
+        flush=True,
+    )
+    assert again == 0, "%s: a chunk done twice changed %s rows" % (label, again)
+    return run, elapsed
+
+
 def generate_registry(env, households):
     """Households of 2 to 6 members (4 on average): a head, sometimes a spouse, children of every
     age and, in one household in ten, an elderly dependant. Every person has a national ID, every

@@ -22,7 +22,6 @@ Per-beneficiary posting of many payable lines is slow: use ``total`` or ``psp``.
 
 import os
 import sys
-import time
 from pathlib import Path
 
 # Inside `odoo shell` the script is read from stdin (no __file__): run_in_odoo_shell passes this folder.
@@ -32,8 +31,9 @@ from bench_common import (
     TESTS_DIR,
     argument_parser,
     generate_registry,
+    peak_rss_mb,
     run_in_odoo_shell,
-    run_waiting_jobs,
+    run_stage,
     scratch_cleaner,
     timed,
 )
@@ -68,53 +68,8 @@ def reset(env):
     env.invalidate_all()
 
 
-def run_jobs(env):
-    return run_waiting_jobs(env, ["root.g2p.payment_hub%"])
-
-
-def stage(env, label, button, payroll):
-    """Press ``button`` on ``payroll`` (one transaction), then run the stage's jobs; each chunk is
-    then done again (it must change nothing). Prints the figures; returns (run, seconds)."""
-    started = time.perf_counter()
-    button()
-    env.cr.commit()
-    t_button = time.perf_counter() - started
-    jobs = run_jobs(env)
-    elapsed = time.perf_counter() - started
-    env.invalidate_all()
-    run = payroll.g2p_job_run_id
-    assert run.state == "done" and not payroll.g2p_job_running, "%s did not finish" % label
-    method = getattr(payroll, payroll._g2p_job_stages[run.stage]["chunk"])
-    again_started = time.perf_counter()
-    again = sum(method(run, chunk.id_from, chunk.id_to) for chunk in run.chunk_ids)
-    t_again = time.perf_counter() - again_started
-    env.cr.rollback()
-    env.invalidate_all()
-    print(
-        "%-22s %7s rows %7.2f s (button %5.2f s, %3s jobs, %s) %8.0f rows/s   again: %s changed in "
-        "%.2f s   RSS %4.0f MB"
-        % (
-            label,
-            run.total_count,
-            elapsed,
-            t_button,
-            jobs,
-            "in background" if run.in_background else "at once",
-            run.total_count / elapsed if elapsed else 0,
-            again,
-            t_again,
-            peak_rss_mb(),
-        ),
-        flush=True,
-    )
-    assert again == 0, "%s: a chunk done twice changed %s rows" % (label, again)
-    return run, elapsed
-
-
-def peak_rss_mb():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def stage(env, label, button, record):
+    return run_stage(env, label, button, record, ["root.g2p.payment_hub%"])
 
 
 def bench(env, households, batch_size, granularity):

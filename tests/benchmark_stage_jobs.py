@@ -17,7 +17,6 @@ this process) go to stdout.
 
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, os.environ.get("G2P_BENCH_TESTS_DIR") or str(Path(__file__).resolve().parent))
@@ -27,7 +26,7 @@ from bench_common import (
     generate_registry,
     peak_rss_mb,
     run_in_odoo_shell,
-    run_waiting_jobs,
+    run_stage,
     scratch_cleaner,
 )
 
@@ -54,45 +53,8 @@ VACUUM = "VACUUM ANALYZE g2p_payroll_line, g2p_payroll, account_move_line, accou
 # ---------------------------------------------------------------------------- inside odoo shell
 
 
-def run_jobs(env):
-    return run_waiting_jobs(env, ["root.g2p.program", "root.g2p.payroll"])
-
-
 def stage(env, label, button, record):
-    """Press ``button``, run the jobs; print and return the figures."""
-    started = time.perf_counter()
-    button()
-    env.cr.commit()
-    t_button = time.perf_counter() - started
-    jobs = run_jobs(env)
-    elapsed = time.perf_counter() - started
-    env.invalidate_all()
-    run = record.g2p_job_run_id
-    assert run.state == "done" and not record.g2p_job_running, "%s did not finish" % label
-    # Each chunk again: done twice, it changes nothing.
-    method = getattr(record, record._g2p_job_stages[run.stage]["chunk"])
-    again_started = time.perf_counter()
-    again = sum(method(run, chunk.id_from, chunk.id_to) for chunk in run.chunk_ids)
-    t_again = time.perf_counter() - again_started
-    env.cr.rollback()
-    print(
-        "%-26s %9s rows %7.2f s (button %5.2f s, %3s jobs) %9.0f rows/s   again: %s changed in %.2f s   "
-        "RSS %4.0f MB"
-        % (
-            label,
-            run.total_count,
-            elapsed,
-            t_button,
-            jobs,
-            run.total_count / elapsed,
-            again,
-            t_again,
-            peak_rss_mb(),
-        ),
-        flush=True,
-    )
-    assert again == 0, "%s: a chunk done twice changed %s rows" % (label, again)
-    return run, elapsed
+    return run_stage(env, label, button, record, ["root.g2p.program", "root.g2p.payroll"])
 
 
 def bench(env, households, granularity):
