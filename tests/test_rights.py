@@ -94,6 +94,18 @@ class TestRights(PayrollCase):
                     record.with_user(user).write({"name": "Renamed"})
             self.assertIn(self.program, self.env["g2p.program"].with_user(user).search([]))
 
+    def test_an_agent_who_is_also_claims_officer_reads_registrants(self):
+        household = self._family("Agent Test Family", [40, 8])
+        agent = self._user("agent_only", "g2p_voucher.group_g2p_pay_point_agent")
+        both = self._user(
+            "agent_and_claims",
+            "g2p_voucher.group_g2p_pay_point_agent,g2p_insurance_accounting.group_g2p_claims_officer",
+        )
+        Partner = self.env["res.partner"]
+        self.assertFalse(Partner.with_user(agent).search([("id", "=", household.id)]), "agents read none")
+        self.assertEqual(Partner.with_user(both).search([("id", "=", household.id)]), household)
+        self.assertEqual(household.with_user(both).read(["name"])[0]["name"], "Agent Test Family")
+
     def test_cycle_maker_checker(self):
         checker = self._user("cycle_checker2", "g2p_program.group_g2p_program_manager")
         cycle = self.program.with_user(self.manager)._create_next_cycle()

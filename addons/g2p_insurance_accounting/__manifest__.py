@@ -21,6 +21,7 @@
         "views/g2p_insurance_pool_report_views.xml",
         "views/res_company_views.xml",
         "views/g2p_menus.xml",
+        "report/g2p_insurance_statement_templates.xml",
         "security/g2p_record_rules.xml",
     ],
     "demo": [

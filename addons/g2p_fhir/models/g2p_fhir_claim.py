@@ -11,6 +11,7 @@ from .g2p_fhir_insurance import (
     PRIORITIES,
     PRIORITY_SYSTEM,
 )
+from odoo.addons.g2p_insurance_accounting.models.g2p_insurance_claim import normalize_provider_reference
 from odoo.addons.g2p_insurance_accounting.models.g2p_insurance_policy import CLAIMS_GROUP
 
 OPENIMIS_IDENTIFIERS = "https://openimis.github.io/openimis_fhir_r4_ig/CodeSystem/openimis-identifiers"
@@ -358,7 +359,11 @@ class G2pFhirClaim(models.AbstractModel):
             env["g2p.insurance.claim"]
             .sudo()
             .search_count(
-                [("provider_id", "=", provider.id), ("provider_reference", "=", reference)], limit=1
+                [
+                    ("provider_id", "=", provider.id),
+                    ("provider_reference_key", "=", normalize_provider_reference(reference)),
+                ],
+                limit=1,
             )
         ):
             # Only whether it exists: the claim itself may be out of the caller's reach.

@@ -1,3 +1,5 @@
+import re
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
@@ -9,6 +11,13 @@ from .g2p_insurance_policy import CLAIMS_GROUP, FINANCE_GROUP, _check_protected_
 from odoo.addons.g2p_registry.tools.notify import notification
 
 _lt = LazyTranslate(__name__)
+
+
+def normalize_provider_reference(reference):
+    """The key two claim numbers of one provider are the same claim by: case and every space
+    ignored (``" ml-2021 -0930"`` is ``ML-2021-0930``), as providers retype them by hand."""
+    return re.sub(r"\s+", "", reference or "").upper() or False
+
 
 CLAIM_SYSTEM_FIELDS = {
     "state",
@@ -79,7 +88,15 @@ class G2PInsuranceClaim(models.Model):
         help="The hospital or clinic that claims the payment.",
     )
     provider_reference = fields.Char(
-        required=True, tracking=True, help="The provider's own claim number; unique per provider."
+        required=True,
+        tracking=True,
+        help="The provider's own claim number; unique per provider (case and spaces ignored).",
+    )
+    provider_reference_key = fields.Char(
+        compute="_compute_provider_reference_key",
+        store=True,
+        index=True,
+        help="The provider's claim number without spaces, in capitals: what makes a claim a duplicate.",
     )
     category_id = fields.Many2one("g2p.insurance.category", required=True, tracking=True)
     date_service = fields.Date(string="Service Date", required=True, tracking=True)
@@ -161,7 +178,8 @@ class G2PInsuranceClaim(models.Model):
     paid_by_id = fields.Many2one("res.users", readonly=True, copy=False)
 
     _provider_reference_uniq = models.UniqueIndex(
-        "(provider_id, provider_reference)", "This provider already submitted a claim with this reference."
+        "(provider_id, provider_reference_key)",
+        "This provider already submitted a claim with this reference.",
     )
     _amounts = models.Constraint(
         "CHECK (claimed_amount > 0 AND member_paid_at_provider >= 0)",
@@ -176,33 +194,59 @@ class G2PInsuranceClaim(models.Model):
         for vals in vals_list:
             if "claimed_amount" in vals and vals["claimed_amount"] <= 0:
                 raise ValidationError(_("The claimed amount must be positive."))
+            if vals.get("provider_reference"):
+                vals["provider_reference"] = vals["provider_reference"].strip()
             if vals.get("provider_id") and vals.get("provider_reference"):
-                duplicate = self.sudo().search_count(
-                    [
-                        ("provider_id", "=", vals["provider_id"]),
-                        ("provider_reference", "=", vals["provider_reference"]),
-                    ],
-                    limit=1,
-                )
-                if duplicate:
-                    raise ValidationError(
-                        _(
-                            "This provider already submitted claim %(reference)s: a claim is received once.",
-                            reference=vals["provider_reference"],
-                        )
-                    )
+                self._check_not_submitted(vals["provider_id"], vals["provider_reference"])
             if vals.get("name", "/") == "/":
                 vals["name"] = (
-                    self.env["ir.sequence"].next_by_code(
-                        "g2p.insurance.claim", sequence_date=vals.get("date_received")
-                    )
+                    self.env["ir.sequence"]
+                    # The year in the reference is the record's own (%(year)s reads this context
+                    # key; sequence_date alone only picks a date range).
+                    .with_context(ir_sequence_date=vals.get("date_received"))
+                    .next_by_code("g2p.insurance.claim", sequence_date=vals.get("date_received"))
                     or "/"
                 )
         return super().create(vals_list)
 
     def write(self, vals):
         _check_protected_write(self, vals, CLAIM_SYSTEM_FIELDS, CLAIM_DRAFT_FIELDS)
+        if vals.get("provider_reference"):
+            vals["provider_reference"] = vals["provider_reference"].strip()
+        if vals.get("provider_reference") or vals.get("provider_id"):
+            for claim in self:
+                claim._check_not_submitted(
+                    vals.get("provider_id", claim.provider_id.id),
+                    vals.get("provider_reference", claim.provider_reference),
+                    exclude=claim,
+                )
         return super().write(vals)
+
+    @api.depends("provider_reference")
+    def _compute_provider_reference_key(self):
+        for claim in self:
+            claim.provider_reference_key = normalize_provider_reference(claim.provider_reference)
+
+    @api.model
+    def _check_not_submitted(self, provider_id, reference, exclude=None):
+        """Refuse a claim number the provider already used (case and spaces ignored), naming the
+        claim that has it: the database's unique index would only say "duplicate"."""
+        domain = [
+            ("provider_id", "=", provider_id),
+            ("provider_reference_key", "=", normalize_provider_reference(reference)),
+        ]
+        if exclude:
+            domain.append(("id", "not in", exclude.ids))
+        existing = self.sudo().search(domain, limit=1)
+        if existing:
+            raise ValidationError(
+                _(
+                    "This provider already submitted claim %(reference)s (%(claim)s): a claim is received "
+                    "once.",
+                    reference=existing.provider_reference,
+                    claim=existing.name,
+                )
+            )
 
     @api.depends("name")
     def _compute_display_name(self):

@@ -145,8 +145,14 @@ class G2PInsurancePolicy(models.Model):
     )
     refund_paid = fields.Boolean(readonly=True, copy=False)
     claim_ids = fields.One2many("g2p.insurance.claim", "policy_id", string="Claims")
-    limit_used = fields.Monetary(compute="_compute_limits", string="Limit Used")
-    limit_remaining = fields.Monetary(compute="_compute_limits", string="Limit Left")
+    limit_type = fields.Selection(related="product_id.limit_type")
+    limit_used = fields.Monetary(
+        compute="_compute_limits",
+        string="Family Limit Used",
+        help="Approved claims of the period against the cover's overall limit (per member: the first "
+        "member's; the table shows each member).",
+    )
+    limit_remaining = fields.Monetary(compute="_compute_limits", string="Family Limit Left")
     limit_summary = fields.Html(compute="_compute_limits", string="Remaining Limits", sanitize=False)
 
     _name_company_uniq = models.UniqueIndex(
@@ -247,10 +253,13 @@ class G2PInsurancePolicy(models.Model):
             who = member.name if member else _("Family")
             total = format_amount(self.env, self._remaining_total(member), self.currency_id)
             limit = format_amount(self.env, self.product_id.total_limit, self.currency_id)
-            rows.append(row % Markup("").join(cell % v for v in (who, _("Total"), limit, "—", "—", total)))
+            used = format_amount(self.env, self._used_amount(member=member), self.currency_id)
+            rows.append(
+                row % Markup("").join(cell % v for v in (who, _("Total"), limit, "—", "—", used, total))
+            )
             for rule in self.product_id.category_rule_ids:
                 if rule.excluded:
-                    values = (_("Excluded"), _("Excluded"), "—", _("Excluded"))
+                    values = (_("Excluded"), _("Excluded"), "—", "—", _("Excluded"))
                 else:
                     remaining = self._remaining_category(rule.category_id, member)
                     left = (
@@ -259,10 +268,12 @@ class G2PInsurancePolicy(models.Model):
                         else format_amount(self.env, remaining, self.currency_id)
                     )
                     waiting = _("%s days", rule.waiting_days) if rule.waiting_days else "—"
+                    used = self._used_amount(rule.category_id, member)
                     values = (
                         self._cap_label(rule.cap_period),
                         self._cap_label(rule.cap_instance),
                         waiting,
+                        format_amount(self.env, used, self.currency_id),
                         left,
                     )
                 rows.append(row % Markup("").join(cell % v for v in (who, rule.category_id.name, *values)))
@@ -274,6 +285,7 @@ class G2PInsurancePolicy(models.Model):
                 _("Cap per Period"),
                 _("Cap per Claim"),
                 _("Waiting Period"),
+                _("Used this Period"),
                 _("Left this Period"),
             )
         )
@@ -306,9 +318,11 @@ class G2PInsurancePolicy(models.Model):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = (
-                    self.env["ir.sequence"].next_by_code(
-                        "g2p.insurance.policy", sequence_date=vals.get("date_start")
-                    )
+                    self.env["ir.sequence"]
+                    # The year in the reference is the record's own (%(year)s reads this context
+                    # key; sequence_date alone only picks a date range).
+                    .with_context(ir_sequence_date=vals.get("date_start"))
+                    .next_by_code("g2p.insurance.policy", sequence_date=vals.get("date_start"))
                     or "/"
                 )
         policies = super().create(vals_list)
@@ -503,6 +517,14 @@ class G2PInsurancePolicy(models.Model):
             "target": "current",
             "context": {"default_policy_id": self.id},
         }
+
+    def action_print_statement(self):
+        """The statement of account of the cover's holder (the family, or the insured person);
+        a third-party payer's is printed from its contact."""
+        self.ensure_one()
+        return self.env.ref("g2p_insurance_accounting.action_report_g2p_insurance_statement").report_action(
+            self.holder_id
+        )
 
     def action_open_premium_payment_wizard(self):
         self._check_finance()

@@ -5,6 +5,10 @@ from odoo.tests import Form
 from .common import InsuranceCase
 
 
+def _cells(*values):
+    return "".join("<td>%s</td>" % value for value in values)
+
+
 class TestClaimForm(InsuranceCase):
     """What the claim form tells a claims officer before deciding: the cover's terms for the
     category and what the cover would pay, the same as what approving pays."""
@@ -67,11 +71,28 @@ class TestClaimForm(InsuranceCase):
     def test_cover_limits_say_no_cap_where_there_is_none(self):
         policy = self._policy()
         summary = str(policy.limit_summary)
-        self.assertIn(
-            "<td>Optical</td><td>No cap</td><td>$\xa05,000.00</td><td>—</td><td>No cap</td>", summary
-        )
+        self.assertIn(_cells("Optical", "No cap", "$\xa05,000.00", "—", "$\xa00.00", "No cap"), summary)
         self.assertIn("<td>Maternity</td><td>$\xa0100,000.00</td><td>No cap</td>", summary)
         self.assertIn("<td>Dental</td><td>Excluded</td>", summary)
+
+    def test_cover_limits_per_member_are_labelled_with_the_member(self):
+        product = self._product(code="MEM", limit_type="member", total_limit=50_000)
+        policy = self._policy(product=product)
+        self.assertGreater(len(policy.member_ids), 1)
+        claim = self._claim(policy, self.kikuyu, "MEM-1", self.brian, self.maternity, 30_000)
+        claim._receive()
+        claim.action_approve()
+        summary = str(policy.limit_summary)
+        self.assertIn("<th>Used this Period</th>", summary)
+        for member in policy.member_ids:
+            used, left = ("30,000.00", "20,000.00") if member == self.brian else ("0.00", "50,000.00")
+            total_row = _cells(
+                member.name, "Total", "$\xa050,000.00", "—", "—", "$\xa0" + used, "$\xa0" + left
+            )
+            self.assertIn(total_row, summary)
+        maternity = _cells(self.brian.name, "Maternity", "$\xa0100,000.00", "No cap", "—", "$\xa030,000.00")
+        self.assertIn(maternity, summary)
+        self.assertEqual(policy.limit_type, "member", "the form hides the family pair for such covers")
 
     def test_covers_are_found_by_holder_or_member(self):
         policy = self._policy()

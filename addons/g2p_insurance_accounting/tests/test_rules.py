@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -191,6 +192,21 @@ class TestInsuranceRules(InsuranceCase):
                 {"provider_id": self.gertrude.id}
             )
             self.env.flush_all()
+
+    def test_double_submission_ignores_case_and_spaces(self):
+        policy = self._policy()
+        first = self._claim(policy, self.gertrude, "ML-2021-0930", self.brian, self.inpatient, 1_000)
+        moves = self._moves()
+        for retyped in ("ml-2021-0930", " ML-2021-0930", "ML-2021 -0930\t", "Ml - 2021-0930 "):
+            expected = re.escape("already submitted claim ML-2021-0930 (%s)" % first.name)
+            with self.assertRefused(ValidationError, expected):
+                self._claim(policy, self.gertrude, retyped, self.brian, self.inpatient, 1_000)
+        self.assertEqual(self._moves(), moves)
+        second = self._claim(policy, self.gertrude, "  ML-2021-0931 ", self.brian, self.inpatient, 1_000)
+        self.assertEqual(second.provider_reference, "ML-2021-0931", "surrounding spaces are not kept")
+        with self.assertRefused(ValidationError, "already submitted claim ML-2021-0930"):
+            second.sudo().write({"provider_reference": "ml-2021-0930"})
+        self.assertEqual(second.provider_reference, "ML-2021-0931")
 
     def test_invalid_amounts_refused(self):
         policy = self._policy(pay=False)
