@@ -12,6 +12,8 @@ INSURANCE_EVENTS = [
     ("ins_claim_rejected", "Claim rejected (receipt reversed)"),
     ("ins_excess", "Claim excess collected"),
     ("ins_provider_payment", "Provider paid"),
+    ("ins_employer_payment", "Employer premium payment"),
+    ("ins_employer_payment_cancel", "Employer premium payment cancelled"),
 ]
 
 
@@ -23,6 +25,13 @@ class AccountMove(models.Model):
     )
     g2p_claim_id = fields.Many2one(
         "g2p.insurance.claim", string="Insurance Claim", index="btree_not_null", readonly=True, copy=False
+    )
+    g2p_employer_payment_id = fields.Many2one(
+        "g2p.insurance.employer.payment",
+        string="Employer Payment",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
     )
     g2p_event = fields.Selection(
         selection_add=INSURANCE_EVENTS,
