@@ -167,9 +167,9 @@ class G2PInsuranceEmployerPayment(models.Model):
                 vals["bank_reference"] = vals["bank_reference"].strip()
             if vals.get("name", "/") == "/":
                 vals["name"] = (
-                    self.env["ir.sequence"].next_by_code(
-                        "g2p.insurance.employer.payment", sequence_date=vals.get("date")
-                    )
+                    self.env["ir.sequence"]
+                    .with_context(ir_sequence_date=vals.get("date"))  # the year of the payment
+                    .next_by_code("g2p.insurance.employer.payment", sequence_date=vals.get("date"))
                     or "/"
                 )
         return super().create(vals_list)
