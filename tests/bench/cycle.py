@@ -22,7 +22,9 @@ Usage (from the repository root; ``make bench`` runs the first line):
    simulator calls back; the callbacks queue status jobs, which fetch the status and reconcile
    (the settlement entries).
 4. It prints a table (stage, rows, seconds, rows/s, jobs, peak RSS of the Odoo processes, the
-   simulator and this driver during the stage; ``--json`` writes the same), then checks the
+   simulator and this driver during the stage, and the CPU seconds each used in it, to tell
+   Odoo's own work from the simulator's and from waiting on PostgreSQL; ``--json`` writes the
+   same), then checks the
    result: counts of members, payments, batches, attempts, paid and failed; every entry posted
    and balanced; no open payable; no request id, batch or payment twice; no failed job. A failed
    check exits with status 1. Figures are for reading, not asserted (tests/test_bench_cycle.py
@@ -178,6 +180,10 @@ def run(args):
         "rss_mb": {label: max(stage["rss_mb"].get(label, 0) for stage in stages) for label in watch.labels()}
         if stages
         else {},
+        "cpu_s": {
+            label: round(sum(stage.get("cpu_s", {}).get(label, 0) for stage in stages), 1)
+            for label in sorted({label for stage in stages for label in stage.get("cpu_s", {})})
+        },
     }
     return report
 
@@ -299,6 +305,7 @@ class Cycle:
             # A stage that failed is shown too, with the time it took to fail.
             name = "%s (FAILED)" % name if failed else name
             seconds = time.perf_counter() - started
+            rss_mb, cpu_s = self.watch.end()
             self.report["stages"].append(
                 {
                     "stage": name,
@@ -306,7 +313,8 @@ class Cycle:
                     "seconds": round(seconds, 2),
                     "rows_per_s": round(rows / seconds) if seconds and rows else None,
                     "jobs": jobs,
-                    "rss_mb": self.watch.end(),
+                    "rss_mb": rss_mb,
+                    "cpu_s": cpu_s,
                 }
             )
 
@@ -688,6 +696,8 @@ class ProcessWatch:
         self.roots = {}
         self.names = {}
         self.peaks = defaultdict(float)
+        # CPU seconds (user + system) of each process: at the stage's start, and the latest read.
+        self.cpu_start, self.cpu_last = {}, {}
         self.lock = threading.Lock()
         self.stop = threading.Event()
 
@@ -753,9 +763,23 @@ class ProcessWatch:
             except OSError:
                 continue
             hwm = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+            cpu = self._cpu_seconds(pid)
             with self.lock:
                 self.names[pid] = label
                 self.peaks[label] = max(self.peaks[label], hwm / 1024)
+                if cpu is not None:
+                    self.cpu_start.setdefault(pid, cpu)
+                    self.cpu_last[pid] = cpu
+
+    @staticmethod
+    def _cpu_seconds(pid):
+        """User + system CPU seconds of ``pid`` (its own, not its children's), or None."""
+        try:
+            fields = Path("/proc/%s/stat" % pid).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        # After the command: state is field 3, utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def begin(self):
         for pid in self._processes():
@@ -763,12 +787,25 @@ class ProcessWatch:
                 Path("/proc/%s/clear_refs" % pid).write_text("5")
         with self.lock:
             self.peaks.clear()
+            self.cpu_start.clear()
+            self.cpu_last.clear()
         self.sample()
 
     def end(self):
+        """({label: peak RSS in MB}, {label: CPU seconds}) of the stage; the CPU of the Odoo
+        workers is summed under "odoo workers" (a process that ended within the stage counts up to
+        its last sample)."""
         self.sample()
         with self.lock:
-            return {label: round(mb) for label, mb in sorted(self.peaks.items())}
+            cpu = defaultdict(float)
+            for pid, last in self.cpu_last.items():
+                label = self.names.get(pid, "?")
+                label = "odoo workers" if label.startswith("odoo worker") else label
+                cpu[label] += last - self.cpu_start[pid]
+            return (
+                {label: round(mb) for label, mb in sorted(self.peaks.items())},
+                {label: round(seconds, 1) for label, seconds in sorted(cpu.items())},
+            )
 
 
 # ---------------------------------------------------------------------------- the table
@@ -832,6 +869,13 @@ def print_report(report):
                 sim_mb,
                 driver_mb,
             )
+        )
+    print("CPU seconds per stage (Odoo main / workers / gevent, simulator, driver):")
+    for row in rows:
+        cpu = row.get("cpu_s") or {}
+        print(
+            "  %-34s %s"
+            % (row["stage"], ", ".join("%s %.1f" % (label, seconds) for label, seconds in cpu.items()))
         )
     print(
         "peak RSS = the highest of each process during the stage (worker: the largest Odoo worker). "
