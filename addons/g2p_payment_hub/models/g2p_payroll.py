@@ -378,6 +378,26 @@ class G2pPayroll(models.Model):
         summary = self._chunk_batches(lo, hi, OPEN_BATCH_STATES)._fetch_and_apply()
         return summary["paid"] + summary["failed"]
 
+    def _enqueue_apply_outcomes(self):
+        """Apply the payrolls' staged outcomes in a job: one waiting job per payroll (a job that
+        already runs leaves the outcomes staged after its start to the next one), in the apply
+        channel (``root.g2p.payment_hub.apply``, one at a time)."""
+        for payroll in self.sudo():
+            payroll.with_delay(
+                identity_key="g2p_payroll_apply_outcomes_%s" % payroll.id,
+                description=_("Apply the payment outcomes received for %s", payroll.name),
+            )._apply_staged_outcomes()
+
+    def _apply_staged_outcomes(self):
+        """Job: the staged outcomes of the payroll applied together (see ``g2p.payment.outcome``)."""
+        self.ensure_one()
+        summary = self.env["g2p.payment.outcome"].sudo()._apply_staged(self.sudo())
+        return "%(paid)s paid, %(failed)s failed, %(skipped)s already known, %(errors)s errors%(more)s" % {
+            **summary,
+            "errors": len(summary["errors"]),
+            "more": "; more to apply" if summary["more"] else "",
+        }
+
     def _status_finish(self, run):
         """End of the status fetch, once: the payroll's outcomes, in the chatter."""
         batches = self.env["g2p.payment.batch"].browse(run.params["batch_ids"]).exists()

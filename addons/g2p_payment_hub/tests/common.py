@@ -12,9 +12,12 @@ def perform_trapped_jobs(trap, cr):
     """Perform the jobs ``trap`` (``trap_jobs()``) caught, on the test's cursor ``cr``, as the job
     runner performs each in a transaction of its own. Jobs enqueued by an HTTP request (a callback)
     hold that request's cursor, closed since: they are rebound to ``cr`` (user and context kept)."""
-    for job in trap.enqueued_jobs:
-        job.recordset = job.recordset.with_env(job.env(cr=cr))
-    trap.perform_enqueued_jobs()
+    # Jobs that the jobs queue (a status fetch queues the apply job of its payroll) are caught by
+    # the same trap: performed too, until none is left.
+    while trap.enqueued_jobs:
+        for job in trap.enqueued_jobs:
+            job.recordset = job.recordset.with_env(job.env(cr=cr))
+        trap.perform_enqueued_jobs()
 
 
 def dispatch_callbacks(trap, env):
