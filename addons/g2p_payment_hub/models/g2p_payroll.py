@@ -379,12 +379,15 @@ class G2pPayroll(models.Model):
         return summary["paid"] + summary["failed"]
 
     def _enqueue_apply_outcomes(self):
-        """Apply the payrolls' staged outcomes in a job: one waiting job per payroll (a job that
-        already runs leaves the outcomes staged after its start to the next one), in the apply
-        channel (``root.g2p.payment_hub.apply``, one at a time)."""
+        """Apply the payrolls' staged outcomes in a job, in the apply channel
+        (``root.g2p.payment_hub.apply``, one job at a time).
+
+        One job per call, no identity key: a job queued by this transaction starts after it
+        commits, so it sees what this transaction staged. A waiting job found by an identity key
+        may already have begun (its snapshot taken) and miss it. The jobs queued while one runs
+        find its outcomes applied and only check: the first of them applies all staged meanwhile."""
         for payroll in self.sudo():
             payroll.with_delay(
-                identity_key="g2p_payroll_apply_outcomes_%s" % payroll.id,
                 description=_("Apply the payment outcomes received for %s", payroll.name),
             )._apply_staged_outcomes()
 

@@ -105,11 +105,16 @@ class TestStagedOutcomes(PaymentHubCase):
             self.assertEqual(
                 set(self.batches.attempt_ids.payroll_line_id.mapped("state")), {"sent"}, "nothing applied yet"
             )
-            # One apply job for the payroll, whichever batch staged first, in its channel.
-            self.assertEqual(len(trap.enqueued_jobs), 1)
-            (job,) = trap.enqueued_jobs
-            self.assertEqual((job.method_name, job.channel), ("_apply_staged_outcomes", APPLY_CHANNEL))
-            self.assertEqual(job.identity_key, "g2p_payroll_apply_outcomes_%s" % self.payroll.id)
+            # Each status job queued an apply job of the payroll, in the apply channel: the first
+            # applies every outcome staged, the others find nothing left.
+            self.assertEqual(
+                [(job.method_name, job.channel, job.recordset) for job in trap.enqueued_jobs],
+                [("_apply_staged_outcomes", APPLY_CHANNEL, self.payroll)] * len(self.batches),
+            )
+            first, *others = trap.enqueued_jobs
+            trap.enqueued_jobs[:] = others
+            first.perform()
+            self.assertEqual(set(staged.mapped("applied")), {True}, "the first run applied all")
             perform_trapped_jobs(trap, self.env.cr)
         self.assertEqual(set(staged.mapped("applied")), {True})
         self.assertEqual({key: value for key, value in self._state().items() if key != "moves"}, direct)
@@ -140,7 +145,7 @@ class TestStagedOutcomes(PaymentHubCase):
     def test_a_failed_apply_job_is_retried_with_the_same_result(self):
         with trap_jobs() as trap, self._patched_fetch():
             self._stage_all(trap)
-            (job,) = trap.enqueued_jobs
+            job = trap.enqueued_jobs[0]
             trap.enqueued_jobs[:] = []
             Payroll = type(self.env["g2p.payroll"])
             original = Payroll._post_settlement_move
