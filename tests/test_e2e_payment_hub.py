@@ -133,6 +133,7 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
         for batch in batches:
             trap.assert_enqueued_job(
                 batch._fetch_and_apply,
+                kwargs={"stage": True},
                 properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id},
             )
         self.assertEqual({job.channel for job in trap.enqueued_jobs}, {STATUS_CHANNEL} if batches else set())
@@ -526,7 +527,11 @@ class TestPaymentHubEndToEnd(HttpCase, PayrollCase):
 
         # The send has committed: the runner tries the job again after those seconds.
         (job,) = during["jobs"]
-        job.perform()
+        with trap_jobs() as trap:
+            job.perform()
+            # It staged the outcomes: the payroll's apply job posts them.
+            self.assertEqual({j.method_name for j in trap.enqueued_jobs}, {"_apply_staged_outcomes"})
+            perform_trapped_jobs(trap, self.env.cr)
         self.env.invalidate_all()
         self.assertLess(time.monotonic() - during["accepted_at"], 60)
         self.assertEqual(batch.state, "completed")

@@ -84,3 +84,10 @@ class TestQueueJobConfig(TransactionCase):
         )
         self.assertEqual(function.channel, "root.g2p.payment_hub.status")
         self.assertTrue(function.retry_pattern)
+
+    def test_staged_outcomes_are_applied_one_job_at_a_time(self):
+        function = self.env["queue.job.function"].search(
+            [("name", "=", "<g2p.payroll>._apply_staged_outcomes")]
+        )
+        self.assertEqual(function.channel, "root.g2p.payment_hub.apply")
+        self.assertEqual(configured_channels()["root.g2p.payment_hub.apply"], 1, "one apply run at a time")

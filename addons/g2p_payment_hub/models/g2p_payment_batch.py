@@ -501,7 +501,7 @@ class G2pPaymentBatch(models.Model):
             batch.with_delay(
                 identity_key="g2p_payment_batch_status_%s" % batch.id,
                 description=_("Fetch status of payment batch %s", batch.name),
-            )._fetch_and_apply()
+            )._fetch_and_apply(stage=True)
 
     def _pending_callbacks(self):
         """Callbacks of ``self`` stored but not consumed yet (arrived before the batch was sent)."""
@@ -511,16 +511,20 @@ class G2pPaymentBatch(models.Model):
             .search([("batch_id", "in", self.ids), ("kind", "=", "callback"), ("processed", "=", False)])
         )
 
-    def _fetch_and_apply(self):
+    def _fetch_and_apply(self, stage=False):
         """Fetch the authoritative status of the batches from their processors and apply it:
         attempts, payroll lines (with their journal entries, once per payroll), counts, states.
+
+        With ``stage`` (the status jobs that callbacks queue) the outcomes are only staged
+        (``g2p.payment.outcome``) and one apply job per payroll applies them together: many
+        parallel status jobs then neither post an entry each nor collide on the payroll's lines.
 
         As a queue job (one batch): a transport error raises ``RetryableJobError`` so the job
         function's retry pattern applies (a status request is a GET: safe to repeat), and a batch
         whose callback arrived before its Send committed is retried within seconds until the batch
         is visible as sent. Elsewhere (button, poll cron) errors are logged on the batch."""
         with self.env["g2p.payment.batch.log"]._buffered():
-            return self._fetch_and_apply_logged()
+            return self._fetch_and_apply_logged(stage=stage)
 
     def _in_job(self):
         # queue_job runs a job's method with the job's uuid in the context.
@@ -541,7 +545,7 @@ class G2pPaymentBatch(models.Model):
                 ignore_retry=True,
             )
 
-    def _fetch_and_apply_logged(self):
+    def _fetch_and_apply_logged(self, stage=False):
         # Sudo: also run from callbacks (public user) and reads connector secrets; entries are
         # posted in each batch's company.
         in_job = self._in_job()
@@ -573,6 +577,10 @@ class G2pPaymentBatch(models.Model):
             fetched.filtered("last_error").write({"last_error": False})
             # Callbacks that arrived before the batch was sent are consumed by this fetch.
             fetched._pending_callbacks().write({"processed": True})
+            if stage:
+                summary["staged"] = summary.get("staged", 0) + len(results)
+                self.env["g2p.payment.outcome"].sudo()._stage(results)._enqueue_apply_outcomes()
+                continue
             applied = part._apply_results(results)
             for key in ("paid", "failed", "skipped"):
                 summary[key] += applied[key]

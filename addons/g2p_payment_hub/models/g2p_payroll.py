@@ -378,6 +378,29 @@ class G2pPayroll(models.Model):
         summary = self._chunk_batches(lo, hi, OPEN_BATCH_STATES)._fetch_and_apply()
         return summary["paid"] + summary["failed"]
 
+    def _enqueue_apply_outcomes(self):
+        """Apply the payrolls' staged outcomes in a job, in the apply channel
+        (``root.g2p.payment_hub.apply``, one job at a time).
+
+        One job per call, no identity key: a job queued by this transaction starts after it
+        commits, so it sees what this transaction staged. A waiting job found by an identity key
+        may already have begun (its snapshot taken) and miss it. The jobs queued while one runs
+        find its outcomes applied and only check: the first of them applies all staged meanwhile."""
+        for payroll in self.sudo():
+            payroll.with_delay(
+                description=_("Apply the payment outcomes received for %s", payroll.name),
+            )._apply_staged_outcomes()
+
+    def _apply_staged_outcomes(self):
+        """Job: the staged outcomes of the payroll applied together (see ``g2p.payment.outcome``)."""
+        self.ensure_one()
+        summary = self.env["g2p.payment.outcome"].sudo()._apply_staged(self.sudo())
+        return "%(paid)s paid, %(failed)s failed, %(skipped)s already known, %(errors)s errors%(more)s" % {
+            **summary,
+            "errors": len(summary["errors"]),
+            "more": "; more to apply" if summary["more"] else "",
+        }
+
     def _status_finish(self, run):
         """End of the status fetch, once: the payroll's outcomes, in the chatter."""
         batches = self.env["g2p.payment.batch"].browse(run.params["batch_ids"]).exists()

@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
 from odoo.addons.g2p_payroll.tests.test_golden import iban
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 #: Where status jobs run (the job function's channel, declared in the hub's data).
 STATUS_CHANNEL = "root.g2p.payment_hub.status"
@@ -12,9 +13,14 @@ def perform_trapped_jobs(trap, cr):
     """Perform the jobs ``trap`` (``trap_jobs()``) caught, on the test's cursor ``cr``, as the job
     runner performs each in a transaction of its own. Jobs enqueued by an HTTP request (a callback)
     hold that request's cursor, closed since: they are rebound to ``cr`` (user and context kept)."""
-    for job in trap.enqueued_jobs:
-        job.recordset = job.recordset.with_env(job.env(cr=cr))
-    trap.perform_enqueued_jobs()
+    # Jobs that the jobs queue (a status fetch queues the apply job of its payroll) are trapped
+    # too, also when ``trap`` is closed already, and performed until none is left.
+    with trap_jobs() as queued:
+        while trap.enqueued_jobs:
+            for job in trap.enqueued_jobs:
+                job.recordset = job.recordset.with_env(job.env(cr=cr))
+            trap.perform_enqueued_jobs()
+            trap = queued
 
 
 def dispatch_callbacks(trap, env):

@@ -67,6 +67,7 @@ class TestStatusJobs(PaymentHubCase):
             trap.assert_jobs_count(1)
             trap.assert_enqueued_job(
                 batch._fetch_and_apply,
+                kwargs={"stage": True},
                 properties={
                     "identity_key": "g2p_payment_batch_status_%s" % batch.id,
                     "description": "Fetch status of payment batch %s" % batch.name,
@@ -111,7 +112,9 @@ class TestStatusJobs(PaymentHubCase):
             dispatch_callbacks(trap, self.env)
             trap.assert_jobs_count(1)
             trap.assert_enqueued_job(
-                batch._fetch_and_apply, properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id}
+                batch._fetch_and_apply,
+                kwargs={"stage": True},
+                properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id},
             )
             with patch.object(self._connector_class(), "_fetch_status", lambda connector, batch: []):
                 trap.perform_enqueued_jobs()

@@ -136,6 +136,7 @@ class TestGsmaConnector(PspCase, HttpCase):
         trap.assert_jobs_count(1)
         trap.assert_enqueued_job(
             batch._fetch_and_apply,
+            kwargs={"stage": True},
             properties={"identity_key": "g2p_payment_batch_status_%s" % batch.id},
         )
         self.assertEqual(trap.enqueued_jobs[0].channel, STATUS_CHANNEL)
