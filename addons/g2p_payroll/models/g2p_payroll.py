@@ -641,6 +641,9 @@ class G2pPayroll(models.Model):
                 )
             )
         program._lock_and_check_funds(float(amount))
+        # The analytic accounts the chunks post to, created here: chunks running side by side would
+        # each create them and fail to serialize on the program's row.
+        program._analytic_distribution(self.cycle_id)
         ranges = self._g2p_job_ranges(
             SQL("SELECT id FROM g2p_payroll_line WHERE payroll_id = %s AND state = 'pending'", self.id)
         )
