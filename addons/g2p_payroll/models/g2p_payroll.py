@@ -955,22 +955,46 @@ class G2pPayroll(models.Model):
         lines._invalidate_after_sql()
 
     def _reconcile_payables(self, lines):
-        """Reconcile each settlement item with the approval items of the same payments."""
+        """Reconcile each settlement item with the open approval items of the same payments and,
+        on the same account and partner, of the same payroll.
+
+        An item per PSP approved in several chunks (several approval entries) is settled by items
+        that span chunks: a settlement matched against one approval item may use up amounts of
+        payments of another, so that an approval item is fully reconciled before all its own
+        payments are settled, and the other holds what is left. Reconciled items are left out (Odoo
+        refuses them) and the payroll's other open items of that PSP take their place."""
         self.env["g2p.payroll.line"].flush_model(["approval_move_line_id", "settlement_move_line_id"])
-        self.env["account.move.line"].flush_model(["reconciled"])
+        self.env["account.move.line"].flush_model(["reconciled", "partner_id", "account_id", "move_id"])
+        self.env["account.move"].flush_model(["g2p_payroll_id", "g2p_event"])
         # Settlement items written already reconciled (set-based posting) are done.
         rows = self.env.execute_query(
             SQL(
-                """SELECT l.settlement_move_line_id, array_agg(DISTINCT l.approval_move_line_id)
-                     FROM g2p_payroll_line l
-                     JOIN account_move_line s ON s.id = l.settlement_move_line_id
-                    WHERE l.id = ANY(%s) AND NOT s.reconciled
-                 GROUP BY 1""",
+                """WITH settlement AS (
+                        SELECT l.settlement_move_line_id AS id, l.payroll_id,
+                               array_agg(DISTINCT l.approval_move_line_id) AS approvals
+                          FROM g2p_payroll_line l
+                          JOIN account_move_line s ON s.id = l.settlement_move_line_id
+                         WHERE l.id = ANY(%s) AND NOT s.reconciled
+                      GROUP BY 1, 2)
+                   SELECT st.id,
+                          ARRAY(SELECT a.id FROM account_move_line a
+                                 WHERE a.id = ANY(st.approvals) AND NOT a.reconciled
+                                UNION
+                                SELECT a.id FROM account_move_line a
+                                  JOIN account_move m ON m.id = a.move_id
+                                  JOIN account_move_line s ON s.id = st.id
+                                 WHERE m.g2p_payroll_id = st.payroll_id AND m.g2p_event = 'approval'
+                                   AND m.state = 'posted' AND a.account_id = s.account_id
+                                   AND a.partner_id = s.partner_id AND NOT a.reconciled
+                                   AND a.id != s.id)
+                     FROM settlement st""",
                 lines.ids,
             )
         )
         Aml = self.env["account.move.line"].sudo()
-        Aml._reconcile_plan([Aml.browse([settlement, *approvals]) for settlement, approvals in rows])
+        Aml._reconcile_plan(
+            [Aml.browse([settlement, *approvals]) for settlement, approvals in rows if approvals]
+        )
 
     def _update_payment_state(self):
         """approved → in payment once any payment left; → reconciled when all have an outcome.

@@ -131,3 +131,28 @@ class TestPayrollJobStages(PayrollCase):
         self.assertFalse(second.g2p_job_run_ids.filtered(lambda run: run.stage == "approve"))
         second.with_user(self.approver).action_approve()
         self.assertEqual(second.state, "approved")
+
+    def test_outcomes_across_approval_chunks_reconcile_per_psp(self):
+        """Per-PSP posting approved in chunks: a settlement spanning chunks may use up one chunk's
+        approval item before all its payments are settled; the next settlement then reconciles
+        with the payroll's other open items of that PSP (the item used up is not offered again)."""
+        self.program.posting_granularity = "psp"
+        payroll = self._payroll(self._approved_cycle())
+        payroll.with_user(self.manager).action_submit()
+        with small_stages(threshold=3, chunk_size=2), trap_jobs() as trap:
+            payroll.with_user(self.approver).action_approve()
+            trap.perform_enqueued_jobs()
+        payroll.invalidate_recordset()
+        lines = self._lines(payroll).sorted("id")
+        self.assertEqual(len(lines.approval_move_line_id), 3, "one approval item per chunk")
+        first, *rest = lines
+        Line = self.env["g2p.payroll.line"]
+        summary = Line._apply_payment_results([{"line_id": line.id, "status": "paid"} for line in rest])
+        self.assertEqual((summary["paid"], summary["errors"]), (len(rest), []))
+        summary = Line._apply_payment_results([{"line_id": first.id, "status": "paid"}])
+        self.assertEqual((summary["paid"], summary["errors"]), (1, []))
+        lines.invalidate_recordset()
+        self.assertEqual(set(lines.mapped("state")), {"paid"})
+        self.assertTrue(all(lines.approval_move_line_id.mapped("reconciled")), "every approval item settled")
+        self.assertTrue(all(lines.settlement_move_line_id.mapped("reconciled")))
+        self.assertAlmostEqual(sum(lines.approval_move_line_id.mapped("amount_residual")), 0.0, 2)
