@@ -45,6 +45,7 @@ DELETE FROM g2p_program;
 # The payment hub's records first: they refer to payroll lines.
 HUB_CLEANUP = (
     """
+DELETE FROM g2p_payment_outcome;
 DELETE FROM g2p_payment_batch_log;
 DELETE FROM g2p_payment_attempt;
 DELETE FROM g2p_payment_batch;

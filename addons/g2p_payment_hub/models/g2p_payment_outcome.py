@@ -33,8 +33,11 @@ class G2pPaymentOutcome(models.Model):
     batch_id = fields.Many2one(
         "g2p.payment.batch", required=True, ondelete="cascade", index=True, readonly=True
     )
-    payroll_id = fields.Many2one("g2p.payroll", required=True, ondelete="cascade", readonly=True)
-    payroll_line_id = fields.Many2one("g2p.payroll.line", required=True, ondelete="cascade", readonly=True)
+    # Indexed: deleting payroll lines (a draft payroll regenerated) checks this table per line.
+    payroll_id = fields.Many2one("g2p.payroll", required=True, ondelete="cascade", index=True, readonly=True)
+    payroll_line_id = fields.Many2one(
+        "g2p.payroll.line", required=True, ondelete="cascade", index=True, readonly=True
+    )
     request_id = fields.Char(required=True, readonly=True)
     status = fields.Selection([("paid", "Paid"), ("failed", "Failed")], required=True, readonly=True)
     # As reported (a date the payroll service refuses is reported by it when applied, as it would
