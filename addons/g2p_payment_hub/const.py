@@ -67,3 +67,19 @@ PAYEE_IDENTIFIER_TYPES = {
     "bank": "accountNumber",
     "cash": "accountNumber",
 }
+
+#: A request to pay (money in): the payer approves on their phone, or not.
+COLLECTION_STATES = [
+    ("draft", "Draft"),
+    ("requested", "Awaiting Payer"),
+    ("paid", "Paid"),
+    ("partial", "Partly Paid"),
+    ("rejected", "Rejected by Payer"),
+    ("expired", "Expired"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+#: What a connector's collection status says, whatever its own words.
+COLLECTION_STATUSES = ("pending", "paid", "rejected", "failed")
+#: Collections whose money has arrived: nothing can change them any more.
+COLLECTED_STATES = ("paid", "partial")

@@ -545,8 +545,9 @@ class G2PInsurancePolicy(models.Model):
             "context": {"default_policy_id": self.id},
         }
 
-    def _register_premium_payment(self, amount=None, date=None):
-        """Premium received in the bank: Dr bank / Cr premium receivable, reconciled."""
+    def _register_premium_payment(self, amount=None, date=None, debit_account=None, journal=None, ref=None):
+        """Premium received: Dr bank (or ``debit_account`` on ``journal``, e.g. the PSP clearing
+        account of a mobile-money collection) / Cr premium receivable, reconciled."""
         self._check_finance()
         self.ensure_one()
         if self.state not in ("active", "suspended"):
@@ -559,11 +560,11 @@ class G2PInsurancePolicy(models.Model):
         move = self.env["account.move"]._g2p_post(
             [
                 self._move_vals(
-                    accounts["bank_journal"],
+                    journal or accounts["bank_journal"],
                     date,
-                    _("Premium payment %(cover)s", cover=self.name),
+                    ref or _("Premium payment %(cover)s", cover=self.name),
                     [
-                        (accounts["bank"], partner, amount, 0.0),
+                        (debit_account or accounts["bank"], partner, amount, 0.0),
                         (accounts["receivable"], partner, 0.0, amount),
                     ],
                     "ins_premium_payment",

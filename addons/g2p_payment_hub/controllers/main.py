@@ -55,9 +55,48 @@ class G2pPaymentHubController(http.Controller):
                 code,
             )
         )
-        batch_id, expected = rows[0] if rows else (None, None)
-        if not hmac.compare_digest(token.encode(), (expected or "-" * 43).encode()) or not expected:
-            if batch_id:
-                _logger.warning("Payment hub callback with a wrong token for batch id %s", batch_id)
+        return self._record_if_token_matches(env["g2p.payment.batch"], rows, token)
+
+    def _authenticated_collection(self, env, request_id, token):
+        """The collection request whose callback token is ``token``, or None (the same answer and
+        the same comparison work for an unknown request, a missing token and a wrong one)."""
+        if not token or not request_id:
             return None
-        return env["g2p.payment.batch"].browse(batch_id)
+        rows = env.execute_query(
+            SQL("SELECT id, callback_token FROM g2p_payment_collection WHERE request_id = %s", request_id)
+        )
+        return self._record_if_token_matches(env["g2p.payment.collection"], rows, token)
+
+    def _record_if_token_matches(self, model, rows, token):
+        """The record of ``rows`` ([(id, expected token)], at most one) if ``token`` is its token,
+        else None; compared in constant time, also when there is no record."""
+        record_id, expected = rows[0] if rows else (None, None)
+        if not hmac.compare_digest(token.encode(), (expected or "-" * 43).encode()) or not expected:
+            if record_id:
+                _logger.warning(
+                    "Payment hub callback with a wrong token for %s id %s", model._name, record_id
+                )
+            return None
+        return model.browse(record_id)
+
+    @http.route(
+        "/g2p/payment_hub/collection/callback/<string:request_id>",
+        type="http",
+        auth="public",
+        # PH-EE POSTs its callbacks, the GSMA API PUTs them.
+        methods=["POST", "PUT"],
+        csrf=False,
+        save_session=False,
+    )
+    def collection_callback(self, request_id, token=None, **kwargs):
+        """A processor's word on a request to pay: stored once, then a job fetches the status."""
+        token = token or request.httprequest.headers.get("X-G2P-Token")
+        raw = request.httprequest.get_data()
+        with self._callback_env() as env:
+            collection = self._authenticated_collection(env, request_id, token)
+            if collection is None:
+                return request.make_json_response({"error": "forbidden"}, status=403)
+            new = collection._receive_callback(
+                raw, headers=dict(request.httprequest.headers), url=request.httprequest.url
+            )
+        return request.make_json_response({"status": "received", "duplicate": not new})

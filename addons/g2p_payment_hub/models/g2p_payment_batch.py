@@ -42,6 +42,7 @@ class G2pPaymentBatch(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "g2p.state.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _log_model = "g2p.payment.batch.log"
 
     name = fields.Char(required=True, readonly=True, copy=False, default=lambda self: _("New"))
     connector_id = fields.Many2one(

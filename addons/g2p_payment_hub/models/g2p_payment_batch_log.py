@@ -5,7 +5,6 @@ from http import HTTPStatus
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from ..const import LOG_KINDS
 from .g2p_payment_connector import redact_headers, redact_text, redact_url
 
 _BUFFER = "g2p_payment_batch_log_buffer"
@@ -17,27 +16,18 @@ class G2pPaymentBatchLog(models.Model):
     delivered twice (or replayed by Odoo after a serialization conflict) is stored once."""
 
     _name = "g2p.payment.batch.log"
+    _inherit = ["g2p.payment.log.mixin"]
     _description = "Payment Batch Log"
     _order = "id desc"
     _rec_name = "kind"
 
     batch_id = fields.Many2one("g2p.payment.batch", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
-    timestamp = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
-    kind = fields.Selection(LOG_KINDS, required=True, readonly=True)
-    method = fields.Char(readonly=True)
-    url = fields.Char(string="URL", readonly=True)
-    http_status = fields.Integer(string="HTTP Status", readonly=True)
-    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     result = fields.Char(
         compute="_compute_result",
         help='The answer in words: the HTTP status of a response, or "No connection" with the '
         "error when the processor could not be reached.",
     )
-    headers = fields.Text(readonly=True)
-    body = fields.Text(readonly=True)
-    note = fields.Char(readonly=True)
-    event_key = fields.Char(readonly=True, help="Identity of an inbound event (hash of its body).")
     processed = fields.Boolean(
         readonly=True,
         help="The inbound event triggered a status fetch of its sent batch. A callback that arrives "
@@ -79,17 +69,7 @@ class G2pPaymentBatchLog(models.Model):
             return self.browse()
         vals = {
             "batch_id": batch.id,
-            "kind": kind,
-            "method": method,
-            "url": redact_url(url) if url else False,
-            "http_status": http_status or False,
-            "body": redact_text(body) if body else False,
-            "headers": redact_text(
-                "\n".join("%s: %s" % item for item in redact_headers(dict(headers)).items())
-            )
-            if headers
-            else False,
-            **extra,
+            **self._log_vals(kind, method, url, body, headers, http_status, **extra),
         }
         buffer = self.env.cr.cache.get(_BUFFER)
         if buffer is not None:

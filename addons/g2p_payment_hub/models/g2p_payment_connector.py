@@ -154,6 +154,11 @@ class G2pPaymentConnector(models.Model):
     payment_mode = fields.Char(help="Processor payment mode, e.g. mojaloop, gsma, closedloop.")
     batch_ids = fields.One2many("g2p.payment.batch", "connector_id", readonly=True)
     batch_count = fields.Integer(compute="_compute_batch_count")
+    can_collect = fields.Boolean(
+        compute="_compute_can_collect",
+        store=True,
+        help="The processor can also collect money: a request to pay sent to a payer's wallet.",
+    )
 
     _positive_limits = models.Constraint(
         "CHECK (batch_max_rows > 0 AND batch_max_bytes > 0 AND timeout > 0 AND amount_decimals >= 0 "
@@ -169,6 +174,16 @@ class G2pPaymentConnector(models.Model):
         )
         for connector in self:
             connector.batch_count = counts.get(connector, 0)
+
+    @api.depends("code")
+    def _compute_can_collect(self):
+        for connector in self:
+            connector.can_collect = connector._supports_collection()
+
+    def _supports_collection(self):
+        """Whether this connector's processor takes requests to pay (override per code)."""
+        self.ensure_one()
+        return False
 
     @api.constrains("psp_id")
     def _check_psp(self):
@@ -363,6 +378,23 @@ class G2pPaymentConnector(models.Model):
 
     # ------------------------------------------------------------------ outbound HTTP
 
+    # ------------------------------------------------------------------ collection (money in)
+
+    def _callback_base_url(self):
+        """Where the processor reaches this Odoo (a connector may set its own public address)."""
+        return self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+
+    def _request_collection(self, collection):
+        """Send ``collection`` (a ``g2p.payment.collection``) to the payer's wallet. Returns
+        ``{"accepted": bool, "external_id": …, "reason": …}``; raises G2pTransportError when the
+        processor could not be reached."""
+        raise UserError(_("Connector %s cannot collect payments.", self.name))
+
+    def _fetch_collection_status(self, collection):
+        """The processor's status of ``collection``: ``{"status": one of COLLECTION_STATUSES,
+        "amount", "psp_reference", "reason", "date"}``."""
+        raise UserError(_("Connector %s cannot collect payments.", self.name))
+
     def _build_request_url(self, endpoint, **kwargs):
         """The URL of ``endpoint`` (a path of the connector's API, or a full URL). Default: the
         endpoint as given. ``kwargs`` are the hook arguments given to :meth:`_request`."""
@@ -447,7 +479,8 @@ class G2pPaymentConnector(models.Model):
             idempotent = method.upper() in ("GET", "HEAD")
         kwargs.setdefault("timeout", self.timeout)
         kwargs["verify"] = self.verify_tls
-        Log = self.env["g2p.payment.batch.log"]
+        # The log of the record the request is for: a batch, or a collection request.
+        Log = self.env[getattr(batch, "_log_model", "g2p.payment.batch.log")]
         body = log_body if log_body is not None else kwargs.get("data") or kwargs.get("json")
         if isinstance(body, dict | list):
             body = json.dumps(body)

@@ -10,6 +10,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.g2p_payment_hub.exceptions import G2pTransportError
+from odoo.addons.g2p_payment_hub.tools import format_amount
 
 # Rejection reasons are free text in GSMA v1.2: map the usual wordings to our reason codes.
 REJECTION_REASON_CODES = [
@@ -21,6 +22,8 @@ REJECTION_REASON_CODES = [
     (re.compile(r"closed|barred|blocked|suspended|inactive|dormant", re.IGNORECASE), "ACCOUNT_CLOSED"),
 ]
 # Party keys (GSMA "accountid" identifiers) per payment account type.
+#: Error codes of a failed merchant payment that mean the payer said no (the others are failures).
+DECLINED_CODES = ("requestDeclined", "transactionDeclined", "payerDeclined")
 GSMA_PARTY_KEYS = {"mobile_wallet": "msisdn", "bank": "bankaccountno", "cash": "accountid"}
 
 
@@ -292,8 +295,15 @@ class G2pPaymentConnectorGsma(models.Model):
             headers["X-CorrelationID"] = batch.correlation_id
         return headers
 
+    def _callback_base_url(self):
+        if self.code != "gsma" or not self.gsma_callback_base_url:
+            return super()._callback_base_url()
+        return self.gsma_callback_base_url
+
     def _gsma_callback_url(self, batch):
-        base = self.gsma_callback_base_url or self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        if batch._name == "g2p.payment.collection":
+            return batch._callback_url()
+        base = self._callback_base_url()
         return "%s/g2p/payment_hub/gsma/callback/%s/%s" % (
             base.rstrip("/"),
             batch.correlation_id,
@@ -421,6 +431,89 @@ class G2pPaymentConnectorGsma(models.Model):
         if moment.tzinfo:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
         return fields.Date.context_today(self, timestamp=moment)
+
+    # ------------------------------------------------------------------ collection (merchant payment)
+
+    def _supports_collection(self):
+        return self.code == "gsma" or super()._supports_collection()
+
+    def _request_collection(self, collection):
+        """A payee-initiated merchant payment (POST /transactions/type/merchantpay): the payer, the
+        debit party, authorises it on their handset; the scheme's account is the credit party."""
+        if self.code != "gsma":
+            return super()._request_collection(collection)
+        if not self.payer_identifier:
+            raise UserError(
+                _("Connector %s needs the scheme's account (payer identifier) to collect.", self.name)
+            )
+        body = {
+            "amount": format_amount(collection.amount, collection.currency_id.decimal_places, "amount"),
+            "currency": collection.currency_id.name,
+            "debitParty": [{"key": "msisdn", "value": collection.payer_msisdn}],
+            "creditParty": [
+                {"key": (self.payer_identifier_type or "accountid").lower(), "value": self.payer_identifier}
+            ],
+            "requestingOrganisationTransactionReference": collection.name,
+            "descriptionText": collection.description or collection.name,
+        }
+        response, content = self._request_content(
+            collection,
+            "POST",
+            "transactions/type/merchantpay",
+            correlate=True,
+            callback=True,
+            data=json.dumps(body).encode(),
+            idempotent=False,
+        )
+        status = response.status_code
+        if status == 202:
+            if content.get("status") == "failed":
+                return {"accepted": False, "reason": self._gsma_error_text(content.get("error") or content)}
+            return {"accepted": True, "external_id": content.get("serverCorrelationId")}
+        if status >= 500 or (status == 400 and content.get("errorCode") == "duplicateRequest"):
+            # It may hold the request: found again through GET /responses/{clientCorrelationId}.
+            return {"accepted": True, "error": self._parse_response_error(response, content)}
+        return {"accepted": False, "reason": self._parse_response_error(response, content)}
+
+    def _fetch_collection_status(self, collection):
+        """The request state, then the transaction it made; without a server correlation id (the
+        202 was lost) the transaction is found through our correlation id."""
+        if self.code != "gsma":
+            return super()._fetch_collection_status(collection)
+        if not collection.external_id:
+            response, body = self._gsma_get(collection, "responses", collection.request_id)
+            link = (body.get("link") or "") if response.status_code == 200 and isinstance(body, dict) else ""
+            if not link:
+                return {"status": "pending"}
+            return self._gsma_collection_result(collection, link.rstrip("/").rsplit("/", 1)[-1])
+        response, state = self._gsma_get(collection, "requeststates", collection.external_id)
+        if response.status_code != 200:
+            raise G2pTransportError(
+                _("Request state of %(name)s not readable: %(error)s", name=collection.name,
+                  error=self._gsma_error_text(state)),
+                status=response.status_code,
+            )  # fmt: skip
+        if state.get("status") == "failed":
+            error = state.get("error") or {}
+            declined = error.get("errorCode") in DECLINED_CODES
+            return {"status": "rejected" if declined else "failed", "reason": self._gsma_error_text(error)}
+        if state.get("status") != "completed" or not state.get("objectReference"):
+            return {"status": "pending"}
+        return self._gsma_collection_result(collection, state["objectReference"])
+
+    def _gsma_collection_result(self, collection, reference):
+        response, transaction = self._gsma_get(collection, "transactions", reference)
+        if response.status_code != 200 or not isinstance(transaction, dict):
+            return {"status": "pending"}
+        status = transaction.get("transactionStatus")
+        if status != "completed":
+            return {"status": "failed" if status in ("failed", "rejected") else "pending"}
+        return {
+            "status": "paid",
+            "amount": float(transaction.get("amount") or 0),
+            "psp_reference": reference,
+            "date": self._gsma_date(transaction.get("modificationDate") or transaction.get("creationDate")),
+        }
 
     @staticmethod
     def _gsma_error_text(body):

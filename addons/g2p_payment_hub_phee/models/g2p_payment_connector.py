@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 from ..tools import jws, phee
 from odoo.addons.g2p_payment_hub.exceptions import G2pTransportError
-from odoo.addons.g2p_payment_hub.tools import FormatError
+from odoo.addons.g2p_payment_hub.tools import FormatError, format_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ class G2pPaymentConnectorPhee(models.Model):
         string="Callback Base URL",
         help="Where PH-EE reaches this Odoo; empty: the web.base.url system parameter.",
     )
+    phee_channel_url = fields.Char(
+        string="Channel Connector URL",
+        help="Base URL of PH-EE's channel connector, which takes requests to pay (premium and "
+        "contribution collection); empty: this connector does not collect.",
+    )
     phee_page_size = fields.Integer(string="Status Page Size", default=500)
     phee_resubmit_after = fields.Integer(
         string="Resubmit After (seconds)",
@@ -76,7 +81,7 @@ class G2pPaymentConnectorPhee(models.Model):
     def _build_request_url(self, endpoint, api=None, **kwargs):
         if self.code != "phee":
             return super()._build_request_url(endpoint, api=api, **kwargs)
-        base = self.phee_bulk_url if api == "bulk" else self.phee_ops_url
+        base = {"bulk": self.phee_bulk_url, "channel": self.phee_channel_url}.get(api, self.phee_ops_url)
         return (base or "").rstrip("/") + endpoint
 
     def _build_request_headers(self, method, endpoint, batch=None, api=None, refresh=False, **kwargs):
@@ -84,6 +89,14 @@ class G2pPaymentConnectorPhee(models.Model):
             return super()._build_request_headers(method, endpoint, batch=batch, api=api, **kwargs)
         if api == "bulk":
             return self._phee_headers(batch)
+        if api == "channel":
+            # ``batch`` is the collection request: its id is the correlation id, so a request sent
+            # again after a lost answer is recognised, and its callback URL carries its token.
+            return {
+                "Platform-TenantId": self.phee_tenant,
+                "X-CorrelationID": batch.request_id,
+                "X-CallbackURL": batch._callback_url(),
+            }
         if api == "oauth":
             return {"Authorization": OPS_CLIENT_BASIC, "Platform-TenantId": self.phee_tenant}
         headers = {"Platform-TenantId": self.phee_tenant}
@@ -97,8 +110,13 @@ class G2pPaymentConnectorPhee(models.Model):
         # Strict: a listing that is not JSON must not read as "PH-EE does not hold the batch".
         return response.json() or {}
 
+    def _callback_base_url(self):
+        if self.code != "phee" or not self.phee_callback_base_url:
+            return super()._callback_base_url()
+        return self.phee_callback_base_url
+
     def _phee_callback_url(self, batch):
-        base = self.phee_callback_base_url or self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        base = self._callback_base_url()
         return "%s%s?token=%s" % (
             base.rstrip("/"),
             CALLBACK_ROUTE % batch.correlation_id,
@@ -470,6 +488,79 @@ class G2pPaymentConnectorPhee(models.Model):
             result["reason_code"] = next(
                 (code for marker, code in REASON_CODES if marker in text), "PSP_REJECTED"
             )
+        return result
+
+    # ------------------------------------------------------------------ collection (request to pay)
+
+    def _supports_collection(self):
+        return self.code == "phee" or super()._supports_collection()
+
+    def _request_collection(self, collection):
+        """PH-EE channel connector's request to pay: the payer (a wallet, MSISDN) is asked to pay
+        the payee (the scheme's account, ``payer_identifier`` of this connector)."""
+        if self.code != "phee":
+            return super()._request_collection(collection)
+        if not self.phee_channel_url or not self.payer_identifier:
+            raise UserError(
+                _(
+                    "Connector %s needs its Channel Connector URL and the scheme's account to collect.",
+                    self.name,
+                )
+            )
+        msisdn = "".join(ch for ch in collection.payer_msisdn or "" if ch.isdigit())
+        body = {
+            "payer": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": msisdn}},
+            "payee": {
+                "partyIdInfo": {
+                    "partyIdType": (self.payer_identifier_type or "MSISDN").upper(),
+                    "partyIdentifier": self.payer_identifier,
+                }
+            },
+            "amount": {
+                "amount": format_amount(collection.amount, collection.currency_id.decimal_places, "amount"),
+                "currency": collection.currency_id.name,
+            },
+        }
+        response = self._request(
+            collection, "POST", "/channel/transactionRequest", api="channel", json=body, idempotent=False
+        )
+        if response.status_code >= 500:
+            # It may have been registered: the status fetch by our correlation id will tell.
+            return {"accepted": True, "error": _("PH-EE answered HTTP %s.", response.status_code)}
+        if response.status_code >= 400:
+            return {"accepted": False, "reason": self._parse_response_error(response)[:300]}
+        data = response.json() if response.content else {}
+        return {"accepted": True, "external_id": data.get("transactionId")}
+
+    def _fetch_collection_status(self, collection):
+        """The operations app's transaction request, by PH-EE's transaction id (or, when the answer
+        to the request was lost, by our correlation id)."""
+        if self.code != "phee":
+            return super()._fetch_collection_status(collection)
+        params = (
+            {"transactionId": collection.external_id}
+            if collection.external_id
+            else {"clientCorrelationId": collection.request_id}
+        )
+        response = self._phee_ops_get(collection, "/api/v1/transactionRequests", params, log_response=True)
+        content = self._parse_response_content(response).get("content") or []
+        if not content:
+            return {"status": "pending"}
+        transaction = content[0]
+        if not collection.external_id and transaction.get("transactionId"):
+            collection.external_id = transaction["transactionId"]
+        state = transaction.get("state")
+        status = phee.COLLECTION_STATES.get(state, "pending")
+        result = {"status": status, "reason": transaction.get("errorInformation")}
+        if status == "paid":
+            result["amount"] = float(Decimal(str(transaction.get("amount"))))
+            result["psp_reference"] = transaction.get("externalId") or transaction.get("transactionId")
+            completed = transaction.get("completedAt")
+            if completed:
+                moment = datetime.datetime.fromtimestamp(int(completed) / 1000, datetime.UTC).replace(
+                    tzinfo=None
+                )
+                result["date"] = fields.Datetime.context_timestamp(self, moment).date()
         return result
 
     def _test_connection(self):

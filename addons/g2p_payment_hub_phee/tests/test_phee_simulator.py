@@ -666,3 +666,87 @@ def test_throughput_figures(sim):
         f"sent in {sent - start:.2f}s ({batches / (sent - start):.0f} batches/s), "
         f"reconciled in {done - sent:.2f}s ({total / (done - sent):.0f} rows/s)"
     )
+
+
+# -- requests to pay (collection) -------------------------------------------------------------------
+
+
+def request_to_pay(sim, payer, amount="1500.00", correlation_id=None, callback=None, tenant=TENANT):
+    headers = {"Platform-TenantId": tenant, "X-CorrelationID": correlation_id or str(uuid.uuid4())}
+    if callback:
+        headers["X-CallbackURL"] = callback
+    body = {
+        "payer": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": payer}},
+        "payee": {"partyIdInfo": {"partyIdType": "MSISDN", "partyIdentifier": "254700100200"}},
+        "amount": {"amount": amount, "currency": "KES"},
+    }
+    return requests.post(f"{sim.url}/channel/transactionRequest", json=body, headers=headers, timeout=10)
+
+
+def transaction_request(sim, transaction_id):
+    response = requests.get(
+        f"{sim.url}/api/v1/transactionRequests",
+        params={"transactionId": transaction_id},
+        headers={"Platform-TenantId": TENANT},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    content = response.json()["content"]
+    return content[0] if content else None
+
+
+def wait_state(sim, transaction_id, pending=("RECEIVED",), timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = transaction_request(sim, transaction_id)
+        if found["state"] not in pending:
+            return found
+        time.sleep(0.05)
+    return found
+
+
+@pytest.mark.parametrize(
+    "payer, state, amount, error",
+    [
+        ("254711000001", "ACCEPTED", 1500.0, None),
+        ("254711000002", "REJECTED", 1500.0, "Payer rejected the transaction request"),
+        ("254711000004", "FAILED", 1500.0, "Payer FSP: insufficient funds"),
+        ("254711000005", "ACCEPTED", 750.0, None),
+    ],
+)
+def test_request_to_pay_answers_by_the_payers_last_digit(sim, listener, payer, state, amount, error):
+    response = request_to_pay(sim, payer, callback=listener.url)
+    assert response.status_code == 202
+    transaction_id = response.json()["transactionId"]
+    found = wait_state(sim, transaction_id)
+    assert (found["state"], found["amount"], found["errorInformation"]) == (state, amount, error)
+    assert bool(found["externalId"]) == (state == "ACCEPTED")
+    deadline = time.monotonic() + 5
+    while not listener.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [body for _status, body in listener.received] == [
+        {"transactionId": transaction_id, "clientCorrelationId": found["clientCorrelationId"], "state": state}
+    ]
+
+
+def test_request_to_pay_unanswered_repeated_and_refused(sim):
+    # "3" never answers: the request stays RECEIVED.
+    correlation_id = str(uuid.uuid4())
+    first = request_to_pay(sim, "254711000003", correlation_id=correlation_id)
+    time.sleep(0.5)
+    assert transaction_request(sim, first.json()["transactionId"])["state"] == "RECEIVED"
+    # The same correlation id again is the same request: the payer is not asked twice.
+    again = request_to_pay(sim, "254711000003", correlation_id=correlation_id)
+    assert again.json()["transactionId"] == first.json()["transactionId"]
+    by_correlation = requests.get(
+        f"{sim.url}/api/v1/transactionRequests",
+        params={"clientCorrelationId": correlation_id},
+        headers={"Platform-TenantId": TENANT},
+        timeout=10,
+    ).json()
+    assert by_correlation["totalElements"] == 1
+    assert len(sim.control("received")["transactionRequests"]) == 2
+    # Bad input and unknown tenants are refused.
+    assert request_to_pay(sim, "12").status_code == 400
+    assert request_to_pay(sim, "254711000001", amount="-5").status_code == 400
+    assert request_to_pay(sim, "254711000001", tenant="nobody").status_code == 400

@@ -60,6 +60,18 @@ _TRANSFER_STATUS = {
     "UNKNOWN": STATUS_PENDING,
 }
 
+#: The operations app's TransactionRequestState, mapped to a collection's status.
+COLLECTION_STATES = {
+    "ACCEPTED": "paid",
+    "SUCCESS": "paid",
+    "REJECTED": "rejected",
+    "FAILED": "failed",
+    "IN_PROGRESS": "pending",
+    "INITIATED": "pending",
+    "RECEIVED": "pending",
+    "REQUEST_ACCEPTED": "pending",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentInstruction:

@@ -48,7 +48,21 @@ DEFAULT_CONFIG = {
     # Auth is off unless configured: api_key -> X-API-Key required; consumer_key/secret -> Authorization
     # Bearer (token from POST /v1/oauth/accesstoken) or Basic key:secret required.
     "auth": {"api_key": None, "consumer_key": None, "consumer_secret": None},
+    # Merchant payments (payee-initiated, POST /transactions/type/merchantpay): seconds until the
+    # payer answers on their phone; what they answer depends on the last digit of their MSISDN.
+    "merchantpay_delay": 0.2,
 }
+
+# Last digit of the payer's (debit party's) MSISDN -> (outcome, share of the amount paid, callbacks,
+# error code, description). Any other digit approves; "3" never answers (the request stays pending).
+MERCHANTPAY_SCENARIOS = {
+    "2": ("failed", 0, 1, "requestDeclined", "The payer declined the request"),
+    "3": (None, 0, 0, None, None),
+    "4": ("failed", 0, 1, "insufficientFunds", "Payer has insufficient funds"),
+    "5": ("completed", 0.5, 1, None, None),
+    "6": ("completed", 1, 3, None, None),
+}
+MERCHANTPAY_APPROVED = ("completed", 1, 1, None, None)
 
 # [spec: components.schemas.amount] pattern.
 AMOUNT_RE = re.compile(r"^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[0-9])?$")
@@ -112,6 +126,9 @@ class State(base.State):
             self.request_states = {}
             self.polls = {}
             self.correlations = {}  # client X-CorrelationID -> batchId
+            self.transactions = {}  # transactionReference -> merchant payment
+            self.transaction_correlations = {}  # client X-CorrelationID -> transactionReference
+            self.merchant_requests = []  # every merchantpay request received (repeats included)
             self.callbacks = []
             self.tokens = {}
 
@@ -151,6 +168,10 @@ class Handler(base.Handler):
                 return 200, self.batch_view(batch), {}
             if parts[2] in ("completions", "rejections"):
                 return self.page(batch[parts[2]])
+        if method == "POST" and parts == ["transactions", "type", "merchantpay"]:
+            return self.create_merchant_payment(raw)
+        if method == "GET" and parts[0] == "transactions" and len(parts) == 2:
+            return self.transaction_view(parts[1])
         if method == "GET" and parts[0] == "requeststates" and len(parts) == 2:
             return self.request_state(parts[1])
         if method == "GET" and parts[0] == "responses" and len(parts) == 2:
@@ -493,9 +514,132 @@ class Handler(base.Handler):
         """[spec: GET /responses/{clientCorrelationId} -> responseResponse {link}]."""
         with self.state.lock:
             batch_id = self.state.correlations.get(client_correlation_id)
+            reference = self.state.transaction_correlations.get(client_correlation_id)
+        if reference:
+            return 200, {"link": f"/transactions/{reference}"}, {}
         if batch_id is None:
             raise ApiError("identification", "genericError", f"No response for {client_correlation_id}")
         return 200, {"link": f"/batchtransactions/{batch_id}"}, {}
+
+    # --- merchant payments (payee-initiated collection) --------------------------------------------------
+
+    def create_merchant_payment(self, raw):
+        """[spec: POST /transactions/type/{transactionType} -> 202 requestStateObject; Use Case
+        'Payee-Initiated Merchant Payment']: the merchant (the scheme) asks the payer (debitParty) to
+        pay; the payer authorises on their handset, then the transaction exists."""
+        correlation_id, callback = self.validate_headers()
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            raise ApiError("validation", "formatError", "Body is not JSON") from None
+        amount, currency = str(body.get("amount") or ""), body.get("currency") or ""
+        debit = [p for p in body.get("debitParty") or [] if isinstance(p, dict)]
+        credit = [p for p in body.get("creditParty") or [] if isinstance(p, dict)]
+        msisdn = next((str(p.get("value")) for p in debit if str(p.get("key", "")).lower() == "msisdn"), "")
+        if not AMOUNT_RE.match(amount) or float(amount) <= 0:
+            raise ApiError("validation", "formatError", "amount is not a valid amount", {"amount": amount})
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ApiError("validation", "formatError", "currency must be an ISO 4217 code")
+        if not re.fullmatch(r"\+?\d{6,15}", msisdn) or not credit:
+            raise ApiError(
+                "validation", "mandatoryValueNotSupplied", "debitParty msisdn and creditParty are required"
+            )
+        state = self.state
+        with state.lock:
+            state.merchant_requests.append({"clientCorrelationId": correlation_id, "msisdn": msisdn})
+            if correlation_id and correlation_id in state.transaction_correlations:
+                # [spec: Guidelines, Idempotency] as for batches: a repeat is refused as a duplicate.
+                raise ApiError(
+                    "businessRule", "duplicateRequest", f"Duplicate X-CorrelationID {correlation_id}",
+                    {"X-CorrelationID": correlation_id},
+                )  # fmt: skip
+            server_correlation_id = str(uuid.uuid4())
+            request_state = {
+                "serverCorrelationId": server_correlation_id,
+                "status": "pending",
+                "notificationMethod": "callback" if callback else "polling",
+                "pollLimit": state.config["poll_limit"],
+            }
+            state.request_states[server_correlation_id] = request_state
+            reference = f"MP-{uuid.uuid4().hex[:16]}"
+            if correlation_id:
+                state.transaction_correlations[correlation_id] = reference
+            delay = state.config["merchantpay_delay"]
+            accepted = dict(request_state)
+        payment = {**body, "transactionReference": reference, "msisdn": msisdn}
+        job = threading.Timer(
+            delay,
+            self.answer_merchant_payment,
+            (state, server_correlation_id, correlation_id, callback, payment),
+        )
+        job.daemon = True
+        job.start()
+        return 202, accepted, {}
+
+    @classmethod
+    def answer_merchant_payment(cls, state, server_correlation_id, correlation_id, callback, payment):
+        outcome, share, callbacks, code, description = MERCHANTPAY_SCENARIOS.get(
+            payment["msisdn"][-1:], MERCHANTPAY_APPROVED
+        )
+        if outcome is None:
+            return
+        with state.lock:
+            request_state = state.request_states.get(server_correlation_id)
+            if request_state is None:  # reset meanwhile
+                return
+            if outcome == "failed":
+                error = error_object("businessRule", code, description)
+                request_state.update(status="failed", error=error)
+                payload = error
+            else:
+                now = now_iso()
+                reference = payment["transactionReference"]
+                transaction = {
+                    "transactionReference": reference,
+                    "transactionStatus": "completed",
+                    "type": "merchantpay",
+                    "amount": "%.2f" % (float(payment["amount"]) * share),
+                    "currency": payment["currency"],
+                    "debitParty": payment["debitParty"],
+                    "creditParty": payment["creditParty"],
+                    "requestingOrganisationTransactionReference": payment.get(
+                        "requestingOrganisationTransactionReference"
+                    ),
+                    "creationDate": now,
+                    "modificationDate": now,
+                }
+                state.transactions[reference] = transaction
+                request_state.update(status="completed", objectReference=reference)
+                payload = transaction
+            drop = state.config["callback"].get("drop")
+        if not callback or drop:
+            return
+        headers = {"Content-Type": "application/json", "X-Date": now_iso()}
+        if correlation_id:
+            headers["X-CorrelationID"] = correlation_id
+        for _copy in range(callbacks):
+            # [spec: callbacks] PUT to X-Callback-URL; a provider retries an answer that is not 2xx.
+            for _try in range(3):
+                entry = {"url": callback, "body": payload, "time": time.time()}
+                try:
+                    entry["status"] = requests.put(
+                        callback, json=payload, headers=headers, timeout=5
+                    ).status_code
+                except requests.RequestException as exc:
+                    entry["error"] = str(exc)
+                with state.lock:
+                    state.callbacks.append(entry)
+                if 200 <= entry.get("status", 0) < 300:
+                    break
+                time.sleep(0.5)
+
+    def transaction_view(self, reference):
+        """[spec: GET /transactions/{transactionReference}]."""
+        with self.state.lock:
+            transaction = self.state.transactions.get(reference)
+        if transaction is None:
+            raise ApiError("identification", "genericError", f"Transaction {reference} not found")
+        return 200, {k: v for k, v in transaction.items() if v is not None}, {}
 
 
 class SimulatorProcess(base.SimulatorProcess):

@@ -113,7 +113,20 @@ DEFAULT_CONFIG = {
     "duplicate_correlation": "accept",
     # pollingApi.timer, echoed as SuggestedCallbackSeconds.
     "polling_timer": "120",
+    # Requests to pay (POST /channel/transactionRequest): seconds until the payer answers on their
+    # phone. What they answer depends on the last digit of their MSISDN (COLLECTION_SCENARIOS).
+    "collection_delay": 0.2,
 }
+# Last digit of the payer's MSISDN -> (final state, share of the amount paid, callbacks sent, error).
+# Any other digit approves. "3" never answers (the request stays RECEIVED: the hub expires it).
+COLLECTION_SCENARIOS = {
+    "2": ("REJECTED", 0, 1, "Payer rejected the transaction request"),
+    "3": (None, 0, 0, None),
+    "4": ("FAILED", 0, 1, "Payer FSP: insufficient funds"),
+    "5": ("ACCEPTED", Decimal("0.5"), 1, None),
+    "6": ("ACCEPTED", 1, 3, None),
+}
+COLLECTION_APPROVED = ("ACCEPTED", 1, 1, None)
 
 FAULT_KINDS = ("submit_status", "submit_delay", "accept_then_fail", "ops_status")
 
@@ -324,6 +337,9 @@ class State:
             self.callbacks = []
             self.tokens = set()
             self._public_numbers = None
+            # transactionId -> transaction request (a dict shaped like the operations app's entity).
+            self.transaction_requests = {}
+            self.transaction_request_log = []
 
     def merge_config(self, values):
         unknown = sorted(set(values) - set(DEFAULT_CONFIG))
@@ -551,6 +567,55 @@ class Processor:
                 timer.start()
             else:
                 self.callback_workers.submit(self._deliver, batch, body, copy_number, config)
+
+    def answer_request_to_pay(self, transaction):
+        """The payer's answer on their phone (by the last digit of their MSISDN), then the callback."""
+        state, share, callbacks, error = COLLECTION_SCENARIOS.get(
+            transaction["payerPartyId"][-1:], COLLECTION_APPROVED
+        )
+        if state is None:
+            return
+        with self.state.lock:
+            transaction["state"] = state
+            transaction["completedAt"] = _now_ms()
+            transaction["errorInformation"] = error
+            if state == "ACCEPTED":
+                paid = (Decimal(str(transaction["amount"])) * Decimal(str(share))).quantize(Decimal("0.01"))
+                transaction["amount"] = float(paid)
+                transaction["externalId"] = "MM%s" % secrets.token_hex(5).upper()
+            url = transaction["callbackUrl"]
+        if not url:
+            return
+        body = {
+            "transactionId": transaction["transactionId"],
+            "clientCorrelationId": transaction["clientCorrelationId"],
+            "state": state,
+        }
+        config = dict(self.state.config)
+        for copy_number in range(callbacks):
+            # Like the bulk callbacks: a non-2xx answer is retried up to callback.max-retry times.
+            for attempt in range(1, int(config["callback_max_retry"]) + 1):
+                try:
+                    response = self.http.post(url, json=body, timeout=config["callback_timeout"])
+                    status, error_text = response.status_code, None
+                except requests.RequestException as exc:
+                    status, error_text = None, f"{type(exc).__name__}: {exc}"
+                with self.state.lock:
+                    self.state.callbacks.append(
+                        {
+                            "transactionId": transaction["transactionId"],
+                            "url": url,
+                            "copy": copy_number,
+                            "attempt": attempt,
+                            "status": status,
+                            "error": error_text,
+                            "body": body,
+                            "at": _iso_now(),
+                        }
+                    )
+                if status is not None and 200 <= status < 300:
+                    break
+                time.sleep(0.5)
 
     def _deliver(self, batch, body, copy_number, config):
         """POST the callback; SendCallbackRoute retries a non-2xx answer up to callback.max-retry."""
@@ -817,6 +882,8 @@ class Handler(base.FastHandler):
         ("GET", "/api/v1/batches"): "ops_batches",
         ("GET", "/api/v1/batch/detail"): "ops_batch_detail",
         ("GET", "/api/v1/batch/transactions"): "ops_batch_transactions",
+        ("POST", "/channel/transactionRequest"): "channel_transaction_request",
+        ("GET", "/api/v1/transactionRequests"): "ops_transaction_requests",
         ("POST", "/simulator/config"): "control_config",
         ("GET", "/simulator/config"): "control_config",
         ("POST", "/simulator/faults"): "control_faults",
@@ -1259,6 +1326,81 @@ class Handler(base.FastHandler):
 
     # -- control API (test only) --------------------------------------------------------------------
 
+    # -- requests to pay (channel connector, operations app) ----------------------------------------
+
+    def channel_transaction_request(self):
+        """The channel connector's "Initiate Request To Pay": the payee (the scheme) asks the payer's
+        wallet for money; the payer approves on their phone later. Answers the transactionId."""
+        tenant = self._tenant()
+        body = self._json_body()
+        try:
+            payer = body["payer"]["partyIdInfo"]["partyIdentifier"]
+            payee = body["payee"]["partyIdInfo"]["partyIdentifier"]
+            amount = Decimal(str(body["amount"]["amount"]))
+            currency = body["amount"]["currency"]
+        except (KeyError, TypeError, InvalidOperation):
+            raise phee_error(
+                400, "Bad Request", "payer, payee and amount {amount, currency} are required"
+            ) from None
+        if (
+            amount <= 0
+            or not re.fullmatch(r"\d{6,15}", str(payer))
+            or not re.fullmatch(r"[A-Z]{3}", currency)
+        ):
+            raise phee_error(400, "Bad Request", "invalid payer MSISDN, amount or currency")
+        correlation = self.headers.get("X-CorrelationID") or ""
+        with self.state.lock:
+            self.state.transaction_request_log.append({"clientCorrelationId": correlation, "payer": payer})
+            known = next(
+                (
+                    t
+                    for t in self.state.transaction_requests.values()
+                    if correlation and t["clientCorrelationId"] == correlation
+                ),
+                None,
+            )
+            if known:
+                # A request sent again with its correlation id is the same request (never asked twice).
+                return 202, {"transactionId": known["transactionId"]}
+            transaction = {
+                "id": len(self.state.transaction_requests) + 1,
+                "tenant": tenant,
+                "transactionId": str(uuid.uuid4()),
+                "clientCorrelationId": correlation,
+                "payerPartyId": str(payer),
+                "payeePartyId": str(payee),
+                "amount": float(amount),
+                "currency": currency,
+                "state": "RECEIVED",
+                "startedAt": _now_ms(),
+                "completedAt": None,
+                "errorInformation": None,
+                "externalId": None,
+                "callbackUrl": self.headers.get("X-CallbackURL"),
+            }
+            self.state.transaction_requests[transaction["transactionId"]] = transaction
+            delay = float(self.state.config["collection_delay"])
+        timer = threading.Timer(delay, self.processor.answer_request_to_pay, args=(transaction,))
+        timer.daemon = True
+        timer.start()
+        return 202, {"transactionId": transaction["transactionId"]}
+
+    def ops_transaction_requests(self):
+        """The operations app's transaction requests, filtered by transactionId or
+        clientCorrelationId, as a Spring page."""
+        tenant = self._ops_guard()
+        wanted_id, wanted_corr = self.query.get("transactionId"), self.query.get("clientCorrelationId")
+        with self.state.lock:
+            items = [
+                {k: v for k, v in t.items() if k not in ("tenant", "callbackUrl")}
+                for t in self.state.transaction_requests.values()
+                if t["tenant"] == tenant
+                and (not wanted_id or t["transactionId"] == wanted_id)
+                and (not wanted_corr or t["clientCorrelationId"] == wanted_corr)
+            ]
+        page, size = _window(self.query, "page", 0, "size", 20)
+        return 200, spring_page(items, page, size)
+
     def control_config(self):
         if self.command == "POST":
             self.state.merge_config(self._json_body())
@@ -1275,6 +1417,7 @@ class Handler(base.FastHandler):
         batch are listed so a test can assert that nothing was sent twice."""
         with self.state.lock:
             submissions = list(self.state.received)
+            transaction_requests = list(self.state.transaction_request_log)
             dropped = {
                 batch.batch_id: batch.duplicates for batch in self.state.batches.values() if batch.duplicates
             }
@@ -1292,6 +1435,8 @@ class Handler(base.FastHandler):
             "duplicateCorrelationIds": sorted(dup_corr),
             "duplicateRequestIds": sorted(dup_requests),
             "droppedDuplicateRows": dropped,
+            # Every request to pay received, a repeat (same correlation id) included.
+            "transactionRequests": transaction_requests,
         }
 
     def control_callbacks(self):
