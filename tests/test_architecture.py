@@ -47,6 +47,8 @@ SIDE = {
     "g2p_fhir": (2, {"g2p_insurance_accounting"}),
     "g2p_notice_insurance": (2, {"g2p_insurance_accounting"}),  # bridge: claim notices
     "g2p_voucher": (2, set()),  # cash at pay points: beside the payment hub, over the payroll
+    # bridge: premiums collected through the payment hub's collection requests
+    "g2p_premium_collection": (3, {"g2p_insurance_accounting"}),
 }
 
 G2P_PREFIX = "g2p_"

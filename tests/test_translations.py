@@ -37,6 +37,7 @@ TRANSLATED = [
     "g2p_notice",
     "g2p_notice_insurance",
     "g2p_voucher",
+    "g2p_premium_collection",
 ]
 LANGS = ["fr", "es"]
 
