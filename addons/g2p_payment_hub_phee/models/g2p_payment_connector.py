@@ -555,12 +555,10 @@ class G2pPaymentConnectorPhee(models.Model):
         if status == "paid":
             result["amount"] = float(Decimal(str(transaction.get("amount"))))
             result["psp_reference"] = transaction.get("externalId") or transaction.get("transactionId")
-            completed = transaction.get("completedAt")
+            # PH-EE's dates, epoch milliseconds or ISO text, read as for bulk transfers.
+            completed = phee.utc_datetime(transaction.get("completedAt"))
             if completed:
-                moment = datetime.datetime.fromtimestamp(int(completed) / 1000, datetime.UTC).replace(
-                    tzinfo=None
-                )
-                result["date"] = fields.Datetime.context_timestamp(self, moment).date()
+                result["date"] = fields.Datetime.context_timestamp(self, completed).date()
         return result
 
     def _test_connection(self):
