@@ -16,6 +16,7 @@
         "views/g2p_payment_connector_views.xml",
         "views/g2p_payment_batch_views.xml",
         "views/g2p_payment_collection_views.xml",
+        "views/g2p_payment_transfer_views.xml",
         "views/g2p_payroll_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",

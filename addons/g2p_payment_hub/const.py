@@ -83,3 +83,15 @@ COLLECTION_STATES = [
 COLLECTION_STATUSES = ("pending", "paid", "rejected", "failed")
 #: Collections whose money has arrived: nothing can change them any more.
 COLLECTED_STATES = ("paid", "partial")
+
+TRANSFER_STATES = [
+    ("draft", "Draft"),
+    ("sent", "Awaiting Processor"),
+    ("paid", "Paid"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+#: What a connector's transfer status says, whatever its own words.
+TRANSFER_STATUSES = ("pending", "paid", "failed")
+#: Transfers that hold their payment: a payment (``origin_key``) has at most one at a time.
+LIVE_TRANSFER_STATES = ("draft", "sent", "paid")

@@ -661,28 +661,46 @@ class G2PInsuranceClaim(models.Model):
             ),
         )
 
-    def _pay_provider(self, date=None):
-        """Pay the provider in full: Dr provider payable / Cr bank, reconciled."""
+    def _pay_provider(self, date=None, journal=None, credit_account=None, ref=None):
+        """Pay the provider in full for the claims of ``self`` (one provider): one entry, Dr provider
+        payable per claim / Cr the bank (or ``credit_account`` on ``journal``, e.g. the PSP
+        clearing account when a processor paid), each claim's payable reconciled."""
         self._check_group(FINANCE_GROUP, _("pay providers"))
-        self.ensure_one()
-        if self.state != "approved":
-            raise UserError(_("Only approved claims can be paid (%(claim)s).", claim=self.name))
+        if not self:
+            raise UserError(_("No claim to pay."))
+        if len(self.provider_id) != 1 or len(self.company_id) != 1:
+            raise UserError(_("One payment pays the claims of one provider in one company."))
+        unpaid = self.filtered(lambda claim: claim.state != "approved")
+        if unpaid:
+            raise UserError(_("Only approved claims can be paid (%(claim)s).", claim=unpaid[0].name))
         date = date or fields.Date.context_today(self)
-        accounts = self.policy_id.product_id._get_accounts()
-        payable_lines = self.receipt_move_id.sudo().line_ids.filtered(
-            lambda line: line.account_id == accounts["payable"]
-        )
-        amount = self.currency_id.round(-sum(payable_lines.mapped("amount_residual")))
+        first = self[0]
+        accounts = first.policy_id.product_id._get_accounts()
+        debits = []
+        for claim in self:
+            claim_accounts = claim.policy_id.product_id._get_accounts()
+            payable_lines = claim.receipt_move_id.sudo().line_ids.filtered(
+                lambda line, account=claim_accounts["payable"]: line.account_id == account
+            )
+            amount = claim.currency_id.round(-sum(payable_lines.mapped("amount_residual")))
+            debits.append((claim_accounts["payable"], claim.provider_id, amount, 0.0))
+        total = first.currency_id.round(sum(debit[2] for debit in debits))
         move = self.env["account.move"]._g2p_post(
             [
-                self._move_vals(
-                    accounts["bank_journal"],
+                first._move_vals(
+                    journal or accounts["bank_journal"],
                     date,
-                    _("Payment of claim %(claim)s", claim=self.name),
-                    [
-                        (accounts["payable"], self.provider_id, amount, 0.0),
-                        (accounts["bank"], self.provider_id, 0.0, amount),
-                    ],
+                    ref
+                    or (
+                        _("Payment of claim %(claim)s", claim=first.name)
+                        if len(self) == 1
+                        else _(
+                            "Payment of %(count)s claims of %(provider)s",
+                            count=len(self),
+                            provider=first.provider_id.name,
+                        )
+                    ),
+                    [*debits, (credit_account or accounts["bank"], first.provider_id, 0.0, total)],
                     "ins_provider_payment",
                 )
             ]
@@ -692,5 +710,11 @@ class G2PInsuranceClaim(models.Model):
             {"approved"},
             {"payment_move_id": move.id, "date_paid": date, "paid_by_id": self.env.user.id},
         )
-        self._reconcile(accounts["payable"])
+        # The entry's payable items are in the claims' order: each cleared with its own claim's.
+        items = move.sudo().line_ids.filtered(lambda line: line.debit).sorted("id")
+        for claim, item in zip(self, items, strict=True):
+            payables = claim.receipt_move_id.sudo().line_ids.filtered(
+                lambda line, account=item.account_id: line.account_id == account and not line.reconciled
+            )
+            (payables + item).reconcile()
         return move

@@ -57,15 +57,23 @@ class G2pPaymentHubController(http.Controller):
         )
         return self._record_if_token_matches(env["g2p.payment.batch"], rows, token)
 
-    def _authenticated_collection(self, env, request_id, token):
-        """The collection request whose callback token is ``token``, or None (the same answer and
-        the same comparison work for an unknown request, a missing token and a wrong one)."""
+    #: The payment requests outside batches whose callbacks the hub takes, by URL segment.
+    _request_models = {"collection": "g2p.payment.collection", "transfer": "g2p.payment.transfer"}
+
+    def _authenticated_request(self, env, kind, request_id, token):
+        """The collection or transfer whose callback token is ``token``, or None (the same answer
+        and the same comparison work for an unknown request, a missing token and a wrong one)."""
         if not token or not request_id:
             return None
+        model = env[self._request_models[kind]]
         rows = env.execute_query(
-            SQL("SELECT id, callback_token FROM g2p_payment_collection WHERE request_id = %s", request_id)
+            SQL(
+                "SELECT id, callback_token FROM %s WHERE request_id = %s",
+                SQL.identifier(model._table),
+                request_id,
+            )
         )
-        return self._record_if_token_matches(env["g2p.payment.collection"], rows, token)
+        return self._record_if_token_matches(model, rows, token)
 
     def _record_if_token_matches(self, model, rows, token):
         """The record of ``rows`` ([(id, expected token)], at most one) if ``token`` is its token,
@@ -80,7 +88,7 @@ class G2pPaymentHubController(http.Controller):
         return model.browse(record_id)
 
     @http.route(
-        "/g2p/payment_hub/collection/callback/<string:request_id>",
+        "/g2p/payment_hub/<any(collection,transfer):kind>/callback/<string:request_id>",
         type="http",
         auth="public",
         # PH-EE POSTs its callbacks, the GSMA API PUTs them.
@@ -88,15 +96,16 @@ class G2pPaymentHubController(http.Controller):
         csrf=False,
         save_session=False,
     )
-    def collection_callback(self, request_id, token=None, **kwargs):
-        """A processor's word on a request to pay: stored once, then a job fetches the status."""
+    def request_callback(self, kind, request_id, token=None, **kwargs):
+        """A processor's word on a request to pay or a transfer: stored once, then a job fetches
+        the status."""
         token = token or request.httprequest.headers.get("X-G2P-Token")
         raw = request.httprequest.get_data()
         with self._callback_env() as env:
-            collection = self._authenticated_collection(env, request_id, token)
-            if collection is None:
+            record = self._authenticated_request(env, kind, request_id, token)
+            if record is None:
                 return request.make_json_response({"error": "forbidden"}, status=403)
-            new = collection._receive_callback(
+            new = record._receive_callback(
                 raw, headers=dict(request.httprequest.headers), url=request.httprequest.url
             )
         return request.make_json_response({"status": "received", "duplicate": not new})

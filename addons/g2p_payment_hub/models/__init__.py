@@ -6,5 +6,9 @@ from . import g2p_payment_batch_log
 from . import g2p_payment_outcome
 from . import g2p_payroll
 from . import g2p_payroll_line
+from . import g2p_payment_request_mixin
+from . import g2p_payment_request_log_mixin
 from . import g2p_payment_collection
 from . import g2p_payment_collection_log
+from . import g2p_payment_transfer
+from . import g2p_payment_transfer_log

@@ -1,11 +1,9 @@
 import logging
-import secrets
-import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_amount
+from odoo.tools import format_amount
 
 from ..const import COLLECTION_STATES, COLLECTION_STATUSES
 from ..exceptions import G2pTransportError
@@ -13,7 +11,6 @@ from odoo.addons.g2p_registry.tools.notify import notification
 
 _logger = logging.getLogger(__name__)
 
-FINANCE_GROUPS = ("g2p_payroll.group_g2p_finance_officer",)
 #: A request the payer has not answered is given up after this many hours, unless set otherwise.
 DEFAULT_EXPIRY_HOURS = 24
 #: The states a status can still change (a late "paid" after expiry is money that arrived).
@@ -31,14 +28,11 @@ class G2pPaymentCollection(models.Model):
 
     _name = "g2p.payment.collection"
     _description = "Payment Collection Request"
-    _inherit = ["mail.thread", "g2p.state.mixin"]
+    _inherit = ["g2p.payment.request.mixin"]
     _order = "id desc"
-    _check_company_auto = True
     _log_model = "g2p.payment.collection.log"
+    _callback_kind = "collection"
 
-    name = fields.Char(
-        string="Reference", required=True, readonly=True, copy=False, default=lambda self: _("New")
-    )
     connector_id = fields.Many2one(
         "g2p.payment.connector",
         required=True,
@@ -47,13 +41,6 @@ class G2pPaymentCollection(models.Model):
         check_company=True,
         domain="[('can_collect', '=', True), ('state', '!=', 'disabled')]",
         help="The processor that sends the request to the payer's wallet.",
-    )
-    psp_id = fields.Many2one(related="connector_id.psp_id")
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, readonly=True, default=lambda self: self.env.company
-    )
-    currency_id = fields.Many2one(
-        "res.currency", required=True, readonly=True, default=lambda self: self.env.company.currency_id
     )
     payer_id = fields.Many2one("res.partner", string="Payer", required=True, index=True, tracking=True)
     payer_msisdn = fields.Char(
@@ -72,51 +59,18 @@ class G2pPaymentCollection(models.Model):
         copy=False,
         tracking=True,
     )
-    request_id = fields.Char(
-        string="Request ID",
-        required=True,
-        readonly=True,
-        copy=False,
-        default=lambda self: str(uuid.uuid4()),
-        help="Our identifier of the request at the processor (idempotency key).",
-    )
-    # What the connectors send as their idempotency key (X-CorrelationID), as for a batch.
-    correlation_id = fields.Char(related="request_id", string="Correlation ID")
-    external_id = fields.Char(
-        string="Processor Transaction ID", readonly=True, copy=False, index="btree_not_null"
-    )
-    psp_reference = fields.Char(string="PSP Reference", readonly=True, copy=False)
-    callback_token = fields.Char(
-        readonly=True,
-        copy=False,
-        groups="base.group_system",
-        default=lambda self: secrets.token_urlsafe(32),
-        help="Secret carried by the callback URL of this request.",
-    )
     expiry_hours = fields.Integer(
         string="Valid for (hours)",
         default=DEFAULT_EXPIRY_HOURS,
         help="A request the payer has not approved by then expires (the cron asks the processor once "
         "more first).",
     )
-    requested_date = fields.Datetime(readonly=True, copy=False)
     expiry_date = fields.Datetime(readonly=True, copy=False, index="btree_not_null")
     done_date = fields.Date(string="Collected On", readonly=True, copy=False)
-    reason = fields.Char(readonly=True, copy=False, help="Why the request was rejected, failed or expired.")
-    last_error = fields.Text(readonly=True, copy=False)
-    move_id = fields.Many2one("account.move", string="Collection Entry", readonly=True, copy=False)
+    move_id = fields.Many2one(string="Collection Entry")
     log_ids = fields.One2many("g2p.payment.collection.log", "collection_id", string="Log", readonly=True)
 
-    _request_unique = models.UniqueIndex("(request_id)", "A request id identifies one collection.")
-    _name_unique = models.UniqueIndex("(name)", "Collection references are unique.")
     _amount_positive = models.Constraint("CHECK (amount > 0)", "The amount requested must be positive.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("g2p.payment.collection") or _("New")
-        return super().create(vals_list)
 
     @api.constrains("connector_id")
     def _check_connector(self):
@@ -136,13 +90,6 @@ class G2pPaymentCollection(models.Model):
     def _unlink_only_drafts(self):
         if any(collection.state != "draft" for collection in self):
             raise UserError(_("Only draft collection requests can be deleted; cancel or keep the others."))
-
-    def _check_finance(self):
-        if not self.env.su and not any(self.env.user.has_group(group) for group in self._finance_groups()):
-            raise UserError(_("Only finance officers can request or check collections."))
-
-    def _finance_groups(self):
-        return FINANCE_GROUPS
 
     # ------------------------------------------------------------------ actions
 
@@ -184,15 +131,6 @@ class G2pPaymentCollection(models.Model):
             "cancelled", {"draft"}, why=_("Only draft collection requests can be cancelled.")
         )
 
-    def action_open_entry(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "res_id": self.move_id.id,
-            "view_mode": "form",
-        }
-
     # ------------------------------------------------------------------ request
 
     def _send_request(self):
@@ -232,27 +170,7 @@ class G2pPaymentCollection(models.Model):
             ),
         )
 
-    def _callback_url(self):
-        base = self.connector_id._callback_base_url()
-        return "%s/g2p/payment_hub/collection/callback/%s?token=%s" % (
-            base.rstrip("/"),
-            self.request_id,
-            self.sudo().callback_token,
-        )
-
     # ------------------------------------------------------------------ callbacks and status
-
-    def _receive_callback(self, raw, headers=None, url=None):
-        """An authenticated callback: stored once; a new one queues the status fetch (one waiting
-        job per collection). Nothing else happens in the request."""
-        self.ensure_one()
-        new = self.env["g2p.payment.collection.log"]._record_event(self, raw, headers=headers, url=url)
-        if new:
-            self.sudo().with_delay(
-                identity_key="g2p_payment_collection_status_%s" % self.id,
-                description=_("Fetch status of collection %s", self.name),
-            )._fetch_and_apply_status()
-        return new
 
     def _fetch_and_apply_status(self):
         """Job (and button, and expiry cron): the processor's status of each request, applied."""
@@ -269,8 +187,7 @@ class G2pPaymentCollection(models.Model):
         status = result.get("status")
         if status not in COLLECTION_STATUSES:
             raise UserError(_("Unknown collection status %r from the processor.", status))
-        self.env.cr.execute(SQL("SELECT state FROM g2p_payment_collection WHERE id = %s FOR UPDATE", self.id))
-        self.invalidate_recordset()
+        self._lock_row()
         if self.state not in OPEN_STATES or status == "pending":
             return False
         common = {"psp_reference": result.get("psp_reference") or self.psp_reference or False}
@@ -312,11 +229,6 @@ class G2pPaymentCollection(models.Model):
         """Post the entry of ``amount`` received (Dr PSP clearing / Cr what it pays) and return it.
         The origin's addon implements it; a collection without an origin cannot be collected."""
         raise UserError(_("The collection %s pays for nothing this database knows how to book.", self.name))
-
-    def _clearing_account(self):
-        """The PSP clearing account of the connector's processor, where money in waits for its
-        settlement to the scheme's bank account (as for payroll payments)."""
-        return self.connector_id.psp_id._g2p_psp_clearing_account(self.company_id)
 
     @api.model
     def _cron_expire(self):

@@ -155,9 +155,14 @@ class G2pPaymentConnector(models.Model):
     batch_ids = fields.One2many("g2p.payment.batch", "connector_id", readonly=True)
     batch_count = fields.Integer(compute="_compute_batch_count")
     can_collect = fields.Boolean(
-        compute="_compute_can_collect",
+        compute="_compute_capabilities",
         store=True,
         help="The processor can also collect money: a request to pay sent to a payer's wallet.",
+    )
+    can_transfer = fields.Boolean(
+        compute="_compute_capabilities",
+        store=True,
+        help="The processor can also make single transfers outside a batch (provider payments).",
     )
 
     _positive_limits = models.Constraint(
@@ -176,12 +181,18 @@ class G2pPaymentConnector(models.Model):
             connector.batch_count = counts.get(connector, 0)
 
     @api.depends("code")
-    def _compute_can_collect(self):
+    def _compute_capabilities(self):
         for connector in self:
             connector.can_collect = connector._supports_collection()
+            connector.can_transfer = connector._supports_transfer()
 
     def _supports_collection(self):
         """Whether this connector's processor takes requests to pay (override per code)."""
+        self.ensure_one()
+        return False
+
+    def _supports_transfer(self):
+        """Whether this connector's processor takes single transfers (override per code)."""
         self.ensure_one()
         return False
 
@@ -394,6 +405,22 @@ class G2pPaymentConnector(models.Model):
         """The processor's status of ``collection``: ``{"status": one of COLLECTION_STATUSES,
         "amount", "psp_reference", "reason", "date"}``."""
         raise UserError(_("Connector %s cannot collect payments.", self.name))
+
+    def _request_transfer(self, transfer):
+        """Send ``transfer`` (a ``g2p.payment.transfer``) to the processor. Returns
+        ``{"accepted": bool, "external_id": …, "reason": …}``; raises G2pTransportError when the
+        processor could not be reached."""
+        raise UserError(_("Connector %s cannot make single transfers.", self.name))
+
+    def _fetch_transfer_status(self, transfer):
+        """The processor's status of ``transfer``: ``{"status": one of TRANSFER_STATUSES,
+        "psp_reference", "reason", "date"}``."""
+        raise UserError(_("Connector %s cannot make single transfers.", self.name))
+
+    def _render_transfer_file(self, transfers, name, record):
+        """Connectors that hand transfers to a bank in a file render it here, attached to
+        ``record``; the others send each transfer on its own and return no attachment."""
+        return self.env["ir.attachment"]
 
     def _build_request_url(self, endpoint, **kwargs):
         """The URL of ``endpoint`` (a path of the connector's API, or a full URL). Default: the

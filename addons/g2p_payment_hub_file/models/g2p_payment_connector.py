@@ -52,56 +52,21 @@ class G2pPaymentConnectorFile(models.Model):
         amount with too many decimals) stops the whole batch with a clear error."""
         if self.code != "file":
             return super()._build_batch(batch)
-        self._check_required_fields()
         attempts = batch.attempt_ids.filtered(lambda a: a.state == "open")
-        currency = batch.currency_id
-        decimals = currency.decimal_places
-        try:
-            if self.file_format == "bank_csv":
-                content = render_bank_csv(
-                    [
-                        BankPayment(
-                            payment_number=a.payment_number,
-                            request_id=a.request_id,
-                            beneficiary_name=self._file_holder_name(a),
-                            account=a.payee_identifier,
-                            bic=a.payroll_line_id.account_bic or "",
-                            amount=Decimal(str(a.amount)),
-                            currency=currency.name,
-                            reference=a.payment_number,
-                        )
-                        for a in attempts
-                    ],
-                    decimals=decimals,
-                ).encode()
-                filename, mimetype = "%s.csv" % batch.name.replace("/", "_"), "text/csv"
-            else:
-                content = render_pain001(
-                    message_id=uuid.UUID(batch.correlation_id).hex,
-                    creation_datetime=fields.Datetime.now(),
-                    debtor_name=self.file_debtor_name or self.company_id.name,
-                    debtor_iban=self.file_debtor_iban,
-                    debtor_bic=self.file_debtor_bic,
-                    payments=[
-                        CreditTransfer(
-                            request_id=a.request_id,
-                            amount=Decimal(str(a.amount)),
-                            creditor_name=self._file_holder_name(a),
-                            creditor_iban=a.payee_identifier,
-                            creditor_bic=a.payroll_line_id.account_bic or "",
-                            remittance_information=a.payment_number,
-                        )
-                        for a in attempts
-                    ],
-                    execution_date=fields.Date.context_today(self),
-                    currency=currency.name,
-                    decimals=decimals,
-                )
-                filename, mimetype = "%s.xml" % batch.name.replace("/", "_"), "application/xml"
-        except FormatError as error:
-            raise UserError(
-                _("Batch %(batch)s cannot be written: %(error)s", batch=batch.name, error=error)
-            ) from None
+        rows = [
+            {
+                "number": a.payment_number,
+                "request_id": a.request_id,
+                "holder": self._file_holder_name(a),
+                "account": a.payee_identifier,
+                "bic": a.payroll_line_id.account_bic or "",
+                "amount": a.amount,
+            }
+            for a in attempts
+        ]
+        content, filename, mimetype = self._render_file(
+            batch.name, batch.correlation_id, batch.currency_id, rows
+        )
         batch.write({"payload": content.decode(), "payload_filename": filename})
         self.env["ir.attachment"].create(
             {
@@ -112,6 +77,57 @@ class G2pPaymentConnectorFile(models.Model):
                 "mimetype": mimetype,
             }
         )
+
+    def _render_file(self, name, message_id, currency, rows):
+        """The bank file of ``rows`` (dicts: number, request_id, holder, account, bic, amount) in
+        the connector's format: (content, filename, mimetype). A payment the format cannot carry
+        is refused with a clear error."""
+        self._check_required_fields()
+        decimals = currency.decimal_places
+        stem = name.replace("/", "_")
+        try:
+            if self.file_format == "bank_csv":
+                content = render_bank_csv(
+                    [
+                        BankPayment(
+                            payment_number=row["number"],
+                            request_id=row["request_id"],
+                            beneficiary_name=row["holder"],
+                            account=row["account"],
+                            bic=row["bic"],
+                            amount=Decimal(str(row["amount"])),
+                            currency=currency.name,
+                            reference=row["number"],
+                        )
+                        for row in rows
+                    ],
+                    decimals=decimals,
+                ).encode()
+                return content, "%s.csv" % stem, "text/csv"
+            content = render_pain001(
+                message_id=uuid.UUID(message_id).hex,
+                creation_datetime=fields.Datetime.now(),
+                debtor_name=self.file_debtor_name or self.company_id.name,
+                debtor_iban=self.file_debtor_iban,
+                debtor_bic=self.file_debtor_bic,
+                payments=[
+                    CreditTransfer(
+                        request_id=row["request_id"],
+                        amount=Decimal(str(row["amount"])),
+                        creditor_name=row["holder"],
+                        creditor_iban=row["account"],
+                        creditor_bic=row["bic"],
+                        remittance_information=row["number"],
+                    )
+                    for row in rows
+                ],
+                execution_date=fields.Date.context_today(self),
+                currency=currency.name,
+                decimals=decimals,
+            )
+            return content, "%s.xml" % stem, "application/xml"
+        except FormatError as error:
+            raise UserError(_("%(name)s cannot be written: %(error)s", name=name, error=error)) from None
 
     def _send(self, batch):
         """The file is handed over outside Odoo: the batch and its payments are sent once it is built."""
@@ -128,6 +144,53 @@ class G2pPaymentConnectorFile(models.Model):
         if self.code != "file":
             return super()._fetch_status(batch)
         return []
+
+    # ------------------------------------------------------------------ single transfers
+
+    def _supports_transfer(self):
+        return self.code == "file" or super()._supports_transfer()
+
+    def _request_transfer(self, transfer):
+        """A transfer to a bank goes in a file (:meth:`_render_transfer_file`): handed over, it
+        awaits the bank's report."""
+        if self.code != "file":
+            return super()._request_transfer(transfer)
+        return {"accepted": True}
+
+    def _fetch_transfer_status(self, transfer):
+        """Nothing to ask: the bank's report brings the outcome (Record Bank Report)."""
+        if self.code != "file":
+            return super()._fetch_transfer_status(transfer)
+        return {"status": "pending"}
+
+    def _render_transfer_file(self, transfers, name, record):
+        """One bank file of ``transfers``, attached to ``record`` (e.g. a provider payment run)."""
+        if self.code != "file":
+            return super()._render_transfer_file(transfers, name, record)
+        self.ensure_one()
+        rows = [
+            {
+                "number": transfer.name,
+                "request_id": transfer.request_id,
+                "holder": transfer.payee_id.name,
+                "account": transfer.payee_identifier,
+                "bic": "",
+                "amount": transfer.amount,
+            }
+            for transfer in transfers
+        ]
+        content, filename, mimetype = self._render_file(
+            name, transfers[:1].request_id, transfers.currency_id[:1], rows
+        )
+        return self.env["ir.attachment"].create(
+            {
+                "name": filename,
+                "res_model": record._name,
+                "res_id": record.id,
+                "raw": content,
+                "mimetype": mimetype,
+            }
+        )
 
     def _test_connection(self):
         if self.code != "file":

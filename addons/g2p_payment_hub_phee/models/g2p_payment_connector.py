@@ -561,6 +561,95 @@ class G2pPaymentConnectorPhee(models.Model):
                 result["date"] = fields.Datetime.context_timestamp(self, completed).date()
         return result
 
+    # ------------------------------------------------------------------ single transfers (money out)
+
+    def _supports_transfer(self):
+        return self.code == "phee" or super()._supports_transfer()
+
+    def _request_transfer(self, transfer):
+        """PH-EE channel connector's transfer: the scheme's account (``payer_identifier``) pays one
+        payee (a wallet, an IBAN or an account number). Our request id is the correlation id, so a
+        transfer sent again after a lost answer is the same transfer."""
+        if self.code != "phee":
+            return super()._request_transfer(transfer)
+        if not self.phee_channel_url or not self.payer_identifier:
+            raise UserError(
+                _(
+                    "Connector %s needs its Channel Connector URL and the scheme's account to pay by "
+                    "transfer.",
+                    self.name,
+                )
+            )
+        identifier = transfer.payee_identifier or ""
+        if transfer.payee_identifier_type == "msisdn":
+            identifier = "".join(ch for ch in identifier if ch.isdigit())
+        else:
+            identifier = "".join(identifier.split()).upper()
+        body = {
+            "payer": {
+                "partyIdInfo": {
+                    "partyIdType": (self.payer_identifier_type or "MSISDN").upper(),
+                    "partyIdentifier": self.payer_identifier,
+                }
+            },
+            "payee": {
+                "partyIdInfo": {
+                    "partyIdType": phee.PARTY_ID_TYPES[transfer.payee_identifier_type],
+                    "partyIdentifier": identifier,
+                }
+            },
+            "amount": {
+                "amount": format_amount(transfer.amount, transfer.currency_id.decimal_places, "amount"),
+                "currency": transfer.currency_id.name,
+            },
+            "note": transfer.description or transfer.name,
+        }
+        response = self._request(
+            transfer, "POST", "/channel/transfer", api="channel", json=body, idempotent=False
+        )
+        if response.status_code >= 500:
+            # It may have been registered: the status fetch by our correlation id will tell.
+            return {"accepted": True, "error": _("PH-EE answered HTTP %s.", response.status_code)}
+        if response.status_code >= 400:
+            return {"accepted": False, "reason": self._parse_response_error(response)[:300]}
+        data = response.json() if response.content else {}
+        return {"accepted": True, "external_id": data.get("transactionId")}
+
+    def _fetch_transfer_status(self, transfer):
+        """The channel connector's transfer by PH-EE's transaction id; when the answer to the
+        transfer was lost, the operations app's transfers by our correlation id."""
+        if self.code != "phee":
+            return super()._fetch_transfer_status(transfer)
+        if transfer.external_id:
+            response = self._request(
+                transfer,
+                "GET",
+                "/channel/transfer/%s" % transfer.external_id,
+                api="channel",
+                log_response=True,
+            )
+            if response.status_code == 404:
+                return {"status": "pending"}
+            data = self._parse_response_content(response)
+        else:
+            response = self._phee_ops_get(
+                transfer, "/api/v1/transfers", {"clientCorrelationId": transfer.request_id}, log_response=True
+            )
+            content = self._parse_response_content(response).get("content") or []
+            if not content:
+                return {"status": "pending"}
+            data = content[0]
+            if data.get("transactionId"):
+                transfer.external_id = data["transactionId"]
+        status = phee.TRANSFER_STATES.get(data.get("transferState"), "pending")
+        result = {"status": status, "reason": data.get("errorInformation")}
+        if status == "paid":
+            result["psp_reference"] = data.get("transferId") or data.get("transactionId")
+            completed = phee.utc_datetime(data.get("completedTimestamp"))
+            if completed:
+                result["date"] = fields.Datetime.context_timestamp(self, completed).date()
+        return result
+
     def _test_connection(self):
         if self.code != "phee":
             return super()._test_connection()

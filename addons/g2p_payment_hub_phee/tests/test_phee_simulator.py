@@ -750,3 +750,80 @@ def test_request_to_pay_unanswered_repeated_and_refused(sim):
     assert request_to_pay(sim, "12").status_code == 400
     assert request_to_pay(sim, "254711000001", amount="-5").status_code == 400
     assert request_to_pay(sim, "254711000001", tenant="nobody").status_code == 400
+
+
+# -- single transfers (provider payments) -----------------------------------------------------------
+
+
+def channel_transfer(
+    sim, payee, amount="2500.00", correlation_id=None, callback=None, payee_type="ACCOUNT_ID"
+):
+    headers = {"Platform-TenantId": TENANT, "X-CorrelationID": correlation_id or str(uuid.uuid4())}
+    if callback:
+        headers["X-CallbackURL"] = callback
+    body = {
+        "payer": {"partyIdInfo": {"partyIdType": "ACCOUNT_ID", "partyIdentifier": "0110800100200"}},
+        "payee": {"partyIdInfo": {"partyIdType": payee_type, "partyIdentifier": payee}},
+        "amount": {"amount": amount, "currency": "KES"},
+    }
+    return requests.post(f"{sim.url}/channel/transfer", json=body, headers=headers, timeout=10)
+
+
+def transfer_state(sim, transaction_id, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        response = requests.get(
+            f"{sim.url}/channel/transfer/{transaction_id}", headers={"Platform-TenantId": TENANT}, timeout=10
+        )
+        assert response.status_code == 200
+        found = response.json()
+        if found["transferState"] != "RECEIVED" or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    "payee, state, error, callbacks",
+    [
+        ("0110812345671", "COMMITTED", None, 1),
+        ("0110812345679", "ABORTED", "Payee FSP: account closed", 1),
+        ("0110812345677", "COMMITTED", None, 3),
+    ],
+)
+def test_channel_transfer_settles_by_the_payees_last_character(sim, listener, payee, state, error, callbacks):
+    response = channel_transfer(sim, payee, callback=listener.url)
+    assert response.status_code == 202
+    transaction_id = response.json()["transactionId"]
+    found = transfer_state(sim, transaction_id)
+    assert (found["transferState"], found["errorInformation"], found["amount"]) == (state, error, 2500.0)
+    assert bool(found["transferId"]) == (state == "COMMITTED")
+    deadline = time.monotonic() + 5
+    while len(listener.received) < callbacks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [body["transferState"] for _status, body in listener.received] == [state] * callbacks
+
+
+def test_channel_transfer_repeated_unsettled_and_refused(sim):
+    correlation_id = str(uuid.uuid4())
+    first = channel_transfer(sim, "0110812345678", correlation_id=correlation_id)
+    time.sleep(0.5)
+    transaction_id = first.json()["transactionId"]
+    assert transfer_state(sim, transaction_id, timeout=0)["transferState"] == "RECEIVED"  # "8" never settles
+    # The same correlation id again is the same transfer: the payee is not paid twice.
+    again = channel_transfer(sim, "0110812345678", correlation_id=correlation_id)
+    assert again.json()["transactionId"] == transaction_id
+    by_correlation = requests.get(
+        f"{sim.url}/api/v1/transfers",
+        params={"clientCorrelationId": correlation_id},
+        headers={"Platform-TenantId": TENANT},
+        timeout=10,
+    ).json()
+    assert by_correlation["totalElements"] == 1
+    assert len(sim.control("received")["channelTransfers"]) == 2
+    assert channel_transfer(sim, "12", payee_type="MSISDN").status_code == 400
+    assert channel_transfer(sim, "0110812345671", amount="0").status_code == 400
+    assert channel_transfer(sim, "0110812345671", payee_type="EMAIL").status_code == 400
+    missing = requests.get(
+        f"{sim.url}/channel/transfer/nope", headers={"Platform-TenantId": TENANT}, timeout=10
+    )
+    assert missing.status_code == 404

@@ -72,6 +72,16 @@ COLLECTION_STATES = {
     "REQUEST_ACCEPTED": "pending",
 }
 
+#: A channel transfer's transferState (Mojaloop's words) -> the hub's transfer status.
+TRANSFER_STATES = {
+    "COMMITTED": "paid",
+    "ABORTED": "failed",
+    "RECEIVED": "pending",
+    "RESERVED": "pending",
+}
+#: The hub's payee account type -> the Mojaloop party id type PH-EE expects.
+PARTY_ID_TYPES = {"msisdn": "MSISDN", "iban": "IBAN", "account": "ACCOUNT_ID"}
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentInstruction:

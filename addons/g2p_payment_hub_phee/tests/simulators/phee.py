@@ -116,6 +116,9 @@ DEFAULT_CONFIG = {
     # Requests to pay (POST /channel/transactionRequest): seconds until the payer answers on their
     # phone. What they answer depends on the last digit of their MSISDN (COLLECTION_SCENARIOS).
     "collection_delay": 0.2,
+    # Single transfers (POST /channel/transfer): seconds until the payee's FSP commits them. How
+    # they end depends on the last character of the payee's identifier (TRANSFER_SCENARIOS).
+    "transfer_delay": 0.2,
 }
 # Last digit of the payer's MSISDN -> (final state, share of the amount paid, callbacks sent, error).
 # Any other digit approves. "3" never answers (the request stays RECEIVED: the hub expires it).
@@ -127,6 +130,14 @@ COLLECTION_SCENARIOS = {
     "6": ("ACCEPTED", 1, 3, None),
 }
 COLLECTION_APPROVED = ("ACCEPTED", 1, 1, None)
+# Last character of the payee's identifier -> (final transferState, callbacks sent, error). Any
+# other character commits. "8" never settles (the transfer stays RECEIVED).
+TRANSFER_SCENARIOS = {
+    "9": ("ABORTED", 1, "Payee FSP: account closed"),
+    "8": (None, 0, None),
+    "7": ("COMMITTED", 3, None),
+}
+TRANSFER_COMMITTED = ("COMMITTED", 1, None)
 
 FAULT_KINDS = ("submit_status", "submit_delay", "accept_then_fail", "ops_status")
 
@@ -340,6 +351,9 @@ class State:
             # transactionId -> transaction request (a dict shaped like the operations app's entity).
             self.transaction_requests = {}
             self.transaction_request_log = []
+            # transactionId -> single transfer of the channel connector.
+            self.channel_transfers = {}
+            self.channel_transfer_log = []
 
     def merge_config(self, values):
         unknown = sorted(set(values) - set(DEFAULT_CONFIG))
@@ -591,6 +605,30 @@ class Processor:
             "clientCorrelationId": transaction["clientCorrelationId"],
             "state": state,
         }
+        self._post_callbacks(transaction["transactionId"], url, body, callbacks)
+
+    def commit_transfer(self, transfer):
+        """The payee's FSP commits or aborts a channel transfer (by the last character of the
+        payee's identifier), then the callback."""
+        state, callbacks, error = TRANSFER_SCENARIOS.get(transfer["payeePartyId"][-1:], TRANSFER_COMMITTED)
+        if state is None:
+            return
+        with self.state.lock:
+            transfer["transferState"] = state
+            transfer["completedTimestamp"] = _now_ms()
+            transfer["errorInformation"] = error
+            if state == "COMMITTED":
+                transfer["transferId"] = "TR%s" % secrets.token_hex(5).upper()
+            url = transfer["callbackUrl"]
+        if url:
+            body = {
+                "transactionId": transfer["transactionId"],
+                "clientCorrelationId": transfer["clientCorrelationId"],
+                "transferState": state,
+            }
+            self._post_callbacks(transfer["transactionId"], url, body, callbacks)
+
+    def _post_callbacks(self, transaction_id, url, body, callbacks):
         config = dict(self.state.config)
         for copy_number in range(callbacks):
             # Like the bulk callbacks: a non-2xx answer is retried up to callback.max-retry times.
@@ -603,7 +641,7 @@ class Processor:
                 with self.state.lock:
                     self.state.callbacks.append(
                         {
-                            "transactionId": transaction["transactionId"],
+                            "transactionId": transaction_id,
                             "url": url,
                             "copy": copy_number,
                             "attempt": attempt,
@@ -884,6 +922,8 @@ class Handler(base.FastHandler):
         ("GET", "/api/v1/batch/transactions"): "ops_batch_transactions",
         ("POST", "/channel/transactionRequest"): "channel_transaction_request",
         ("GET", "/api/v1/transactionRequests"): "ops_transaction_requests",
+        ("POST", "/channel/transfer"): "channel_transfer",
+        ("GET", "/api/v1/transfers"): "ops_transfers",
         ("POST", "/simulator/config"): "control_config",
         ("GET", "/simulator/config"): "control_config",
         ("POST", "/simulator/faults"): "control_faults",
@@ -939,6 +979,8 @@ class Handler(base.FastHandler):
             return lambda: self.ops_batch_summary(path.rsplit("/", 1)[1])
         if method == "GET" and path.startswith("/api/v1/batch/") and path.count("/") == 4:
             return lambda: self.ops_batch_aggregate(path.rsplit("/", 1)[1])
+        if method == "GET" and path.startswith("/channel/transfer/") and path.count("/") == 3:
+            return lambda: self.channel_transfer_status(path.rsplit("/", 1)[1])
         # Including the 202's PollingPath /batch/Summary/<id>: neither PH-EE service serves it.
         raise spring_error(404, "Not Found", "No message available", path)
 
@@ -1385,6 +1427,93 @@ class Handler(base.FastHandler):
         timer.start()
         return 202, {"transactionId": transaction["transactionId"]}
 
+    # -- single transfers (channel connector, operations app) ----------------------------------------
+
+    def channel_transfer(self):
+        """The channel connector's transfer: the payer (the scheme's account) pays one payee.
+        Answers the transactionId; the same X-CorrelationID again is the same transfer."""
+        tenant = self._tenant()
+        body = self._json_body()
+        try:
+            payee = body["payee"]["partyIdInfo"]
+            payee_type, payee_id = payee["partyIdType"], str(payee["partyIdentifier"])
+            payer = str(body["payer"]["partyIdInfo"]["partyIdentifier"])
+            amount = Decimal(str(body["amount"]["amount"]))
+            currency = body["amount"]["currency"]
+        except (KeyError, TypeError, InvalidOperation):
+            raise phee_error(
+                400, "Bad Request", "payer, payee and amount {amount, currency} are required"
+            ) from None
+        if (
+            amount <= 0
+            or payee_type not in ("MSISDN", "IBAN", "ACCOUNT_ID")
+            or not re.fullmatch(r"[A-Za-z0-9]{4,34}", payee_id)
+            or not re.fullmatch(r"[A-Z]{3}", currency)
+        ):
+            raise phee_error(400, "Bad Request", "invalid payee, amount or currency")
+        correlation = self.headers.get("X-CorrelationID") or ""
+        with self.state.lock:
+            self.state.channel_transfer_log.append({"clientCorrelationId": correlation, "payee": payee_id})
+            known = next(
+                (
+                    t
+                    for t in self.state.channel_transfers.values()
+                    if correlation and t["clientCorrelationId"] == correlation
+                ),
+                None,
+            )
+            if known:
+                # A transfer sent again with its correlation id is the same transfer (paid once).
+                return 202, {"transactionId": known["transactionId"]}
+            transfer = {
+                "tenant": tenant,
+                "transactionId": str(uuid.uuid4()),
+                "clientCorrelationId": correlation,
+                "payerPartyId": payer,
+                "payeePartyIdType": payee_type,
+                "payeePartyId": payee_id,
+                "amount": float(amount),
+                "currency": currency,
+                "transferState": "RECEIVED",
+                "transferId": None,
+                "startedAt": _now_ms(),
+                "completedTimestamp": None,
+                "errorInformation": None,
+                "callbackUrl": self.headers.get("X-CallbackURL"),
+            }
+            self.state.channel_transfers[transfer["transactionId"]] = transfer
+            delay = float(self.state.config["transfer_delay"])
+        timer = threading.Timer(delay, self.processor.commit_transfer, args=(transfer,))
+        timer.daemon = True
+        timer.start()
+        return 202, {"transactionId": transfer["transactionId"]}
+
+    @staticmethod
+    def _transfer_view(transfer):
+        return {k: v for k, v in transfer.items() if k not in ("tenant", "callbackUrl")}
+
+    def channel_transfer_status(self, transaction_id):
+        """GET /channel/transfer/{transactionId}: the transfer's state."""
+        tenant = self._tenant()
+        with self.state.lock:
+            transfer = self.state.channel_transfers.get(transaction_id)
+            if not transfer or transfer["tenant"] != tenant:
+                raise phee_error(404, "Not Found", "no transfer %s" % transaction_id)
+            return 200, self._transfer_view(transfer)
+
+    def ops_transfers(self):
+        """The operations app's transfers, filtered by clientCorrelationId, as a Spring page."""
+        tenant = self._ops_guard()
+        wanted = self.query.get("clientCorrelationId")
+        with self.state.lock:
+            items = [
+                self._transfer_view(t)
+                for t in self.state.channel_transfers.values()
+                if t["tenant"] == tenant and (not wanted or t["clientCorrelationId"] == wanted)
+            ]
+        page, size = _window(self.query, "page", 0, "size", 20)
+        return 200, spring_page(items, page, size)
+
     def ops_transaction_requests(self):
         """The operations app's transaction requests, filtered by transactionId or
         clientCorrelationId, as a Spring page."""
@@ -1418,6 +1547,7 @@ class Handler(base.FastHandler):
         with self.state.lock:
             submissions = list(self.state.received)
             transaction_requests = list(self.state.transaction_request_log)
+            channel_transfers = list(self.state.channel_transfer_log)
             dropped = {
                 batch.batch_id: batch.duplicates for batch in self.state.batches.values() if batch.duplicates
             }
@@ -1437,6 +1567,8 @@ class Handler(base.FastHandler):
             "droppedDuplicateRows": dropped,
             # Every request to pay received, a repeat (same correlation id) included.
             "transactionRequests": transaction_requests,
+            # Every channel transfer received, a repeat (same correlation id) included.
+            "channelTransfers": channel_transfers,
         }
 
     def control_callbacks(self):
