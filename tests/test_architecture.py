@@ -49,6 +49,7 @@ SIDE = {
     "g2p_voucher": (2, set()),  # cash at pay points: beside the payment hub, over the payroll
     # bridge: premiums collected through the payment hub's collection requests
     "g2p_premium_collection": (3, {"g2p_insurance_accounting"}),
+    "g2p_provider_payment": (3, {"g2p_insurance_accounting"}),
 }
 
 G2P_PREFIX = "g2p_"

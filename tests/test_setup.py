@@ -32,6 +32,7 @@ EXPECTED_ADDONS = {
     "g2p_notice_insurance",
     "g2p_voucher",
     "g2p_premium_collection",
+    "g2p_provider_payment",
 }
 # Addons that only extend models (Odoo's, or bridges between two G2P addons): no model of their own,
 # so no groups or access rights.

@@ -38,6 +38,7 @@ TRANSLATED = [
     "g2p_notice_insurance",
     "g2p_voucher",
     "g2p_premium_collection",
+    "g2p_provider_payment",
 ]
 LANGS = ["fr", "es"]
 

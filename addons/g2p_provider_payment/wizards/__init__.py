@@ -1,0 +1,1 @@
+from . import g2p_provider_payment_bank_report
