@@ -44,6 +44,8 @@ CLAIM_DRAFT_FIELDS = {
     "date_received",
     "claimed_amount",
     "member_paid_at_provider",
+    "reimbursement",
+    "payee_id",
 }
 CLAIM_STATES = [
     ("draft", "Draft"),
@@ -86,6 +88,23 @@ class G2PInsuranceClaim(models.Model):
         tracking=True,
         domain="[('is_company', '=', True), ('is_registrant', '=', False), ('is_psp', '=', False)]",
         help="The hospital or clinic that claims the payment.",
+    )
+    reimbursement = fields.Boolean(
+        string="Reimburse the Member",
+        tracking=True,
+        help="The member paid the provider's bill: the cover pays the member back, not the provider.",
+    )
+    payee_id = fields.Many2one(
+        "res.partner",
+        string="Pay To",
+        compute="_compute_payee_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        tracking=True,
+        help="Who the cover pays: the provider, or for a reimbursement the member (or another person "
+        "of the family, e.g. a child's parent).",
     )
     provider_reference = fields.Char(
         required=True,
@@ -222,6 +241,11 @@ class G2PInsuranceClaim(models.Model):
                 )
         return super().write(vals)
 
+    @api.depends("reimbursement", "provider_id", "member_id")
+    def _compute_payee_id(self):
+        for claim in self:
+            claim.payee_id = claim.member_id if claim.reimbursement else claim.provider_id
+
     @api.depends("provider_reference")
     def _compute_provider_reference_key(self):
         for claim in self:
@@ -341,6 +365,18 @@ class G2PInsuranceClaim(models.Model):
                         "%(member)s is not covered by %(cover)s.",
                         member=claim.member_id.name,
                         cover=claim.policy_id.name,
+                    )
+                )
+
+    @api.constrains("reimbursement", "payee_id", "policy_id")
+    def _check_payee(self):
+        for claim in self.filtered("reimbursement"):
+            if claim.payee_id not in claim.policy_id.member_ids | claim.policy_id.holder_id:
+                raise ValidationError(
+                    _(
+                        "A reimbursement is paid to a person of the cover %(cover)s, not to %(payee)s.",
+                        cover=claim.policy_id.name,
+                        payee=claim.payee_id.name or "-",
                     )
                 )
 
@@ -484,7 +520,7 @@ class G2PInsuranceClaim(models.Model):
                     _("Claim %(claim)s received", claim=self.name),
                     [
                         (accounts["family"], self.holder_id, amount, 0.0),
-                        (accounts["payable"], self.provider_id, 0.0, amount),
+                        (accounts["payable"], self.payee_id or self.provider_id, 0.0, amount),
                     ],
                     "ins_claim_received",
                 )
@@ -661,15 +697,20 @@ class G2PInsuranceClaim(models.Model):
             ),
         )
 
+    def _payable_partner(self):
+        """The partners the claims of ``self`` are payable to (the receipt's payable items)."""
+        return self.mapped(lambda claim: claim.payee_id or claim.provider_id)
+
     def _pay_provider(self, date=None, journal=None, credit_account=None, ref=None):
-        """Pay the provider in full for the claims of ``self`` (one provider): one entry, Dr provider
-        payable per claim / Cr the bank (or ``credit_account`` on ``journal``, e.g. the PSP
-        clearing account when a processor paid), each claim's payable reconciled."""
+        """Pay in full the claims of ``self`` (one payee: a provider, or a member reimbursed): one
+        entry, Dr provider payable per claim / Cr the bank (or ``credit_account`` on ``journal``,
+        e.g. the PSP clearing account when a processor paid), each claim's payable reconciled."""
         self._check_group(FINANCE_GROUP, _("pay providers"))
         if not self:
             raise UserError(_("No claim to pay."))
-        if len(self.provider_id) != 1 or len(self.company_id) != 1:
-            raise UserError(_("One payment pays the claims of one provider in one company."))
+        payee = self._payable_partner()
+        if len(payee) != 1 or len(self.company_id) != 1:
+            raise UserError(_("One payment pays the claims of one payee in one company."))
         unpaid = self.filtered(lambda claim: claim.state != "approved")
         if unpaid:
             raise UserError(_("Only approved claims can be paid (%(claim)s).", claim=unpaid[0].name))
@@ -683,7 +724,7 @@ class G2PInsuranceClaim(models.Model):
                 lambda line, account=claim_accounts["payable"]: line.account_id == account
             )
             amount = claim.currency_id.round(-sum(payable_lines.mapped("amount_residual")))
-            debits.append((claim_accounts["payable"], claim.provider_id, amount, 0.0))
+            debits.append((claim_accounts["payable"], claim._payable_partner(), amount, 0.0))
         total = first.currency_id.round(sum(debit[2] for debit in debits))
         move = self.env["account.move"]._g2p_post(
             [
@@ -697,10 +738,10 @@ class G2PInsuranceClaim(models.Model):
                         else _(
                             "Payment of %(count)s claims of %(provider)s",
                             count=len(self),
-                            provider=first.provider_id.name,
+                            provider=payee.name,
                         )
                     ),
-                    [*debits, (credit_account or accounts["bank"], first.provider_id, 0.0, total)],
+                    [*debits, (credit_account or accounts["bank"], payee, 0.0, total)],
                     "ins_provider_payment",
                 )
             ]

@@ -12,12 +12,12 @@ class G2pProviderPaymentDemo(models.AbstractModel):
 
     @api.model
     def _load_demo(self):
-        """The Achieng family's cover of this year and three approved claims at two hospitals, paid
-        in one provider payment run through a PH-EE connector pointed at the simulator's default
-        address (``make demo`` does not start it). The run is approved by the insurance finance
-        officer, not by whoever adjudicated the claims; Gertrude's payment is confirmed (its entry
-        posted and the claims cleared, by the same method as the status job), the Nairobi
-        Hospital's still awaits the processor."""
+        """The Achieng family's cover of this year and four approved claims at two hospitals (one a
+        reimbursement to Grace, who paid the bill), paid in one provider payment run through a PH-EE
+        connector pointed at the simulator's default address (``make demo`` does not start it).
+        The run is approved by the insurance finance officer, not by whoever adjudicated the claims;
+        Gertrude's and Grace's payments are confirmed (entries posted and claims cleared, by the
+        same method as the status job), the Nairobi Hospital's still awaits the processor."""
         env = self.sudo().env
         Connector = env["g2p.payment.connector"]
         if "phee" not in dict(Connector._fields["code"].selection):
@@ -96,10 +96,21 @@ class G2pProviderPaymentDemo(models.AbstractModel):
         ref = env.ref
         service = max(start + timedelta(days=20), today - timedelta(days=20))
         claims = env["g2p.insurance.claim"]
-        for provider, reference, member, category, amount in (
-            (gertrude, "GCH-%s-0142" % today.year, members[1], "inpatient", 8_400),
-            (gertrude, "GCH-%s-0187" % today.year, members[1], "inpatient", 46_250),
-            (nairobi, "TNH-%s-0415" % today.year, members[0], "inpatient", 6_900),
+        # Grace paid Kevin's bill at the Nairobi Hospital herself: reimbursed to her M-Pesa wallet.
+        env["g2p.payment.account"].create(
+            {
+                "partner_id": members[0].id,
+                "account_type": "mobile_wallet",
+                "provider_id": psp.id,
+                "msisdn": "+254722000222",
+                "is_default": True,
+            }
+        )
+        for provider, reference, member, amount, payee in (
+            (gertrude, "GCH-%s-0142" % today.year, members[1], 8_400, None),
+            (gertrude, "GCH-%s-0187" % today.year, members[1], 46_250, None),
+            (nairobi, "TNH-%s-0415" % today.year, members[0], 6_900, None),
+            (nairobi, "TNH-%s-0433" % today.year, members[1], 3_400, members[0]),
         ):
             claim = claims.create(
                 {
@@ -107,10 +118,12 @@ class G2pProviderPaymentDemo(models.AbstractModel):
                     "provider_id": provider.id,
                     "provider_reference": reference,
                     "member_id": member.id,
-                    "category_id": ref("g2p_insurance_accounting.category_%s" % category).id,
+                    "category_id": ref("g2p_insurance_accounting.category_inpatient").id,
                     "date_service": service,
                     "date_received": service + timedelta(days=2),
                     "claimed_amount": amount,
+                    "reimbursement": bool(payee),
+                    **({"payee_id": payee.id} if payee else {}),
                 }
             )
             officer_claim = claim.with_user(claims_officer)
@@ -130,11 +143,11 @@ class G2pProviderPaymentDemo(models.AbstractModel):
                     "connector_id": connector.id,
                     "company_id": company.id,
                     "currency_id": line.currency_id.id,
-                    "payee_id": line.provider_id.id,
+                    "payee_id": line.payee_id.id,
                     "payee_identifier_type": line.payee_identifier_type,
                     "payee_identifier": line.payee_identifier,
                     "amount": line.amount,
-                    "description": "%s %s" % (run.name, line.provider_id.name),
+                    "description": "%s %s" % (run.name, line.payee_id.name),
                     "origin_key": line._origin_key(),
                     "provider_payment_line_id": line.id,
                 }
@@ -149,7 +162,8 @@ class G2pProviderPaymentDemo(models.AbstractModel):
                 },
             )
             line.state = "sent"
-            if line.provider_id == gertrude:
-                transfer._apply_status({"status": "paid", "psp_reference": "TRDEMO0001", "date": today})
+            if line.payee_id != nairobi:
+                reference = "TRDEMO%04d" % transfer.id
+                transfer._apply_status({"status": "paid", "psp_reference": reference, "date": today})
         run._update_state()
         return run

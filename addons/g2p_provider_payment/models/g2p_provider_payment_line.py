@@ -18,13 +18,18 @@ class G2pProviderPaymentLine(models.Model):
     _name = "g2p.provider.payment.line"
     _description = "Provider Payment"
     _order = "run_id, id"
-    _rec_name = "provider_id"
+    _rec_name = "payee_id"
 
     run_id = fields.Many2one("g2p.provider.payment.run", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="run_id.currency_id")
-    provider_id = fields.Many2one(
-        "res.partner", string="Provider", required=True, ondelete="restrict", index=True
+    payee_id = fields.Many2one(
+        "res.partner",
+        string="Payee",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        help="The provider, or the member reimbursed for a bill they paid.",
     )
     claim_ids = fields.One2many(
         "g2p.insurance.claim", "provider_payment_line_id", string="Claims", readonly=True
@@ -32,7 +37,9 @@ class G2pProviderPaymentLine(models.Model):
     claim_count = fields.Integer(compute="_compute_claim_count", string="Claims")
     amount = fields.Monetary(readonly=True, help="What the provider's approved claims leave payable.")
     payee_identifier_type = fields.Selection(
-        [("iban", "IBAN"), ("account", "Bank Account")], string="Account Type", readonly=True
+        [("iban", "IBAN"), ("account", "Bank Account"), ("msisdn", "Mobile Wallet")],
+        string="Account Type",
+        readonly=True,
     )
     payee_identifier = fields.Char(string="Paid To", readonly=True)
     state = fields.Selection(LINE_STATES, default="draft", required=True, readonly=True, index=True)
@@ -49,13 +56,22 @@ class G2pProviderPaymentLine(models.Model):
             line.claim_count = len(line.claim_ids)
 
     @api.model
-    def _payee_vals(self, provider):
-        """The provider's first bank account: its IBAN, else its account number."""
-        bank = provider.sudo().bank_ids[:1]
-        if not bank:
-            return {"payee_identifier": False, "payee_identifier_type": False}
-        kind = "iban" if bank.acc_type == "iban" else "account"
-        return {"payee_identifier": bank.acc_number, "payee_identifier_type": kind}
+    def _payee_vals(self, partner):
+        """Where ``partner`` is paid: its first bank account (IBAN, else account number), else, for
+        a member reimbursed, the default payment account of the registry (wallet or bank)."""
+        partner = partner.sudo()
+        bank = partner.bank_ids[:1]
+        if bank:
+            kind = "iban" if bank.acc_type == "iban" else "account"
+            return {"payee_identifier": bank.acc_number, "payee_identifier_type": kind}
+        accounts = partner.payment_account_ids.filtered("active") if "payment_account_ids" in partner else []
+        account = accounts and (accounts.filtered("is_default")[:1] or accounts[:1])
+        if account and account.account_type == "mobile_wallet" and account.msisdn:
+            return {"payee_identifier": account.msisdn, "payee_identifier_type": "msisdn"}
+        if account and account.account_type == "bank" and (account.iban or account.account_number):
+            kind = "iban" if account.iban else "account"
+            return {"payee_identifier": account.iban or account.account_number, "payee_identifier_type": kind}
+        return {"payee_identifier": False, "payee_identifier_type": False}
 
     def _compute_amount(self):
         """What each provider's claims leave payable on their receipt entries (stored)."""
@@ -84,11 +100,11 @@ class G2pProviderPaymentLine(models.Model):
                     "connector_id": run.connector_id.id,
                     "company_id": line.company_id.id,
                     "currency_id": line.currency_id.id,
-                    "payee_id": line.provider_id.id,
+                    "payee_id": line.payee_id.id,
                     "payee_identifier_type": line.payee_identifier_type,
                     "payee_identifier": line.payee_identifier,
                     "amount": line.amount,
-                    "description": "%s %s" % (run.name, line.provider_id.name),
+                    "description": "%s %s" % (run.name, line.payee_id.name),
                     "origin_key": line._origin_key(),
                     "provider_payment_line_id": line.id,
                 }
@@ -110,11 +126,11 @@ class G2pProviderPaymentLine(models.Model):
         for line in self:
             last = line.transfer_ids.sorted("id")[-1:]
             if line.state != "failed" or last.state != "failed":
-                raise UserError(_("Only failed payments can be sent again (%s).", line.provider_id.name))
+                raise UserError(_("Only failed payments can be sent again (%s).", line.payee_id.name))
             # The provider's account as it is now: a retry after a correction pays the right one.
-            payee = self._payee_vals(line.provider_id)
+            payee = self._payee_vals(line.payee_id)
             if not payee["payee_identifier"]:
-                raise UserError(_("%s has no bank account to be paid to.", line.provider_id.name))
+                raise UserError(_("%s has no bank account to be paid to.", line.payee_id.name))
             line.write({**payee, "reason": False})
             retry = last._retry()
             retry.write(payee)
@@ -134,7 +150,7 @@ class G2pProviderPaymentLine(models.Model):
             ref=_(
                 "%(run)s: payment of %(provider)s (%(transfer)s)",
                 run=self.run_id.name,
-                provider=self.provider_id.name,
+                provider=self.payee_id.name,
                 transfer=transfer.name,
             ),
         )

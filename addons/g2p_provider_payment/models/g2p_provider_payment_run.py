@@ -137,7 +137,7 @@ class G2pProviderPaymentRun(models.Model):
         ]
         if self.provider_ids:
             domain.append(("provider_id", "in", self.provider_ids.ids))
-        return self.env["g2p.insurance.claim"].sudo().search(domain, order="provider_id, id")
+        return self.env["g2p.insurance.claim"].sudo().search(domain, order="payee_id, id")
 
     def action_load_claims(self):
         """(Re)build the run's payments: one per provider, with its approved, unpaid claims."""
@@ -153,22 +153,22 @@ class G2pProviderPaymentRun(models.Model):
         Line = self.env["g2p.provider.payment.line"]
         lines = Line.create(
             [
-                {"run_id": self.id, "provider_id": provider.id, **Line._payee_vals(provider)}
-                for provider in claims.provider_id
+                {"run_id": self.id, "payee_id": payee.id, **Line._payee_vals(payee)}
+                for payee in claims._payable_partner()
             ]
         )
-        by_provider = {line.provider_id: line for line in lines}
-        for provider in claims.provider_id:
-            claims.filtered(lambda claim, p=provider: claim.provider_id == p).write(
-                {"provider_payment_line_id": by_provider[provider].id}
+        by_payee = {line.payee_id: line for line in lines}
+        for payee in claims._payable_partner():
+            claims.filtered(lambda claim, p=payee: claim._payable_partner() == p).write(
+                {"provider_payment_line_id": by_payee[payee].id}
             )
         lines._compute_amount()
         return notification(
             _("Claims loaded"),
             _(
-                "%(claims)s approved claims of %(providers)s providers, %(total)s in all.",
+                "%(claims)s approved claims loaded for %(payees)s, %(total)s in all.",
                 claims=len(claims),
-                providers=len(lines),
+                payees=", ".join(lines.payee_id.mapped("name")),
                 total=self._amount(sum(lines.mapped("amount"))),
             ),
         )
@@ -182,9 +182,9 @@ class G2pProviderPaymentRun(models.Model):
             if missing:
                 raise UserError(
                     _(
-                        "These providers have no bank account to be paid to: %s. Add it on the provider "
-                        "(Accounting tab), then load the claims again.",
-                        ", ".join(missing.provider_id.mapped("name")),
+                        "These payees have no account to be paid to: %s. Add a bank account on the provider "
+                        "(Accounting tab) or a payment account on the member, then load the claims again.",
+                        ", ".join(missing.payee_id.mapped("name")),
                     )
                 )
         self._g2p_transition(

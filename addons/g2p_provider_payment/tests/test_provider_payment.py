@@ -9,7 +9,7 @@ from datetime import date
 
 import requests
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -161,7 +161,7 @@ class TestProviderPaymentRun(ProviderPaymentSetup, HttpCase, InsuranceCase):
         self.assertEqual(run.line_count, 2)
         self.assertEqual(run.claim_count, 3)
         self.assertEqual(run.total_amount, 49_750)
-        gertrude_line = run.line_ids.filtered(lambda line: line.provider_id == self.gertrude)
+        gertrude_line = run.line_ids.filtered(lambda line: line.payee_id == self.gertrude)
         self.assertEqual((gertrude_line.amount, gertrude_line.payee_identifier), (42_500, COMMITS))
         self._send(run)
         self.assertEqual(run.state, "in_payment")
@@ -201,6 +201,55 @@ class TestProviderPaymentRun(ProviderPaymentSetup, HttpCase, InsuranceCase):
         logs = transfer.sudo().log_ids
         self.assertTrue({"request", "response", "callback"} <= set(logs.mapped("kind")))
         self.assertNotIn(transfer.sudo().callback_token, "".join(logs.mapped("url")))
+
+    def test_reimbursement_pays_the_member_to_their_wallet(self):
+        """The member paid the hospital's bill: the cover pays the member back, to the wallet of the
+        registry, in the same run as the providers."""
+        wallets = self.env["g2p.payment.mechanism"].sudo().search([("code", "=", "mobile_wallet")])
+        self.psp.sudo().psp_mechanism_ids = [Command.link(wallet.id) for wallet in wallets]
+        self.env["g2p.payment.account"].sudo().create(
+            {
+                "partner_id": self.mary.id,
+                "account_type": "mobile_wallet",
+                "provider_id": self.psp.id,
+                "msisdn": "+254711000001",
+                "is_default": True,
+            }
+        )
+        provider_claim = self._approved_claim(self.gertrude, "GCH-R0", 10_000)
+        claim = self._claim(
+            self.policy, self.nairobi, "TNH-R1", self.brian, self.inpatient, 3_200, reimbursement=True
+        )
+        self.assertEqual(claim.payee_id, self.brian)  # the member by default, changed to the parent
+        claim.sudo().payee_id = self.mary
+        claim._receive()
+        claim._approve(date(2020, 3, 20))
+        payable = self.acc["g2p_ins_provider_payable_account_id"]
+        self.assertEqual(self._payable_items(claim).partner_id, self.mary)
+        run = self._approved_run()
+        mary_line = run.line_ids.filtered(lambda line: line.payee_id == self.mary)
+        self.assertEqual(
+            (mary_line.amount, mary_line.payee_identifier_type, mary_line.payee_identifier),
+            (3_200, "msisdn", "+254711000001"),
+        )
+        self.assertEqual(mary_line.claim_ids, claim)
+        self._send(run)
+        self._settle(2)
+        self.assertEqual(run.state, "done")
+        self.assertEqual((claim.state, provider_claim.state), ("paid", "paid"))
+        self.assertMove(
+            mary_line.move_id,
+            mary_line.paid_date,
+            self.acc["journal"],
+            [(payable, self.mary, 3_200, 0), (self.clearing, self.mary, 0, 3_200)],
+        )
+        self.assertIn("254711000001", self._sent_payees())
+        # A reimbursement goes to a person of the cover only.
+        other = self._claim(
+            self.policy, self.nairobi, "TNH-R2", self.brian, self.inpatient, 100, reimbursement=True
+        )
+        with self.assertRaises(ValidationError):
+            other.sudo().payee_id = self.gertrude
 
     def test_failed_payment_leaves_claims_payable_and_a_retry_pays_once(self):
         claim = self._approved_claim(self.gertrude, "GCH-9", 20_000)

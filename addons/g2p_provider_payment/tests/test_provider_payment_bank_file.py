@@ -92,7 +92,7 @@ class TestProviderPaymentBankFile(InsuranceCase):
         return wizard.action_apply()
 
     def _transfer(self, provider):
-        line = self.run.line_ids.filtered(lambda line: line.provider_id == provider)
+        line = self.run.line_ids.filtered(lambda line: line.payee_id == provider)
         return line, line.transfer_ids.sorted("id")[-1:]
 
     def test_bank_file_report_pays_rejects_and_a_retry_pays_once(self):

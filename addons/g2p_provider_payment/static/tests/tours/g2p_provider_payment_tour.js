@@ -21,7 +21,7 @@ registry.category("web_tour.tours").add("g2p_provider_payment_prepare_tour", {
         { trigger: ".o_field_widget[name=connector_id] input", run: "edit Provider payments" },
         { trigger: ".o-autocomplete--dropdown-item:contains(Provider payments)", run: "click" },
         { trigger: "button[name=action_load_claims]:contains(Load Claims)", run: "click" },
-        { trigger: ".o_notification:contains(Claims loaded):contains(2 approved claims of 1 providers)" },
+        { trigger: ".o_notification:contains(Claims loaded):contains(2 approved claims loaded for Gertrude Children's Hospital)" },
         { trigger: ".o_field_widget[name=line_ids] .o_data_row:contains(Gertrude Children's Hospital):contains(42,500.00)" },
         { trigger: "button[name=action_submit]", run: "click" },
         { trigger: ".o_notification:contains(Another finance officer approves it)" },
