@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
 from ..const import COLLECTION_STATES, COLLECTION_STATUSES
@@ -32,6 +32,8 @@ class G2pPaymentCollection(models.Model):
     _order = "id desc"
     _log_model = "g2p.payment.collection.log"
     _callback_kind = "collection"
+    _connector_capability = "can_collect"
+    _locked_once_sent = ("connector_id", "payer_id", "payer_msisdn", "amount", "currency_id")
 
     connector_id = fields.Many2one(
         "g2p.payment.connector",
@@ -71,25 +73,6 @@ class G2pPaymentCollection(models.Model):
     log_ids = fields.One2many("g2p.payment.collection.log", "collection_id", string="Log", readonly=True)
 
     _amount_positive = models.Constraint("CHECK (amount > 0)", "The amount requested must be positive.")
-
-    @api.constrains("connector_id")
-    def _check_connector(self):
-        for collection in self:
-            if not collection.connector_id.can_collect:
-                raise ValidationError(
-                    _("The connector %s cannot collect payments.", collection.connector_id.display_name)
-                )
-
-    def write(self, vals):
-        locked = set(vals) & {"connector_id", "payer_id", "payer_msisdn", "amount", "currency_id"}
-        if locked and any(collection.state != "draft" for collection in self):
-            raise UserError(_("A collection request cannot be changed once it was sent."))
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_only_drafts(self):
-        if any(collection.state != "draft" for collection in self):
-            raise UserError(_("Only draft collection requests can be deleted; cancel or keep the others."))
 
     # ------------------------------------------------------------------ actions
 

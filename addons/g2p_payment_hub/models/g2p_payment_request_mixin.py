@@ -2,7 +2,7 @@ import secrets
 import uuid
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 
@@ -21,6 +21,10 @@ class G2pPaymentRequestMixin(models.AbstractModel):
     _callback_kind = None
     #: Finance groups allowed to send and check requests (origin addons add theirs).
     _base_finance_groups = ("g2p_payroll.group_g2p_finance_officer",)
+    #: The connector's capability the request needs (a boolean field of g2p.payment.connector).
+    _connector_capability = None
+    #: What cannot change once the request was sent (it is what the processor has).
+    _locked_once_sent = ("connector_id", "amount", "currency_id")
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default=lambda self: _("New")
@@ -70,6 +74,31 @@ class G2pPaymentRequestMixin(models.AbstractModel):
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code(self._name) or _("New")
         return super().create(vals_list)
+
+    @api.constrains("connector_id")
+    def _check_connector(self):
+        for request in self:
+            if not request.connector_id[self._connector_capability]:
+                raise ValidationError(
+                    _(
+                        "The connector %(connector)s cannot send %(request)s: it does not offer this kind of "
+                        "payment.",
+                        connector=request.connector_id.display_name,
+                        request=request.name,
+                    )
+                )
+
+    def write(self, vals):
+        if set(vals) & set(self._locked_once_sent):
+            sent = self.filtered(lambda request: request.state != "draft")
+            if sent:
+                raise UserError(_("%s cannot be changed once it was sent.", sent[0].name))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        if any(request.state != "draft" for request in self):
+            raise UserError(_("Only draft requests can be deleted; cancel or keep the others."))
 
     def _finance_groups(self):
         return self._base_finance_groups

@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
 from ..const import LIVE_TRANSFER_STATES, TRANSFER_STATES, TRANSFER_STATUSES
@@ -28,6 +28,8 @@ class G2pPaymentTransfer(models.Model):
     _order = "id desc"
     _log_model = "g2p.payment.transfer.log"
     _callback_kind = "transfer"
+    _connector_capability = "can_transfer"
+    _locked_once_sent = ("connector_id", "payee_id", "payee_identifier", "amount", "currency_id")
 
     connector_id = fields.Many2one(
         "g2p.payment.connector",
@@ -75,25 +77,6 @@ class G2pPaymentTransfer(models.Model):
         "(origin_key) WHERE origin_key IS NOT NULL AND state IN %s" % (LIVE_TRANSFER_STATES,),
         "This payment already has a transfer under way or paid.",
     )
-
-    @api.constrains("connector_id")
-    def _check_connector(self):
-        for transfer in self:
-            if not transfer.connector_id.can_transfer:
-                raise ValidationError(
-                    _("The connector %s cannot make single transfers.", transfer.connector_id.display_name)
-                )
-
-    def write(self, vals):
-        locked = set(vals) & {"connector_id", "payee_id", "payee_identifier", "amount", "currency_id"}
-        if locked and any(transfer.state != "draft" for transfer in self):
-            raise UserError(_("A transfer cannot be changed once it was sent."))
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_only_drafts(self):
-        if any(transfer.state != "draft" for transfer in self):
-            raise UserError(_("Only draft transfers can be deleted; cancel or keep the others."))
 
     # ------------------------------------------------------------------ actions
 

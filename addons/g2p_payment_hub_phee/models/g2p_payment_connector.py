@@ -524,6 +524,10 @@ class G2pPaymentConnectorPhee(models.Model):
         response = self._request(
             collection, "POST", "/channel/transactionRequest", api="channel", json=body, idempotent=False
         )
+        return self._phee_channel_answer(response)
+
+    def _phee_channel_answer(self, response):
+        """The channel connector's answer to a request to pay or a transfer, as the hub reads it."""
         if response.status_code >= 500:
             # It may have been registered: the status fetch by our correlation id will tell.
             return {"accepted": True, "error": _("PH-EE answered HTTP %s.", response.status_code)}
@@ -607,13 +611,7 @@ class G2pPaymentConnectorPhee(models.Model):
         response = self._request(
             transfer, "POST", "/channel/transfer", api="channel", json=body, idempotent=False
         )
-        if response.status_code >= 500:
-            # It may have been registered: the status fetch by our correlation id will tell.
-            return {"accepted": True, "error": _("PH-EE answered HTTP %s.", response.status_code)}
-        if response.status_code >= 400:
-            return {"accepted": False, "reason": self._parse_response_error(response)[:300]}
-        data = response.json() if response.content else {}
-        return {"accepted": True, "external_id": data.get("transactionId")}
+        return self._phee_channel_answer(response)
 
     def _fetch_transfer_status(self, transfer):
         """The channel connector's transfer by PH-EE's transaction id; when the answer to the

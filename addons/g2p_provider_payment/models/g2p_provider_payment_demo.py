@@ -138,20 +138,7 @@ class G2pProviderPaymentDemo(models.AbstractModel):
         run.with_user(approver).action_approve()
         now = fields.Datetime.now()
         for line in run.line_ids:
-            transfer = env["g2p.payment.transfer"].create(
-                {
-                    "connector_id": connector.id,
-                    "company_id": company.id,
-                    "currency_id": line.currency_id.id,
-                    "payee_id": line.payee_id.id,
-                    "payee_identifier_type": line.payee_identifier_type,
-                    "payee_identifier": line.payee_identifier,
-                    "amount": line.amount,
-                    "description": "%s %s" % (run.name, line.payee_id.name),
-                    "origin_key": line._origin_key(),
-                    "provider_payment_line_id": line.id,
-                }
-            )
+            transfer = env["g2p.payment.transfer"].create(line._transfer_vals())
             # What the connector leaves once PH-EE accepted the transfer.
             transfer._g2p_transition(
                 "sent",

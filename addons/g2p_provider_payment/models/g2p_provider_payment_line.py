@@ -94,24 +94,26 @@ class G2pProviderPaymentLine(models.Model):
         Transfer = self.env["g2p.payment.transfer"]
         transfers = Transfer
         for line in self:
-            run = line.run_id
-            transfer = Transfer.create(
-                {
-                    "connector_id": run.connector_id.id,
-                    "company_id": line.company_id.id,
-                    "currency_id": line.currency_id.id,
-                    "payee_id": line.payee_id.id,
-                    "payee_identifier_type": line.payee_identifier_type,
-                    "payee_identifier": line.payee_identifier,
-                    "amount": line.amount,
-                    "description": "%s %s" % (run.name, line.payee_id.name),
-                    "origin_key": line._origin_key(),
-                    "provider_payment_line_id": line.id,
-                }
-            )
+            transfer = Transfer.create(line._transfer_vals())
             line._send(transfer)
             transfers |= transfer
         return transfers
+
+    def _transfer_vals(self):
+        """The transfer that pays this payment."""
+        self.ensure_one()
+        return {
+            "connector_id": self.run_id.connector_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "payee_id": self.payee_id.id,
+            "payee_identifier_type": self.payee_identifier_type,
+            "payee_identifier": self.payee_identifier,
+            "amount": self.amount,
+            "description": "%s %s" % (self.run_id.name, self.payee_id.name),
+            "origin_key": self._origin_key(),
+            "provider_payment_line_id": self.id,
+        }
 
     def _send(self, transfer):
         self.state = "sent"
