@@ -289,6 +289,22 @@ class TestProviderPaymentRun(ProviderPaymentSetup, HttpCase, InsuranceCase):
         with self.assertRaises(Exception), self.cr.savepoint():
             paid.sudo().copy({"origin_key": paid.origin_key, "provider_payment_line_id": line.id})
 
+    def test_lost_answer_is_found_by_correlation_id_and_paid_once(self):
+        """PH-EE registers the transfer but its answer is lost (HTTP 500): the transfer awaits its
+        status, found by our correlation id; nothing is sent twice."""
+        claim = self._approved_claim(self.gertrude, "GCH-L1", 15_000)
+        run = self._approved_run()
+        self.sim.control("faults", {"channel_accept_then_fail": 1})
+        self._send(run)
+        transfer = run.line_ids.transfer_ids
+        self.assertEqual(transfer.state, "sent")
+        self.assertFalse(transfer.external_id)
+        self._settle(1)
+        self.assertEqual(transfer.state, "paid")
+        self.assertTrue(transfer.external_id)  # learnt from the operations app
+        self.assertEqual(claim.state, "paid")
+        self.assertEqual(self._sent_payees(), [COMMITS])
+
     def test_duplicate_callbacks_post_one_entry(self):
         claim = self._approved_claim(self.nairobi, "TNH-7", 9_999)
         self._set_account(self.nairobi, CALLS_BACK_THRICE)

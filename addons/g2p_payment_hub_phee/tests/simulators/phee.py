@@ -139,7 +139,7 @@ TRANSFER_SCENARIOS = {
 }
 TRANSFER_COMMITTED = ("COMMITTED", 1, None)
 
-FAULT_KINDS = ("submit_status", "submit_delay", "accept_then_fail", "ops_status")
+FAULT_KINDS = ("submit_status", "submit_delay", "accept_then_fail", "ops_status", "channel_accept_then_fail")
 
 
 def phee_error(status, information, description):
@@ -371,7 +371,9 @@ class State:
 
     def add_fault(self, spec):
         """{"submit_status": 500, "count": 2} | {"submit_delay": 5, "count": 1} |
-        {"accept_then_fail": 1, "mode": "500"|"drop"} | {"ops_status": 503, "count": 1}"""
+        {"accept_then_fail": 1, "mode": "500"|"drop"} | {"ops_status": 503, "count": 1} |
+        {"channel_accept_then_fail": 1}: a channel transfer registered, then answered 500 (the
+        answer is lost: the caller must find it by its correlation id)."""
         kinds = [kind for kind in FAULT_KINDS if kind in spec]
         if len(kinds) != 1:
             raise base.HttpError(400, {"error": "give exactly one of " + ", ".join(FAULT_KINDS)})
@@ -1486,6 +1488,8 @@ class Handler(base.FastHandler):
         timer = threading.Timer(delay, self.processor.commit_transfer, args=(transfer,))
         timer.daemon = True
         timer.start()
+        if self.state.take_fault(("channel_accept_then_fail",)):
+            raise phee_error(500, "Internal Server Error", "the transfer was registered, the answer is lost")
         return 202, {"transactionId": transfer["transactionId"]}
 
     @staticmethod
