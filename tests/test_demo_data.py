@@ -28,6 +28,7 @@ DEMO_USERS = {
         "g2p_insurance_accounting.group_g2p_insurance_finance",
     ),
     "g2padmin": ("g2p_registry.demo_user_g2p_admin", "g2p_registry.group_g2p_admin"),
+    "agent": ("g2p_voucher.demo_user_pay_point_agent", "g2p_voucher.group_g2p_pay_point_agent"),
 }
 
 
@@ -89,3 +90,16 @@ class TestDemoData(TransactionCase):
             all(p.startswith(("+2547", "+2541")) for p in heads.phone_number_ids.mapped("phone_number")),
             "Kenyan mobile numbers",
         )
+
+    def test_demo_shows_money_in_and_out_beyond_the_payroll(self):
+        """A provider payment run (a provider and a reimbursed member paid, one awaiting), a premium
+        collected by mobile money, a pay-point voucher list and a notice sent."""
+        run = self.env["g2p.provider.payment.run"].search([], limit=1)
+        self.assertEqual(run.state, "in_payment")
+        self.assertEqual(sorted(run.line_ids.mapped("state")), ["paid", "paid", "sent"])
+        self.assertTrue(run.line_ids.filtered("payee_id.is_registrant"), "a member reimbursed")
+        self.assertTrue(all(run.line_ids.filtered(lambda line: line.state == "paid").mapped("move_id")))
+        self.assertTrue(run.approved_by_id.has_group("g2p_insurance_accounting.group_g2p_insurance_finance"))
+        self.assertTrue(self.env["g2p.payment.collection"].search([("state", "=", "paid")]))
+        self.assertTrue(self.env["g2p.voucher"].search([]))
+        self.assertTrue(self.env["g2p.notice"].search([("state", "=", "sent")]))
