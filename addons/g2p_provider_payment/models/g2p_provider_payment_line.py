@@ -127,15 +127,18 @@ class G2pProviderPaymentLine(models.Model):
         retries = self.env["g2p.payment.transfer"]
         for line in self:
             last = line.transfer_ids.sorted("id")[-1:]
-            if line.state != "failed" or last.state != "failed":
+            if line.state != "failed" or last.state not in ("failed", "cancelled"):
                 raise UserError(_("Only failed payments can be sent again (%s).", line.payee_id.name))
             # The provider's account as it is now: a retry after a correction pays the right one.
             payee = self._payee_vals(line.payee_id)
             if not payee["payee_identifier"]:
                 raise UserError(_("%s has no bank account to be paid to.", line.payee_id.name))
             line.write({**payee, "reason": False})
-            retry = last._retry()
-            retry.write(payee)
+            if last.state == "failed":
+                retry = last._retry()
+                retry.write(payee)
+            else:  # the processor was never reached: a new transfer of the payment
+                retry = self.env["g2p.payment.transfer"].create(line._transfer_vals())
             line._send(retry)
             retries |= retry
         return retries

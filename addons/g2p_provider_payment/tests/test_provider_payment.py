@@ -305,6 +305,25 @@ class TestProviderPaymentRun(ProviderPaymentSetup, HttpCase, InsuranceCase):
         self.assertEqual(claim.state, "paid")
         self.assertEqual(self._sent_payees(), [COMMITS])
 
+    def test_processor_not_reached_leaves_the_payment_to_send_again(self):
+        claim = self._approved_claim(self.gertrude, "GCH-U1", 6_000)
+        run = self._approved_run()
+        url = self.connector.phee_channel_url
+        self.connector.sudo().phee_channel_url = "http://127.0.0.1:9"  # nothing listens there
+        self.addCleanup(setattr, self.connector.sudo(), "phee_channel_url", url)
+        self._send(run)
+        line = run.line_ids
+        self.assertEqual(line.state, "failed")
+        self.assertTrue(line.reason)
+        self.assertEqual(line.transfer_ids.state, "cancelled")
+        self.assertEqual(self._sent_payees(), [])
+        self.connector.sudo().phee_channel_url = url
+        self._answered_before = len(self._answered())
+        run.with_user(self.finance).action_retry_failed()
+        self._settle(1)
+        self.assertEqual((line.state, claim.state, run.state), ("paid", "paid", "done"))
+        self.assertEqual(self._sent_payees(), [COMMITS])
+
     def test_duplicate_callbacks_post_one_entry(self):
         claim = self._approved_claim(self.nairobi, "TNH-7", 9_999)
         self._set_account(self.nairobi, CALLS_BACK_THRICE)
