@@ -35,12 +35,8 @@ class G2pPaymentCollection(models.Model):
     _connector_capability = "can_collect"
     _locked_once_sent = ("connector_id", "payer_id", "payer_msisdn", "amount", "currency_id")
 
+    # The mixin's field, narrowed to the connectors that can do this.
     connector_id = fields.Many2one(
-        "g2p.payment.connector",
-        required=True,
-        ondelete="restrict",
-        index=True,
-        check_company=True,
         domain="[('can_collect', '=', True), ('state', '!=', 'disabled')]",
         help="The processor that sends the request to the payer's wallet.",
     )

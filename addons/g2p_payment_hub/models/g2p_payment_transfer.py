@@ -31,12 +31,8 @@ class G2pPaymentTransfer(models.Model):
     _connector_capability = "can_transfer"
     _locked_once_sent = ("connector_id", "payee_id", "payee_identifier", "amount", "currency_id")
 
+    # The mixin's field, narrowed to the connectors that can do this.
     connector_id = fields.Many2one(
-        "g2p.payment.connector",
-        required=True,
-        ondelete="restrict",
-        index=True,
-        check_company=True,
         domain="[('can_transfer', '=', True), ('state', '!=', 'disabled')]",
         help="The processor that pays the payee.",
     )

@@ -142,6 +142,13 @@ TRANSFER_COMMITTED = ("COMMITTED", 1, None)
 FAULT_KINDS = ("submit_status", "submit_delay", "accept_then_fail", "ops_status", "channel_accept_then_fail")
 
 
+def _by_correlation(transactions, correlation):
+    """The transaction (request to pay, channel transfer) already received with ``correlation``."""
+    if not correlation:
+        return None
+    return next((t for t in transactions.values() if t["clientCorrelationId"] == correlation), None)
+
+
 def phee_error(status, information, description):
     """PH-EE bulk processor's error body."""
     return base.HttpError(
@@ -1395,14 +1402,7 @@ class Handler(base.FastHandler):
         correlation = self.headers.get("X-CorrelationID") or ""
         with self.state.lock:
             self.state.transaction_request_log.append({"clientCorrelationId": correlation, "payer": payer})
-            known = next(
-                (
-                    t
-                    for t in self.state.transaction_requests.values()
-                    if correlation and t["clientCorrelationId"] == correlation
-                ),
-                None,
-            )
+            known = _by_correlation(self.state.transaction_requests, correlation)
             if known:
                 # A request sent again with its correlation id is the same request (never asked twice).
                 return 202, {"transactionId": known["transactionId"]}
@@ -1456,14 +1456,7 @@ class Handler(base.FastHandler):
         correlation = self.headers.get("X-CorrelationID") or ""
         with self.state.lock:
             self.state.channel_transfer_log.append({"clientCorrelationId": correlation, "payee": payee_id})
-            known = next(
-                (
-                    t
-                    for t in self.state.channel_transfers.values()
-                    if correlation and t["clientCorrelationId"] == correlation
-                ),
-                None,
-            )
+            known = _by_correlation(self.state.channel_transfers, correlation)
             if known:
                 # A transfer sent again with its correlation id is the same transfer (paid once).
                 return 202, {"transactionId": known["transactionId"]}
