@@ -697,6 +697,13 @@ class G2PInsuranceClaim(models.Model):
             ),
         )
 
+    def _payable_residual(self):
+        """What the claim's receipt still leaves payable (its provider payable item's residual)."""
+        self.ensure_one()
+        payable = self.policy_id.product_id._get_accounts()["payable"]
+        items = self.receipt_move_id.sudo().line_ids.filtered(lambda line: line.account_id == payable)
+        return self.currency_id.round(-sum(items.mapped("amount_residual")))
+
     def _payable_partner(self):
         """The partners the claims of ``self`` are payable to (the receipt's payable items)."""
         return self.mapped(lambda claim: claim.payee_id or claim.provider_id)
@@ -719,12 +726,8 @@ class G2PInsuranceClaim(models.Model):
         accounts = first.policy_id.product_id._get_accounts()
         debits = []
         for claim in self:
-            claim_accounts = claim.policy_id.product_id._get_accounts()
-            payable_lines = claim.receipt_move_id.sudo().line_ids.filtered(
-                lambda line, account=claim_accounts["payable"]: line.account_id == account
-            )
-            amount = claim.currency_id.round(-sum(payable_lines.mapped("amount_residual")))
-            debits.append((claim_accounts["payable"], claim._payable_partner(), amount, 0.0))
+            payable = claim.policy_id.product_id._get_accounts()["payable"]
+            debits.append((payable, claim._payable_partner(), claim._payable_residual(), 0.0))
         total = first.currency_id.round(sum(debit[2] for debit in debits))
         move = self.env["account.move"]._g2p_post(
             [

@@ -73,17 +73,10 @@ class G2pProviderPaymentLine(models.Model):
             return {"payee_identifier": account.iban or account.account_number, "payee_identifier_type": kind}
         return {"payee_identifier": False, "payee_identifier_type": False}
 
-    def _compute_amount(self):
-        """What each provider's claims leave payable on their receipt entries (stored)."""
+    def _set_amount(self):
+        """Store what each payee's claims leave payable on their receipt entries."""
         for line in self:
-            total = 0.0
-            for claim in line.claim_ids:
-                payable = claim.policy_id.product_id._get_accounts()["payable"]
-                items = claim.receipt_move_id.sudo().line_ids.filtered(
-                    lambda item, a=payable: item.account_id == a
-                )
-                total -= sum(items.mapped("amount_residual"))
-            line.amount = line.currency_id.round(total)
+            line.amount = line.currency_id.round(sum(claim._payable_residual() for claim in line.claim_ids))
 
     def _origin_key(self):
         self.ensure_one()

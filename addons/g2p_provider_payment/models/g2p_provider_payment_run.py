@@ -162,7 +162,7 @@ class G2pProviderPaymentRun(models.Model):
             claims.filtered(lambda claim, p=payee: claim._payable_partner() == p).write(
                 {"provider_payment_line_id": by_payee[payee].id}
             )
-        lines._compute_amount()
+        lines._set_amount()
         return notification(
             _("Claims loaded"),
             _(
