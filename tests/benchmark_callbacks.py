@@ -7,18 +7,18 @@ Usage (from the repository root):
         [--callbacks 10000] [--concurrency 20] [--duplicates 0.1] [--batch-size 20] \\
         [--workers 4] [--db NAME] [--port 8297] [--gevent-port 8298]
 
-It installs g2p_payment_hub_phee in a database (default ``g2p_bench_callbacks``) when missing
-(else updates it) and starts the PH-EE simulator (its own process, callbacks off: this script is
-the processor calling back). Inside ``scripts/odoo.sh shell`` it prepares a payroll of sent
-batches (the registry from bench_common.generate_registry, kept between runs; a new program,
-payroll and batches each run, sent to the simulator over HTTP). Then it starts Odoo with
-``--workers N`` (HTTP workers and the queue_job runner, odoo.conf's channels) and fires the
-callbacks from a bounded asyncio client (aiohttp, ``--concurrency`` requests in flight) exactly as
-PH-EE sends them: ``POST <X-CallbackURL>`` (the batch's callback URL with its secret token) with
-``{"clientCorrelationId", "batchId", "message"}``; a share ``--duplicates`` of them repeat an
-earlier body (half right behind it, so both are in flight together, half later). It prints the
-throughput, the latency percentiles and the errors, waits for the job runner to apply every
-batch's status, and checks that every event was stored once, every callback consumed, every
+It installs g2p_payment_hub_phee in a database (default ``g2p_bench_callbacks``) when missing (else
+updates it) and starts the PH-EE simulator (its own process, callbacks off: this script is the
+processor calling back). Inside ``scripts/odoo.sh shell`` it prepares a payroll of sent batches
+(the registry from bench_common.generate_registry, kept between runs; a new program, payroll and
+batches each run, the previous run's deleted first, sent to the simulator over HTTP). Then it
+starts Odoo with ``--workers N`` (HTTP workers and the queue_job runner, odoo.conf's channels) and
+fires the callbacks from a bounded asyncio client (aiohttp, ``--concurrency`` requests in flight)
+exactly as PH-EE sends them: ``POST <X-CallbackURL>`` (the batch's callback URL with its secret
+token) with ``{"clientCorrelationId", "batchId", "message"}``; a share ``--duplicates`` of them
+repeat an earlier body (half right behind it, so both are in flight together, half later). It
+prints the throughput, the latency percentiles and the errors, waits for the job runner to apply
+every batch's status, and checks that every event was stored once, every callback consumed, every
 payment has one outcome and nothing was paid twice. Figures go to stdout; it exits non-zero when a
 check fails (never on time).
 """
@@ -45,7 +45,7 @@ def main():
     import subprocess
     import time
 
-    from bench_common import ODOO_SH, odoo
+    from bench_common import HUB_CLEANUP, ODOO_SH, odoo, psql
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -66,6 +66,9 @@ def main():
 
     probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
     odoo(args.db, "-u" if probe.returncode == 0 else "-i", "g2p_payment_hub_phee")
+    # The previous run's program, payroll, entries, batches and jobs: the registry is rebuilt
+    # when the number of batches changes, and those would hold on to it.
+    psql(args.db, HUB_CLEANUP)
     sys.path.insert(0, str(TESTS_DIR.parent / "addons" / "g2p_payment_hub" / "tests" / "simulators"))
     import base as simulators
 

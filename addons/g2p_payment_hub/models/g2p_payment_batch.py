@@ -23,7 +23,7 @@ UNSENT_RETRY_SECONDS = 5
 #: ... while a pending callback of the batch is younger than this; then the poll cron takes over.
 UNSENT_RETRY_MINUTES = 30
 #: A new callback wakes the dispatcher job at most this often per process, to run this much later.
-CALLBACK_WAKE_SECONDS = 1
+CALLBACK_WAKE_SECONDS = 5
 DISPATCH_IDENTITY_KEY = "g2p_payment_batch_dispatch_callbacks"
 #: {database: monotonic time of this process's last wake} (see _wake_callback_dispatcher).
 _LAST_WAKE = {}

@@ -19,7 +19,9 @@ class G2pGsmaCallbackController(G2pPaymentHubController):
     @http.route(
         CALLBACK_ROUTE + "/<string:correlation_id>/<string:token>",
         type="http",
-        auth="public",
+        auth="none",
+        # Writes (auth="none" routes default to a read-only cursor, a replica's when there is one).
+        readonly=False,
         methods=["PUT", "POST"],
         csrf=False,
         save_session=False,

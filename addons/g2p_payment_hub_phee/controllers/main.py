@@ -18,7 +18,9 @@ class G2pPheeCallbackController(G2pPaymentHubController):
     @http.route(
         "/g2p/payment_hub/phee/callback/<string:correlation_id>",
         type="http",
-        auth="public",
+        auth="none",
+        # Writes (auth="none" routes default to a read-only cursor, a replica's when there is one).
+        readonly=False,
         methods=["POST"],
         csrf=False,
         save_session=False,
