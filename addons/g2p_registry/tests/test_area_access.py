@@ -147,6 +147,16 @@ class TestAreaAccess(AreaCase):
             self._partners(user).search([("id", "in", self.ours.ids)]), self.nbi_member | self.nbi_household
         )
 
+    def test_user_form_shows_areas_to_g2p_admin_only(self):
+        view = self.env.ref("base.view_users_form").id
+        erp = new_test_user(self.env, "erp_only_admin", groups="base.group_erp_manager")
+        g2p = new_test_user(
+            self.env, "erp_g2p_admin", groups="base.group_erp_manager,g2p_registry.group_g2p_admin"
+        )
+        for user, shown in ((g2p, True), (erp, False)):
+            arch = self.env["res.users"].with_user(user).get_views([(view, "form")])["views"]["form"]["arch"]
+            self.assertEqual('name="g2p_area_ids"' in arch, shown, user.login)
+
     def test_only_g2p_admin_sets_areas(self):
         # The field is the G2P administrator's: others do not even read it.
         user_admin = new_test_user(self.env, "plain_user_admin", groups="base.group_erp_manager")
