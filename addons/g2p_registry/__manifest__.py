@@ -27,6 +27,8 @@
         "security/g2p_record_rules.xml",
     ],
     "demo": [
+        # the area tree first: the registry generator puts households in its sub-counties
+        "demo/g2p.area.csv",
         "demo/g2p_registry_demo.xml",
     ],
     "assets": {
