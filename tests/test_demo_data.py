@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 #: login: (user xmlid, role group xmlid). The README's table of demo logins lists the same.
 DEMO_USERS = {
     "registrar": ("g2p_registry.demo_user_registrar", "g2p_registry.group_g2p_registrar"),
+    "registrar_kisumu": ("g2p_registry.demo_user_registrar_kisumu", "g2p_registry.group_g2p_registrar"),
     "validator": ("g2p_registry.demo_user_validator", "g2p_registry.group_g2p_registry_validator"),
     "manager": ("g2p_program.demo_user_program_manager", "g2p_program.group_g2p_program_manager"),
     "manager2": ("g2p_program.demo_user_program_manager_2", "g2p_program.group_g2p_program_manager"),
@@ -68,8 +69,51 @@ class TestDemoData(TransactionCase):
 
     def test_demo_logins_documented(self):
         readme = (REPO / "README.md").read_text()
-        documented = set(re.findall(r"^\| `([a-z0-9]+)` \| `\1` \|", readme, re.MULTILINE))
+        documented = set(re.findall(r"^\| `([a-z0-9_]+)` \| `\1` \|", readme, re.MULTILINE))
         self.assertEqual(documented, set(DEMO_USERS), "README.md lists each demo login with its password")
+
+    def test_demo_area_tree_and_kisumu_registrar(self):
+        """Counties with their sub-counties; households, their members and pay points in them; the
+        Kisumu registrar sees Kisumu County's registrants only, and other contacts as before."""
+        Area = self.env["g2p.area"]
+        kisumu = self.env.ref("g2p_registry.demo_area_ke_042")
+        self.assertEqual(kisumu.level, "county")
+        self.assertFalse(Area.search([("level", "=", "county"), ("parent_id", "!=", False)]))
+        self.assertGreaterEqual(Area.search_count([("level", "=", "county")]), 10)
+        self.assertTrue(
+            all(a.parent_id.level == "county" for a in Area.search([("level", "=", "sub_county")]))
+        )
+        self.assertEqual(kisumu.child_ids.mapped("name"), ["Kisumu Central", "Kisumu East", "Nyando"])
+        households = self.env["res.partner"].search([("is_registrant", "=", True), ("is_group", "=", True)])
+        # The registry generator's households ("… Household (Town)"); intake demos bring their own.
+        demo = households.filtered(lambda h: h.city and h.name.endswith("(%s)" % h.city))
+        self.assertTrue(demo and all(h.area_id.level == "sub_county" for h in demo))
+        self.assertEqual(
+            demo.filtered(lambda h: h.city == "Kisumu"),
+            demo.filtered(lambda h: h.area_id.parent_id == kisumu),
+            "a household's sub-county is in its town's county",
+        )
+        self.assertTrue(self.env["g2p.pay.point"].search([("area_id", "child_of", kisumu.id)]))
+
+        user = self.env.ref("g2p_registry.demo_user_registrar_kisumu")
+        self.assertEqual(user.g2p_area_ids, kisumu)
+        Partner = self.env["res.partner"].with_user(user)
+        seen = Partner.search([("is_registrant", "=", True)])
+        all_registrants = self.env["res.partner"].search([("is_registrant", "=", True)])
+        kisumu_areas = Area.search([("id", "child_of", kisumu.id)])
+        in_kisumu = all_registrants.filtered(
+            lambda p: p.area_id in kisumu_areas or p.individual_membership_ids.group_id.area_id & kisumu_areas
+        )
+        self.assertTrue(seen.filtered("is_group"), "Kisumu has demo households")
+        self.assertEqual(seen, in_kisumu)
+        self.assertLess(len(seen), len(all_registrants))
+        self.assertEqual(Partner.search_count([("is_registrant", "=", True)]), len(in_kisumu))
+        self.assertFalse(seen.filtered(lambda p: p.is_group and p.city != "Kisumu"))
+        # Not registrants: the company, the PSPs and the registrar's own contact stay visible.
+        self.assertTrue(Partner.search([("is_psp", "=", True)]))
+        self.assertIn(
+            self.env.ref("base.main_company").partner_id, Partner.search([("is_company", "=", True)])
+        )
 
     def test_demo_company_is_a_kenyan_ministry(self):
         company = self.env.ref("base.main_company")

@@ -21,10 +21,14 @@
         "views/g2p_id_type_views.xml",
         "views/g2p_psp_views.xml",
         "views/g2p_duplicate_views.xml",
+        "views/g2p_area_views.xml",
+        "views/res_users_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",
     ],
     "demo": [
+        # the area tree first: the registry generator puts households in its sub-counties
+        "demo/g2p.area.csv",
         "demo/g2p_registry_demo.xml",
     ],
     "assets": {

@@ -2,6 +2,7 @@ from . import (
     test_benefit,
     test_cycles,
     test_eligibility,
+    test_eligibility_area,
     test_enrolment,
     test_job_stages,
     test_role_tours,

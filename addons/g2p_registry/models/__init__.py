@@ -1,6 +1,7 @@
 from . import g2p_state_mixin
 from . import g2p_registrant_record_mixin
 from . import g2p_payment_mechanism
+from . import g2p_area
 from . import g2p_id_type
 from . import res_partner
 from . import g2p_group_membership
@@ -9,4 +10,5 @@ from . import g2p_phone_number
 from . import g2p_pay_point
 from . import g2p_payment_account
 from . import g2p_duplicate
+from . import res_users
 from . import g2p_registry_demo

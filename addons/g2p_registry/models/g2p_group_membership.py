@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -62,6 +64,18 @@ class G2pGroupMembership(models.Model):
         "CHECK (end_date IS NULL OR start_date IS NULL OR end_date >= start_date)",
         "A membership cannot end before it starts.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        memberships = super().create(vals_list)
+        # A member registered without an area lives where the household does (one write per area).
+        people_by_area = defaultdict(lambda: self.env["res.partner"])
+        for membership in memberships:
+            if not membership.individual_id.area_id and membership.group_id.area_id:
+                people_by_area[membership.group_id.area_id] |= membership.individual_id
+        for area, people in people_by_area.items():
+            people.write({"area_id": area.id})
+        return memberships
 
     def action_approve_member(self):
         """The Members tab's Approve button: approve the member (a registry validator's right,

@@ -21,6 +21,9 @@ class G2pPayPoint(models.Model):
     street = fields.Char()
     city = fields.Char()
     country_id = fields.Many2one("res.country")
+    area_id = fields.Many2one(
+        "g2p.area", string="Area", index="btree_not_null", ondelete="restrict", tracking=True
+    )
     latitude = fields.Float(digits=(10, 7))
     longitude = fields.Float(digits=(10, 7))
     active = fields.Boolean(default=True, tracking=True)

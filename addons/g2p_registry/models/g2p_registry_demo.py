@@ -76,6 +76,19 @@ TOWNS = [
     "Malindi",
     "Homa Bay",
 ]
+#: town → codes of the demo sub-counties (demo/g2p.area.csv) its households live in, in turn.
+TOWN_AREA_CODES = {
+    "Kisumu": ["KE-042-01", "KE-042-02", "KE-042-03"],
+    "Nakuru": ["KE-032-01", "KE-032-02", "KE-032-03"],
+    "Garissa": ["KE-007-01", "KE-007-02"],
+    "Machakos": ["KE-016-01", "KE-016-02"],
+    "Eldoret": ["KE-027-01", "KE-027-02", "KE-027-03"],
+    "Kakamega": ["KE-037-01", "KE-037-02"],
+    "Nyeri": ["KE-019-01", "KE-019-02"],
+    "Kitui": ["KE-015-01", "KE-015-02"],
+    "Malindi": ["KE-003-01"],
+    "Homa Bay": ["KE-043-01", "KE-043-02"],
+}
 MOBILE_PREFIXES = ["70", "71", "72", "74", "79", "11"]
 
 
@@ -94,13 +107,14 @@ class G2pRegistryDemo(models.AbstractModel):
         env = self.sudo().env
         kenya = env.ref("base.ke", raise_if_not_found=False)
         national_id = self._demo_id_type()
-        psps = self._demo_psps(kenya)
+        town_areas = self._demo_town_areas()
+        psps = self._demo_psps(kenya, town_areas)
         today = date.today()
         created_households = env["res.partner"]
         for start in range(0, households, batch_size):
             count = min(batch_size, households - start)
             created_households |= self._generate_batch(
-                env, rng, count, kenya, national_id, psps, today, approve
+                env, rng, count, kenya, national_id, psps, today, approve, town_areas
             )
         _logger.info("G2P demo: %d households generated", len(created_households))
         return created_households
@@ -158,7 +172,17 @@ class G2pRegistryDemo(models.AbstractModel):
         )
 
     @api.model
-    def _demo_psps(self, country):
+    def _demo_town_areas(self):
+        """town → ids of its demo sub-counties (empty lists where the areas are not loaded)."""
+        codes = [code for town_codes in TOWN_AREA_CODES.values() for code in town_codes]
+        by_code = {area.code: area.id for area in self.env["g2p.area"].sudo().search([("code", "in", codes)])}
+        return {
+            town: [by_code[code] for code in TOWN_AREA_CODES.get(town, []) if code in by_code]
+            for town in TOWNS
+        }
+
+    @api.model
+    def _demo_psps(self, country, town_areas=None):
         env = self.sudo().env
         Partner = env["res.partner"]
         mechanisms = {m.code: m for m in env["g2p.payment.mechanism"].search([])}
@@ -189,6 +213,7 @@ class G2pRegistryDemo(models.AbstractModel):
                         "code": town[:3].upper(),
                         "psp_id": cash_psp.id,
                         "city": town,
+                        "area_id": ((town_areas or {}).get(town) or [False])[0],
                     }
                     for town in TOWNS[:4]
                 ]
@@ -196,7 +221,7 @@ class G2pRegistryDemo(models.AbstractModel):
         return psps
 
     @api.model
-    def _generate_batch(self, env, rng, count, country, national_id, psps, today, approve):
+    def _generate_batch(self, env, rng, count, country, national_id, psps, today, approve, town_areas=None):
         Partner = env["res.partner"]
         state = "active" if approve else "draft"
         existing_ids = set(
@@ -226,7 +251,9 @@ class G2pRegistryDemo(models.AbstractModel):
                 role = "child" if rng.random() < 0.8 else "dependant"
                 age = (0, 17) if role == "child" else (60, 90)
                 members.append((role, rng.choice(["female", "male"]), birthdate(*age)))
-            plans.append((family, town, members))
+            # The sub-county goes by turns, not by the random generator: the rest stays as it was.
+            areas = (town_areas or {}).get(town) or [False]
+            plans.append((family, town, members, areas[len(plans) % len(areas)]))
 
         households = Partner.create(
             [
@@ -236,13 +263,14 @@ class G2pRegistryDemo(models.AbstractModel):
                     "is_group": True,
                     "registrant_state": state,
                     "city": town,
+                    "area_id": area_id,
                     "country_id": country.id if country else False,
                 }
-                for family, town, _members in plans
+                for family, town, _members, area_id in plans
             ]
         )
         individual_vals = []
-        for (family, town, members), _household in zip(plans, households, strict=True):
+        for (family, town, members, area_id), _household in zip(plans, households, strict=True):
             for _role, gender, born in members:
                 individual_vals.append(
                     {
@@ -254,13 +282,14 @@ class G2pRegistryDemo(models.AbstractModel):
                         "is_registrant": True,
                         "registrant_state": state,
                         "city": town,
+                        "area_id": area_id,
                         "country_id": country.id if country else False,
                     }
                 )
         individuals = iter(Partner.create(individual_vals))
 
         membership_vals, id_vals, phone_vals, account_vals = [], [], [], []
-        for (_family, _town, members), household in zip(plans, households, strict=True):
+        for (_family, _town, members, _area_id), household in zip(plans, households, strict=True):
             for role, _gender, born in members:
                 person = next(individuals)
                 membership_vals.append({"group_id": household.id, "individual_id": person.id, "role": role})

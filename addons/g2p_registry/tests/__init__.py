@@ -10,3 +10,7 @@ from . import test_registry_chatter
 from . import test_role_tours
 from . import test_registry_contact_rights
 from . import test_registrant_numbers
+from . import test_area_access
+from . import test_area_import
+from . import test_area_rpc
+from . import test_area_tour
