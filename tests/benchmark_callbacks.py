@@ -65,7 +65,11 @@ def main():
     base_url = "http://127.0.0.1:%s" % args.port
 
     probe = subprocess.run(["psql", "-d", args.db, "-Atc", "SELECT 1"], capture_output=True, check=False)
-    odoo(args.db, "-u" if probe.returncode == 0 else "-i", "g2p_payment_hub_phee")
+    if probe.returncode == 0:
+        # From the registry up: -u of the connector alone leaves new columns of its dependencies out.
+        odoo(args.db, "-u", "g2p_registry")
+    else:
+        odoo(args.db, "-i", "g2p_payment_hub_phee")
     # The previous run's program, payroll, entries, batches and jobs: the registry is rebuilt
     # when the number of batches changes, and those would hold on to it.
     psql(args.db, HUB_CLEANUP)
