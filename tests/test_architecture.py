@@ -27,11 +27,13 @@ REPO = Path(__file__).resolve().parent.parent
 #: Layered addons (exact names first, then patterns): an addon may depend on layers <= its own.
 LAYERS = {
     "g2p_registry": 0,
+    "g2p_registry_verification": 0,  # ID numbers verified against the civil registry (SOAP)
     "g2p_intake": 0,  # registry intake (staging, matching), beside the registry
     "g2p_intake_program": 1,  # bridge: intake records proposed to a program
     "g2p_intake_odk_program": 1,  # bridge: the same setting on the ODK source form
     "g2p_intake_*": 0,  # intake sources (ODK Central, ...)
     "g2p_program": 1,
+    "g2p_program_verification": 1,  # bridge: programs that require a verified ID
     "g2p_account": 1,  # the account base, beside the program
     "g2p_payroll": 2,
     "g2p_payment_hub": 3,

@@ -33,10 +33,17 @@ EXPECTED_ADDONS = {
     "g2p_voucher",
     "g2p_premium_collection",
     "g2p_provider_payment",
+    "g2p_registry_verification",
+    "g2p_program_verification",
 }
 # Addons that only extend models (Odoo's, or bridges between two G2P addons): no model of their own,
 # so no groups or access rights.
-WITHOUT_SECURITY = {"g2p_account", "g2p_intake_program", "g2p_intake_odk_program"}
+WITHOUT_SECURITY = {
+    "g2p_account",
+    "g2p_intake_program",
+    "g2p_intake_odk_program",
+    "g2p_program_verification",
+}
 
 
 def run_script(script, **env):

@@ -39,6 +39,8 @@ TRANSLATED = [
     "g2p_voucher",
     "g2p_premium_collection",
     "g2p_provider_payment",
+    "g2p_registry_verification",
+    "g2p_program_verification",
 ]
 LANGS = ["fr", "es"]
 

@@ -1,0 +1,1 @@
+from . import g2p_program
