@@ -147,3 +147,13 @@ class TestDemoData(TransactionCase):
         self.assertTrue(self.env["g2p.payment.collection"].search([("state", "=", "paid")]))
         self.assertTrue(self.env["g2p.voucher"].search([]))
         self.assertTrue(self.env["g2p.notice"].search([("state", "=", "sent")]))
+
+    def test_demo_shows_civil_registry_verification(self):
+        service = self.env.ref("g2p_registry_verification.action_g2p_verification_service") and self.env[
+            "g2p.verification.service"
+        ].search([("name", "=", "National Registration Bureau (demo)")])
+        self.assertTrue(service.xroad, "the demo service goes through X-Road")
+        ids = self.env["g2p.registrant.id"].search([("verification_service_id", "=", service.id)])
+        self.assertEqual(sorted(ids.mapped("verification_state")), ["mismatch", "verified"])
+        mismatch = ids.filtered(lambda r: r.verification_state == "mismatch")
+        self.assertIn("registry “", mismatch.verification_note)

@@ -16,5 +16,8 @@
         "views/res_partner_views.xml",
     ],
     "demo": ["demo/g2p_verification_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["g2p_registry_verification/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

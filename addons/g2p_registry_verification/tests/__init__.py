@@ -1,1 +1,2 @@
 from . import test_verification
+from . import test_verification_tour
