@@ -1,6 +1,15 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+#: Two individuals born the same day whose folded names are at least this similar (pg_trgm's
+#: similarity, 0 to 1) are proposed; ir.config_parameter ``g2p_registry.duplicate_name_similarity``.
+NAME_SIMILARITY = 0.6
+SIMILARITY_PARAM = "g2p_registry.duplicate_name_similarity"
 
 DUPLICATE_STATES = [
     ("pending", "To Review"),
@@ -30,6 +39,7 @@ class G2pDuplicate(models.Model):
         [
             ("phone", "Same phone number"),
             ("name_birthdate", "Same name and date of birth"),
+            ("similar_name", "Similar name, same date of birth"),
             ("manual", "Reported"),
         ],
         required=True,
@@ -46,13 +56,49 @@ class G2pDuplicate(models.Model):
         "CHECK (registrant_id < duplicate_id)", "The older registrant comes first in a duplicate pair."
     )
 
+    def init(self):
+        # pg_trgm gives the name similarity, unaccent the accent folding; both ship with
+        # PostgreSQL (contrib). Without the right to create them, detection falls back (below).
+        for extension in ("pg_trgm", "unaccent"):
+            try:
+                with self.env.cr.savepoint():
+                    self.env.cr.execute(SQL("CREATE EXTENSION IF NOT EXISTS %s", SQL.identifier(extension)))
+            except Exception as error:  # noqa: BLE001 - any refusal leaves detection without it
+                _logger.warning("PostgreSQL extension %s is not available: %s", extension, error)
+
+    def _extensions(self):
+        rows = self.env.execute_query(
+            SQL("SELECT extname FROM pg_extension WHERE extname IN ('pg_trgm', 'unaccent')")
+        )
+        return {name for (name,) in rows}
+
+    def _folded_name(self, extensions, column):
+        """The name as people write it: case, accents and spacing folded."""
+        spaced = SQL("regexp_replace(%s, '\\s+', ' ', 'g')", column)
+        if "unaccent" in extensions:
+            spaced = SQL("unaccent(%s)", spaced)
+        return SQL("lower(btrim(%s))", spaced)
+
     @api.model
     def _detect(self):
-        """Record every new pair of registrants sharing a normalised key. Returns the number of
-        new pairs. One INSERT … SELECT per key; re-running adds nothing already recorded."""
+        """Record every new pair of registrants sharing a normalised key, with its score: one
+        INSERT … SELECT per key, whole-registry and set-based (individuals are blocked by date
+        of birth, so names are only compared within a day). Returns the number of new pairs.
+        Re-running adds nothing already recorded, and a pair a reviewer dismissed is never
+        proposed again, whatever the key."""
         self.env["g2p.phone.number"].flush_model(["partner_id", "phone_number", "disabled"])
         self.env["res.partner"].flush_model(["name", "birthdate", "is_registrant", "is_group"])
+        self.flush_model()
+        extensions = self._extensions()
+        threshold = float(
+            self.env["ir.config_parameter"].sudo().get_param(SIMILARITY_PARAM) or NAME_SIMILARITY
+        )
         uid = self.env.uid
+        people = SQL(
+            """SELECT id, birthdate, %s AS folded FROM res_partner
+                WHERE is_registrant AND NOT is_group AND birthdate IS NOT NULL AND name IS NOT NULL""",
+            self._folded_name(extensions, SQL("name")),
+        )
         queries = [
             SQL(
                 """
@@ -64,18 +110,28 @@ class G2pDuplicate(models.Model):
             ),
             SQL(
                 """
+                WITH people AS MATERIALIZED (%s)
                 SELECT a.id, b.id, 'name_birthdate', 0.9
-                  FROM res_partner a
-                  JOIN res_partner b
-                    ON b.birthdate = a.birthdate
-                   AND lower(regexp_replace(b.name, '\\s+', ' ', 'g'))
-                     = lower(regexp_replace(a.name, '\\s+', ' ', 'g'))
-                   AND b.id > a.id
-                 WHERE a.is_registrant AND b.is_registrant AND NOT a.is_group AND NOT b.is_group
-                   AND a.birthdate IS NOT NULL
-                """
+                  FROM people a
+                  JOIN people b ON b.birthdate = a.birthdate AND b.folded = a.folded AND b.id > a.id
+                """,
+                people,
             ),
         ]
+        if "pg_trgm" in extensions:
+            queries.append(
+                SQL(
+                    """
+                    WITH people AS MATERIALIZED (%s)
+                    SELECT a.id, b.id, 'similar_name', round(similarity(a.folded, b.folded)::numeric, 2)
+                      FROM people a
+                      JOIN people b ON b.birthdate = a.birthdate AND b.id > a.id AND b.folded <> a.folded
+                     WHERE similarity(a.folded, b.folded) >= %s
+                    """,
+                    people,
+                    threshold,
+                )
+            )
         created = 0
         for query in queries:
             self.env.cr.execute(
@@ -85,7 +141,11 @@ class G2pDuplicate(models.Model):
                                                create_uid, write_uid, create_date, write_date)
                     SELECT pair.*, 'pending', %(uid)s, %(uid)s,
                            now() at time zone 'UTC', now() at time zone 'UTC'
-                      FROM (%(query)s) AS pair
+                      FROM (%(query)s) AS pair (registrant_id, duplicate_id, reason, score)
+                     WHERE NOT EXISTS (SELECT 1 FROM g2p_duplicate d
+                                        WHERE d.registrant_id = pair.registrant_id
+                                          AND d.duplicate_id = pair.duplicate_id
+                                          AND d.state = 'dismissed')
                     ON CONFLICT (registrant_id, duplicate_id, reason) DO NOTHING
                     """,
                     uid=uid,
