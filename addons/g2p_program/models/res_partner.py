@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 # Household aggregates offered to eligibility rules and top-ups: (field, description, SQL filter on
@@ -141,3 +141,16 @@ class ResPartner(models.Model):
 
     def _search_g2p_female_member_count(self, operator, value):
         return self._g2p_search_aggregate("g2p_female_member_count", operator, value)
+
+    def _merge_move_more(self, kept, moved):
+        """A merged duplicate's program memberships go to the registrant kept; where the kept one
+        is already a member, the duplicate's membership becomes *Duplicate* (it stays, with
+        whatever was paid through it)."""
+        super()._merge_move_more(kept, moved)
+        Membership = self.env["g2p.program.membership"].sudo()
+        mine = Membership.search([("partner_id", "=", self.id)])
+        theirs = Membership.search([("partner_id", "=", kept.id)]).program_id
+        both = mine.filtered(lambda m: m.program_id in theirs)
+        both.write({"state": "duplicate", "state_reason": _("Merged into %s", kept.name)})
+        (mine - both).write({"partner_id": kept.id})
+        moved[_("program memberships")] = len(mine - both)

@@ -9,3 +9,4 @@ from . import (
     test_screens,
     test_security,
 )
+from . import test_duplicate_merge_programs

@@ -177,9 +177,24 @@ class G2pDuplicate(models.Model):
         self.write({"state": state, "reviewed_by_id": self.env.uid, "reviewed_date": fields.Datetime.now()})
 
     def action_confirm(self):
+        """The newer registrant is the duplicate: merged into the older (see
+        ``res.partner._merge_into``), once per pair of registrants; the pair's other pending
+        reasons are confirmed with it."""
         self._review("confirmed")
+        merged = set()
         for pair in self:
-            pair.duplicate_id.duplicate_of_id = pair.registrant_id
+            key = (pair.registrant_id.id, pair.duplicate_id.id)
+            if key in merged:
+                continue
+            merged.add(key)
+            self.search(
+                [
+                    ("registrant_id", "=", key[0]),
+                    ("duplicate_id", "=", key[1]),
+                    ("state", "=", "pending"),
+                ]
+            )._review("confirmed")
+            pair.duplicate_id._merge_into(pair.registrant_id)
         return True
 
     def action_dismiss(self):

@@ -158,7 +158,9 @@ class ResPartner(models.Model):
         for partner in self:
             partner.household_size = len(partner.group_membership_ids.filtered("is_current"))
 
-    @api.depends("group_membership_ids.role", "group_membership_ids.is_current")
+    @api.depends(
+        "group_membership_ids.role", "group_membership_ids.is_current", "group_membership_ids.individual_id"
+    )
     def _compute_head_id(self):
         for partner in self:
             heads = partner.group_membership_ids.filtered(lambda m: m.is_current and m.role == "head")
@@ -413,6 +415,65 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {"default_partner_ids": self.ids},
         }
+
+    def _merge_into(self, kept):
+        """Merge this confirmed duplicate into ``kept``: its IDs, phones, payment accounts and
+        household memberships move to ``kept`` (what ``kept`` already has stays once), then it is
+        disabled with the reason and linked to ``kept``. Nothing is deleted: what it was paid
+        stays on it (payroll lines, entries), and the chatter of both says what moved."""
+        self.ensure_one()
+        kept.ensure_one()
+        self._check_validator()
+        if self == kept or self.is_group != kept.is_group:
+            raise UserError(_("A registrant is merged only into another registrant of the same kind."))
+        moved = {}
+        moved[_("IDs")] = len(self.reg_id_ids)
+        self.reg_id_ids.write({"partner_id": kept.id})
+        known = set(kept.phone_number_ids.mapped("phone_number"))
+        phones = self.phone_number_ids.filtered(lambda p: p.phone_number not in known)
+        phones.write({"partner_id": kept.id, "is_primary": False})
+        moved[_("phones")] = len(phones)
+        accounts = self.payment_account_ids
+        if kept.payment_account_ids.filtered("is_default"):
+            accounts.filtered("is_default").write({"is_default": False})
+        accounts.write({"partner_id": kept.id})
+        moved[_("payment accounts")] = len(accounts)
+        today = fields.Date.context_today(self)
+        field = "group_id" if self.is_group else "individual_id"
+        other = "individual_id" if self.is_group else "group_id"
+        memberships = (
+            self.group_membership_ids if self.is_group else self.individual_membership_ids
+        ).filtered("is_current")
+        kept_current = (
+            kept.group_membership_ids if kept.is_group else kept.individual_membership_ids
+        ).filtered("is_current")
+        already = memberships.filtered(lambda m: m[other] in kept_current.mapped(other))
+        already.write({"end_date": today})
+        (memberships - already).write({field: kept.id})
+        moved[_("memberships")] = len(memberships - already)
+        self._merge_move_more(kept, moved)
+        summary = ", ".join("%s %s" % (count, what) for what, count in moved.items() if count) or _("nothing")
+        reason = _(
+            "Duplicate of %(kept)s (%(number)s)", kept=kept.display_name, number=kept.registrant_number
+        )
+        self.duplicate_of_id = kept
+        if self.registrant_state != "disabled":
+            self._disable(reason)
+        self.message_post(
+            body=_("Merged into %(kept)s: moved %(summary)s.", kept=kept.display_name, summary=summary)
+        )
+        kept.message_post(
+            body=_(
+                "%(other)s merged into this registrant: moved %(summary)s.",
+                other=self.display_name,
+                summary=summary,
+            )
+        )
+        return moved
+
+    def _merge_move_more(self, kept, moved):
+        """Hook: other addons move their own records (program memberships) and count them in
+        ``moved``."""
 
     def _check_validator(self):
         if not self.env.su and not self.env.user.has_group(VALIDATOR_GROUP):

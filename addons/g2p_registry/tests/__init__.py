@@ -15,3 +15,4 @@ from . import test_area_import
 from . import test_area_rpc
 from . import test_area_tour
 from . import test_registry_duplicate_keys
+from . import test_registry_duplicate_merge
