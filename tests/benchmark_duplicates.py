@@ -8,7 +8,8 @@ Usage (from the repository root):
 It installs g2p_program in a scratch database (default ``g2p_bench_duplicates``) when missing (else
 updates g2p_registry, which creates the pg_trgm and unaccent extensions), then runs itself inside
 ``scripts/odoo.sh shell``. The registry is built by ``bench_common.generate_registry`` (set-based
-SQL, kept between runs); every person has a name and a date of birth, a head a phone. Each run
+SQL, kept between runs), given Kenyan names once, with one person in a thousand re-registered
+with a typo and the same date of birth; every person has a name and a date of birth. Each run
 deletes the previous run's pairs, then times ``g2p.duplicate._detect()`` (every key: phones, folded
 name with date of birth, pg_trgm-similar name within a date of birth), then a second scan, which
 must record nothing. It prints the individuals, the pairs found per key and the seconds.
@@ -31,9 +32,169 @@ def main():
     run_in_odoo_shell(__file__, args.db, "g2p_program", {MARKER: str(args.households)}, update="g2p_registry")
 
 
+GIVEN = [
+    "Achieng",
+    "Adhiambo",
+    "Akinyi",
+    "Amina",
+    "Anyango",
+    "Atieno",
+    "Auma",
+    "Awino",
+    "Brian",
+    "Caroline",
+    "Charles",
+    "Chebet",
+    "Chepkoech",
+    "Cherono",
+    "Daniel",
+    "David",
+    "Dennis",
+    "Esther",
+    "Evans",
+    "Faith",
+    "Florence",
+    "Geoffrey",
+    "George",
+    "Grace",
+    "Hassan",
+    "Isaac",
+    "James",
+    "Jane",
+    "Jepchirchir",
+    "Jeptoo",
+    "John",
+    "Joseph",
+    "Joyce",
+    "Kamau",
+    "Kevin",
+    "Kiprono",
+    "Lilian",
+    "Lucy",
+    "Margaret",
+    "Mary",
+    "Mercy",
+    "Mohamed",
+    "Moses",
+    "Mwanajuma",
+    "Naliaka",
+    "Nafula",
+    "Nekesa",
+    "Njeri",
+    "Nyambura",
+    "Omondi",
+    "Otieno",
+    "Peter",
+    "Purity",
+    "Rose",
+    "Ruth",
+    "Samuel",
+    "Sarah",
+    "Stephen",
+    "Wafula",
+    "Wambui",
+    "Wanjiku",
+    "Wanjiru",
+    "Wekesa",
+    "Zawadi",
+]
+FAMILY = [
+    "Achieng",
+    "Barasa",
+    "Chege",
+    "Cheruiyot",
+    "Gachanja",
+    "Gathoni",
+    "Hussein",
+    "Jeptoo",
+    "Juma",
+    "Kamau",
+    "Kariuki",
+    "Kibet",
+    "Kimani",
+    "Kinyua",
+    "Kiplagat",
+    "Kiprop",
+    "Kirui",
+    "Koech",
+    "Korir",
+    "Kosgei",
+    "Langat",
+    "Macharia",
+    "Maina",
+    "Makokha",
+    "Masinde",
+    "Mbugua",
+    "Mohamed",
+    "Muriuki",
+    "Musyoka",
+    "Mutai",
+    "Mutua",
+    "Mwangi",
+    "Mwaura",
+    "Nabwire",
+    "Ndungu",
+    "Ngugi",
+    "Njoroge",
+    "Nyaga",
+    "Ochieng",
+    "Odhiambo",
+    "Odera",
+    "Ogola",
+    "Okello",
+    "Omondi",
+    "Onyango",
+    "Opiyo",
+    "Otieno",
+    "Ouma",
+    "Owino",
+    "Rotich",
+    "Ruto",
+    "Simiyu",
+    "Tanui",
+    "Too",
+    "Wafula",
+    "Wambua",
+    "Wanyama",
+    "Waweru",
+    "Wekesa",
+]
+
+
+def realistic_names(env):
+    """Kenyan given and family names instead of the generator's "Bench person N-k" (all alike by
+    trigrams), and one person in a thousand re-registered with a typo in the family name (a
+    letter dropped) and the same date of birth as the person before: the pairs to find."""
+    cr = env.cr
+    cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Bench person %%'")
+    if not cr.fetchone()[0]:
+        return
+    cr.execute(
+        """UPDATE res_partner
+              SET given_name = (%s::varchar[])[1 + (hashtext(id::text || 'g') & 2147483647) %% %s],
+                  family_name = (%s::varchar[])[1 + (hashtext(id::text || 'f') & 2147483647) %% %s]
+            WHERE is_registrant AND NOT is_group""",
+        [GIVEN, len(GIVEN), FAMILY, len(FAMILY)],
+    )
+    cr.execute(
+        """UPDATE res_partner p
+              SET family_name = overlay(q.family_name placing '' from 3 for 1),
+                  given_name = q.given_name, birthdate = q.birthdate
+             FROM res_partner q
+            WHERE q.id = p.id - 1 AND p.id % 1000 = 1 AND p.is_registrant AND NOT p.is_group
+              AND q.is_registrant AND NOT q.is_group"""
+    )
+    cr.execute(
+        """UPDATE res_partner SET name = given_name || ' ' || family_name
+            WHERE is_registrant AND NOT is_group"""
+    )
+    cr.commit()
+
+
 def bench(env, households):
     env = env(su=True)
     generate_registry(env, households)
+    realistic_names(env)
     env.cr.execute("DELETE FROM g2p_duplicate")
     env.cr.commit()
     env.cr.execute("SELECT count(*) FROM res_partner WHERE is_registrant AND NOT is_group")

@@ -94,10 +94,15 @@ class G2pDuplicate(models.Model):
             self.env["ir.config_parameter"].sudo().get_param(SIMILARITY_PARAM) or NAME_SIMILARITY
         )
         uid = self.env.uid
+        folded = self._folded_name(extensions, SQL("name"))
         people = SQL(
-            """SELECT id, birthdate, %s AS folded FROM res_partner
-                WHERE is_registrant AND NOT is_group AND birthdate IS NOT NULL AND name IS NOT NULL""",
-            self._folded_name(extensions, SQL("name")),
+            """SELECT id, birthdate, folded,
+                      left(folded, 1) AS first_initial,
+                      substring(folded from '(\\S)\\S*$') AS last_initial
+                 FROM (SELECT id, birthdate, %s AS folded FROM res_partner
+                        WHERE is_registrant AND NOT is_group AND birthdate IS NOT NULL
+                          AND name IS NOT NULL) AS named""",
+            folded,
         )
         queries = [
             SQL(
@@ -119,14 +124,29 @@ class G2pDuplicate(models.Model):
             ),
         ]
         if "pg_trgm" in extensions:
+            # Blocked by date of birth and an initial (of the first name, or of the last): a
+            # typo is caught unless it is in both initials, and the names compared per person
+            # are those born the same day with the same initial, not the whole registry.
             queries.append(
                 SQL(
                     """
-                    WITH people AS MATERIALIZED (%s)
-                    SELECT a.id, b.id, 'similar_name', round(similarity(a.folded, b.folded)::numeric, 2)
-                      FROM people a
-                      JOIN people b ON b.birthdate = a.birthdate AND b.id > a.id AND b.folded <> a.folded
-                     WHERE similarity(a.folded, b.folded) >= %s
+                    WITH people AS MATERIALIZED (%s),
+                    candidates AS (
+                        SELECT a.id AS a_id, b.id AS b_id, a.folded AS a_name, b.folded AS b_name
+                          FROM people a
+                          JOIN people b ON b.birthdate = a.birthdate AND b.id > a.id
+                                       AND b.first_initial = a.first_initial AND b.folded <> a.folded
+                        UNION
+                        SELECT a.id, b.id, a.folded, b.folded
+                          FROM people a
+                          JOIN people b ON b.birthdate = a.birthdate AND b.id > a.id
+                                       AND b.last_initial = a.last_initial AND b.folded <> a.folded
+                    ),
+                    scored AS (
+                        SELECT a_id, b_id, similarity(a_name, b_name) AS score FROM candidates
+                    )
+                    SELECT a_id, b_id, 'similar_name', round(score::numeric, 2)
+                      FROM scored WHERE score >= %s
                     """,
                     people,
                     threshold,
