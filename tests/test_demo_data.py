@@ -157,3 +157,9 @@ class TestDemoData(TransactionCase):
         self.assertEqual(sorted(ids.mapped("verification_state")), ["mismatch", "verified"])
         mismatch = ids.filtered(lambda r: r.verification_state == "mismatch")
         self.assertIn("registry “", mismatch.verification_note)
+
+    def test_demo_shows_a_duplicate_pair_to_review(self):
+        again = self.env.ref("g2p_registry.demo_duplicate_person")
+        pair = self.env["g2p.duplicate"].search([("duplicate_id", "=", again.id), ("state", "=", "pending")])
+        self.assertEqual(pair.reason, "similar_name")
+        self.assertEqual(pair.registrant_id.birthdate, again.birthdate)

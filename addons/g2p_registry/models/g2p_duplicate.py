@@ -110,6 +110,9 @@ class G2pDuplicate(models.Model):
                 SELECT a.partner_id, b.partner_id, 'phone', 1.0
                   FROM g2p_phone_number a
                   JOIN g2p_phone_number b ON b.phone_number = a.phone_number AND b.partner_id > a.partner_id
+                  -- Of the same kind: a household and its head often give the same number.
+                  JOIN res_partner pa ON pa.id = a.partner_id
+                  JOIN res_partner pb ON pb.id = b.partner_id AND pb.is_group = pa.is_group
                  WHERE a.disabled IS NOT TRUE AND b.disabled IS NOT TRUE
                 """
             ),

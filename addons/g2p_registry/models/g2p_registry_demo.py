@@ -160,6 +160,44 @@ class G2pRegistryDemo(models.AbstractModel):
         return created
 
     @api.model
+    def _demo_duplicate_pair(self):
+        """A person registered a second time by another enumerator, with the family name misspelt
+        and the same date of birth, still to approve; the detection proposes the pair for review."""
+        env = self.sudo().env
+        Partner = env["res.partner"]
+        if env.ref("g2p_registry.demo_duplicate_person", raise_if_not_found=False):
+            return
+        original = Partner.search(
+            [
+                ("is_registrant", "=", True),
+                ("is_group", "=", False),
+                ("registrant_state", "=", "active"),
+                ("birthdate", "!=", False),
+                ("family_name", "!=", False),
+            ],
+            order="id",
+            limit=1,
+        )
+        if not original:
+            return
+        family = original.family_name
+        again = Partner.create(
+            {
+                "is_registrant": True,
+                "given_name": original.given_name,
+                # One letter dropped, as heard at the door.
+                "family_name": family[:2] + family[3:] if len(family) > 3 else family + "h",
+                "birthdate": original.birthdate,
+                "gender": original.gender,
+                "area_id": original.area_id.id,
+            }
+        )
+        env["ir.model.data"]._update_xmlids(
+            [{"xml_id": "g2p_registry.demo_duplicate_person", "record": again, "noupdate": True}]
+        )
+        env["g2p.duplicate"]._detect()
+
+    @api.model
     def _demo_id_type(self):
         id_type = self.env["g2p.id.type"].sudo().search([("code", "=", "NATIONAL_ID")], limit=1)
         return id_type or self.env["g2p.id.type"].sudo().create(

@@ -66,3 +66,13 @@ class TestDuplicateKeys(RegistryCase):
         Duplicate._detect()
         found = Duplicate.search([("registrant_id", "=", first.id), ("duplicate_id", "=", second.id)])
         self.assertEqual(found.mapped("state"), ["dismissed"])
+
+    def test_a_household_and_its_head_sharing_a_phone_are_no_pair(self):
+        head = self._individual("Otieno", "Phone")
+        household = self._household("Phone Household", [(head, "head")])
+        twin = self._individual("Another", "Caller")
+        Phone = self.env["g2p.phone.number"]
+        for partner in (head, household, twin):
+            Phone.create({"partner_id": partner.id, "phone_number": "0700123456"})
+        self.env["g2p.duplicate"]._detect()
+        self.assertEqual(set(self._pairs(head | household | twin)), {(head, twin)})
