@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 
 from ..const import BULK_CHUNK, VERIFICATION_STATES
 from ..tools.soap_client import VerificationCallError
+from odoo.addons.g2p_registry.tools.notify import notification
 
 _logger = logging.getLogger(__name__)
 
@@ -47,29 +48,29 @@ class G2pRegistrantId(models.Model):
             raise UserError(self.verification_note)
         labels = dict(VERIFICATION_STATES)
         message = ", ".join("%s: %s" % (labels[state], count) for state, count in counts.items() if count)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if set(counts) - {"verified"} else "success",
-                "title": _("Civil registry verification"),
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        kind = "warning" if set(counts) - {"verified"} else "success"
+        return notification(_("Civil registry verification"), message, kind)
+
+    def _services(self):
+        """{ID: the service that verifies it (may be empty)}, one search per ID type and company."""
+        Service = self.env["g2p.verification.service"]
+        by_key = {}
+        services = {}
+        for reg_id in self:
+            key = (reg_id.id_type_id, reg_id.company_id or self.env.company)
+            if key not in by_key:
+                by_key[key] = Service._for_id_type(*key)
+            services[reg_id] = by_key[key]
+        return services
 
     def _verify(self):
         """Ask the registry about each ID and record the outcome; returns {state: count}. One call
         per ID (the services verify one number per request); an ID whose type has no service
         is refused before anything is asked."""
         self.check_access("write")
-        services = {}
-        for reg_id in self:
-            company = reg_id.company_id or self.env.company
-            key = (reg_id.id_type_id.id, company.id)
-            if key not in services:
-                services[key] = self.env["g2p.verification.service"]._for_id_type(reg_id.id_type_id, company)
-            if not services[key]:
+        services = self._services()
+        for reg_id, service in services.items():
+            if not service:
                 raise UserError(
                     _(
                         "No civil registry service verifies %(type)s (ID %(number)s).",
@@ -78,8 +79,7 @@ class G2pRegistrantId(models.Model):
                     )
                 )
         counts = {}
-        for reg_id in self:
-            service = services[(reg_id.id_type_id.id, (reg_id.company_id or self.env.company).id)]
+        for reg_id, service in services.items():
             try:
                 state, note = service._judge(reg_id, service._ask(reg_id))
             except VerificationCallError as error:
@@ -125,11 +125,8 @@ class G2pRegistrantId(models.Model):
         """Job: verify the IDs still there (deleted ones are skipped); an ID whose type lost its
         service is recorded as an error instead of failing the whole chunk."""
         existing = self.exists()
-        verifiable = existing.filtered(
-            lambda r: self.env["g2p.verification.service"]._for_id_type(
-                r.id_type_id, r.company_id or self.env.company
-            )
-        )
+        services = existing._services()
+        verifiable = existing.filtered(lambda r: services[r])
         (existing - verifiable).sudo().write(
             {
                 "verification_state": "error",

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..const import AUTH_TYPES
 from ..tools import soap_client
+from odoo.addons.g2p_registry.tools.notify import notification
 
 _logger = logging.getLogger(__name__)
 
@@ -209,15 +210,7 @@ class G2pVerificationService(models.Model):
                     all=", ".join(sorted(operations)),
                 )
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "title": _("Service reachable"),
-                "message": _("The WSDL was read and offers %s.", self.operation),
-            },
-        }
+        return notification(_("Service reachable"), _("The WSDL was read and offers %s.", self.operation))
 
 
 def fold(text):

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 
 from ..const import VERIFICATION_STATES
+from odoo.addons.g2p_registry.tools.notify import notification
 
 #: How a registrant's IDs sum up: the first of these states any of them is in.
 STATE_RANK = ["verified", "mismatch", "not_found", "error", "unverified"]
@@ -42,27 +43,17 @@ class ResPartner(models.Model):
 
     def action_verify_ids(self):
         """From the registrant list: verify the selected registrants' IDs in background jobs."""
-        reg_ids = self.reg_id_ids.filtered(
-            lambda r: self.env["g2p.verification.service"]._for_id_type(
-                r.id_type_id, r.company_id or self.env.company
-            )
-        )
+        services = self.reg_id_ids._services()
+        reg_ids = self.reg_id_ids.filtered(lambda r: services[r])
         if not reg_ids:
             raise UserError(_("None of these registrants has an ID that a civil registry service verifies."))
         reg_ids.check_access("write")
         jobs = reg_ids._enqueue_verification()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "title": _("Verification started"),
-                "message": _(
-                    "%(ids)s IDs of %(people)s registrants are being verified in %(jobs)s background jobs; "
-                    "each ID shows its outcome when done.",
-                    ids=len(reg_ids),
-                    people=len(reg_ids.partner_id),
-                    jobs=jobs,
-                ),
-            },
-        }
+        message = _(
+            "%(ids)s IDs of %(people)s registrants are being verified in %(jobs)s background jobs; "
+            "each ID shows its outcome when done.",
+            ids=len(reg_ids),
+            people=len(reg_ids.partner_id),
+            jobs=jobs,
+        )
+        return notification(_("Verification started"), message, "info")
