@@ -49,10 +49,6 @@ class QuietTransport(Transport):
         response = self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
         return response
 
-    def post_xml(self, address, envelope, headers):
-        message = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
-        return self.post(address, message, headers)
-
 
 _clients = {}
 _clients_lock = threading.Lock()
