@@ -21,10 +21,12 @@
         "views/g2p_id_type_views.xml",
         "views/g2p_psp_views.xml",
         "views/g2p_duplicate_views.xml",
+        "views/g2p_change_request_views.xml",
         "views/g2p_area_views.xml",
         "views/res_users_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",
+        "security/g2p_change_request_rules.xml",
     ],
     "demo": [
         # the area tree first: the registry generator puts households in its sub-counties

@@ -10,5 +10,7 @@ from . import g2p_phone_number
 from . import g2p_pay_point
 from . import g2p_payment_account
 from . import g2p_duplicate
+from . import g2p_change_request
+from . import g2p_change_request_line
 from . import res_users
 from . import g2p_registry_demo

@@ -3,6 +3,8 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.change_request import refuse_direct_change
+
 MEMBERSHIP_ROLES = [
     ("head", "Head"),
     ("spouse", "Spouse"),
@@ -65,8 +67,18 @@ class G2pGroupMembership(models.Model):
         "A membership cannot end before it starts.",
     )
 
+    #: Who is in a household, in which role and until when: key data of both the household and
+    #: the person, changed through a change request once either is approved.
+    _g2p_key_fields = ("group_id", "individual_id", "role", "start_date", "end_date")
+
     @api.model_create_multi
     def create(self, vals_list):
+        refuse_direct_change(
+            self,
+            self.env["res.partner"].browse(
+                {v[f] for v in vals_list for f in ("group_id", "individual_id") if v.get(f)}
+            ),
+        )
         memberships = super().create(vals_list)
         # A member registered without an area lives where the household does (one write per area).
         people_by_area = defaultdict(lambda: self.env["res.partner"])
@@ -76,6 +88,22 @@ class G2pGroupMembership(models.Model):
         for area, people in people_by_area.items():
             people.write({"area_id": area.id})
         return memberships
+
+    def write(self, vals):
+        if set(self._g2p_key_fields) & vals.keys():
+            refuse_direct_change(
+                self,
+                self.group_id
+                | self.individual_id
+                | self.env["res.partner"].browse(
+                    [vals[f] for f in ("group_id", "individual_id") if vals.get(f)]
+                ),
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        refuse_direct_change(self, self.group_id | self.individual_id)
+        return super().unlink()
 
     def action_approve_member(self):
         """The Members tab's Approve button: approve the member (a registry validator's right,

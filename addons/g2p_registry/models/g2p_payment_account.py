@@ -1,6 +1,6 @@
 import re
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .g2p_payment_mechanism import ACCOUNT_TYPES
@@ -37,6 +37,19 @@ class G2pPaymentAccount(models.Model):
     _description = "Registrant Payment Account"
     _inherit = ["g2p.registrant.record.mixin", "mail.thread"]
     _order = "partner_id, is_default desc, id"
+    _g2p_key_fields = (
+        "partner_id",
+        "account_type",
+        "provider_id",
+        "iban",
+        "bic",
+        "account_number",
+        "msisdn",
+        "pay_point_id",
+        "holder_name",
+        "is_default",
+        "active",
+    )
 
     account_type = fields.Selection(ACCOUNT_TYPES, required=True, default="mobile_wallet", tracking=True)
     provider_id = fields.Many2one(
@@ -134,9 +147,16 @@ class G2pPaymentAccount(models.Model):
         return super().write(self._normalize_vals(dict(vals), self[:1]))
 
     def action_set_default(self):
+        """Through the registrant, so that on an approved one the switch is proposed as a change
+        request like any other change of where the money goes."""
         self.ensure_one()
-        (self.partner_id.payment_account_ids - self).filtered("is_default").write({"is_default": False})
-        self.is_default = True
+        others = (self.partner_id.payment_account_ids - self).filtered("is_default")
+        self.partner_id.write(
+            {
+                "payment_account_ids": [Command.update(other.id, {"is_default": False}) for other in others]
+                + [Command.update(self.id, {"is_default": True})]
+            }
+        )
 
     @api.constrains("account_type", "iban", "account_number", "msisdn", "pay_point_id", "provider_id")
     def _check_account(self):

@@ -9,6 +9,7 @@ class G2pPhoneNumber(models.Model):
     _description = "Registrant Phone Number"
     _inherit = ["g2p.registrant.record.mixin"]
     _order = "is_primary desc, id"
+    _g2p_key_fields = ("partner_id", "phone_number")
     _rec_name = "phone_number"
 
     phone_number = fields.Char(

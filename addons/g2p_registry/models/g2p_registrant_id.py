@@ -7,6 +7,7 @@ class G2pRegistrantId(models.Model):
     _description = "Registrant Identity Document"
     _inherit = ["g2p.registrant.record.mixin"]
     _order = "id_type_id, id"
+    _g2p_key_fields = ("partner_id", "id_type_id", "value")
     _rec_name = "value"
 
     id_type_id = fields.Many2one("g2p.id.type", string="ID Type", required=True, ondelete="restrict")

@@ -1,3 +1,5 @@
+import json
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
@@ -5,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.translate import LazyTranslate
 
+from ..tools.change_request import CHANGE_REQUEST_APPLY, KEY_FIELDS, needs_review, reviewed_partners
 from ..tools.notify import notification
 
 _lt = LazyTranslate(__name__)
@@ -115,6 +118,12 @@ class ResPartner(models.Model):
     psp_mechanism_ids = fields.Many2many("g2p.payment.mechanism", string="Payment Mechanisms")
     pay_point_ids = fields.One2many("g2p.pay.point", "psp_id", string="Pay Points")
 
+    # Changes to key data, proposed and decided (maker-checker)
+    change_request_ids = fields.One2many("g2p.change.request", "partner_id", string="Change Requests")
+    pending_change_request_count = fields.Integer(
+        compute="_compute_pending_change_request_count", string="Changes to Approve"
+    )
+
     _registrant_number_uniq = models.UniqueIndex(
         "(registrant_number) WHERE registrant_number IS NOT NULL",
         "Registrant numbers must be unique.",
@@ -171,6 +180,15 @@ class ResPartner(models.Model):
         for partner in self:
             accounts = partner.payment_account_ids
             partner.default_payment_account_id = accounts.filtered("is_default")[:1] or accounts[:1]
+
+    def _compute_pending_change_request_count(self):
+        counts = dict(
+            self.env["g2p.change.request"]._read_group(
+                [("partner_id", "in", self.ids), ("state", "=", "pending")], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.pending_change_request_count = counts.get(partner._origin, 0)
 
     # ------------------------------------------------------------------ CRUD
 
@@ -229,9 +247,16 @@ class ResPartner(models.Model):
             for vals in vals_list:
                 if vals.get("is_registrant"):
                     self._check_user_area(vals.get("area_id"))
-        return super().create(vals_list)
+        # The IDs, phones, accounts and memberships given with a new registrant are part of its
+        # creation, not changes to an approved registrant (an import may create it active).
+        partners = super(ResPartner, self.with_context(**{CHANGE_REQUEST_APPLY: True})).create(vals_list)
+        return partners.with_env(self.env)
 
     def write(self, vals):
+        if needs_review(self.env) and vals.keys() & set(KEY_FIELDS):
+            reviewed = self._g2p_reviewed_for(vals)
+            if reviewed:
+                return self._g2p_write_proposing(vals, reviewed)
         self._check_protected_fields(vals)
         if not self.env.su and "area_id" in vals and any(self.mapped("is_registrant")):
             self._check_user_area(vals["area_id"])
@@ -246,6 +271,89 @@ class ResPartner(models.Model):
         if vals.get("is_registrant"):
             self.filtered(lambda p: not p.registrant_number)._assign_registrant_number()
         return res
+
+    # ------------------------------------------------------------------ change requests
+
+    def _g2p_reviewed_for(self, vals):
+        """The registrants of ``self`` whose key data in ``vals`` must be proposed: approved ones,
+        and any of them joining, changing or leaving an approved household (or person)."""
+        reviewed = reviewed_partners(self)
+        for fname, other in (
+            ("group_membership_ids", "individual_id"),
+            ("individual_membership_ids", "group_id"),
+        ):
+            if (
+                fname in vals
+                and reviewed != self
+                and reviewed_partners(self._g2p_membership_counterparts(vals[fname], other))
+            ):
+                return self.filtered("is_registrant")
+        return reviewed
+
+    def _g2p_membership_counterparts(self, commands, other):
+        """The households (``other`` = group_id) or people of the membership ``commands``."""
+        Membership = self.env["g2p.group.membership"].sudo()
+        ids = set()
+        for command in commands or []:
+            if not isinstance(command, list | tuple) or not command:
+                continue
+            if command[0] in (0, 1) and command[2].get(other):
+                ids.add(command[2][other])
+            if command[0] in (1, 2, 3, 4):
+                ids.update(Membership.browse(command[1]).exists()[other].ids)
+        return self.env["res.partner"].browse(ids)
+
+    def _g2p_write_proposing(self, vals, reviewed):
+        """Write ``vals`` except the key data of ``reviewed``, which is proposed as one change
+        request per registrant; the user is told which."""
+        key_vals = {fname: vals[fname] for fname in KEY_FIELDS if fname in vals}
+        if self - reviewed:
+            (self - reviewed).write(vals)
+        other_vals = {fname: value for fname, value in vals.items() if fname not in key_vals}
+        if other_vals:
+            reviewed.write(other_vals)
+        to_propose = [partner for partner in reviewed if partner._g2p_key_changes(key_vals)]
+        requests = self.env["g2p.change.request"].create(
+            [{"partner_id": partner.id, "changes": key_vals} for partner in to_propose]
+        )
+        if requests:
+            self.env.user._bus_send(
+                "simple_notification",
+                {
+                    "type": "warning",
+                    "title": _("Change proposed for approval"),
+                    "message": _(
+                        "%(who)s is approved, so the change to its key data is proposed as %(names)s: "
+                        "a registry validator applies it when approving it. The other changes are saved.",
+                        who=", ".join(requests[:5].partner_id.mapped("display_name")),
+                        names=", ".join(requests[:5].mapped("name")),
+                    ),
+                },
+            )
+        return True
+
+    def _g2p_key_changes(self, vals):
+        """The key data of ``vals`` that would change this registrant, JSON-ready (dates in ISO
+        form): unchanged values are left out, and so is an individual's name (made of the names)."""
+        self.ensure_one()
+        changes = {}
+        for fname in KEY_FIELDS:
+            if fname not in vals or (fname == "name" and not self.is_group):
+                continue
+            field, value = self._fields[fname], vals[fname]
+            if field.type == "one2many":
+                if value:
+                    changes[fname] = value
+            elif field.convert_to_cache(value, self) != field.convert_to_cache(self[fname], self):
+                changes[fname] = value
+        return json.loads(json.dumps(changes, default=str))
+
+    def action_open_change_requests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("g2p_registry.action_g2p_change_request")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"search_default_filter_pending": 1}
+        return action
 
     @api.onchange("given_name", "addl_name", "family_name")
     def _onchange_individual_names(self):
@@ -424,6 +532,11 @@ class ResPartner(models.Model):
         self.ensure_one()
         kept.ensure_one()
         self._check_validator()
+        # Confirming the duplicate was the review: what moves is not proposed again.
+        merging = self.with_context(**{CHANGE_REQUEST_APPLY: True})
+        return merging._merge_moving(kept.with_env(merging.env))
+
+    def _merge_moving(self, kept):
         if self == kept or self.is_group != kept.is_group:
             raise UserError(_("A registrant is merged only into another registrant of the same kind."))
         moved = {}
