@@ -158,6 +158,17 @@ class TestDemoData(TransactionCase):
         mismatch = ids.filtered(lambda r: r.verification_state == "mismatch")
         self.assertIn("registry “", mismatch.verification_note)
 
+    def test_demo_shows_a_change_request_to_approve(self):
+        request = self.env.ref("g2p_registry.demo_change_request")
+        self.assertEqual(request.state, "pending")
+        self.assertEqual(request.proposed_by_id, self.env.ref("g2p_registry.demo_user_registrar"))
+        self.assertEqual(request.partner_id.registrant_state, "active")
+        phone_line = request.line_ids.filtered(lambda line: line.section == "Phone Numbers")
+        self.assertNotEqual(phone_line.old_value, phone_line.new_value)
+        self.assertIn(phone_line.old_value, request.partner_id.phone_number_ids.mapped("phone_number"))
+        validator = self.env.ref("g2p_registry.demo_user_validator")
+        self.assertTrue(request.with_user(validator).can_decide, "the demo validator can approve it")
+
     def test_demo_shows_a_duplicate_pair_to_review(self):
         again = self.env.ref("g2p_registry.demo_duplicate_person")
         pair = self.env["g2p.duplicate"].search([("duplicate_id", "=", again.id), ("state", "=", "pending")])

@@ -41,7 +41,7 @@ def display_value(record, fname):
     field = record._fields[fname]
     value = record[fname]
     if field.type == "boolean":
-        return _("Yes") if value else _("No")
+        return record.env._("Yes") if value else record.env._("No")
     if not value:
         return ""
     if field.type in ("many2one", "one2many", "many2many"):
@@ -113,6 +113,9 @@ class G2pChangeRequest(models.Model):
     decided_by_id = fields.Many2one("res.users", string="Decided By", readonly=True)
     decided_date = fields.Datetime(string="Decided On", readonly=True)
     rejection_reason = fields.Text(readonly=True)
+    can_withdraw = fields.Boolean(
+        compute="_compute_can_decide", help="The current user proposed this pending request."
+    )
     can_decide = fields.Boolean(
         compute="_compute_can_decide", help="The current user may approve or reject this request."
     )
@@ -128,9 +131,9 @@ class G2pChangeRequest(models.Model):
     def _compute_can_decide(self):
         is_validator = self.env.user.has_group(VALIDATOR_GROUP)
         for request in self:
-            request.can_decide = (
-                is_validator and request.state == "pending" and request.proposed_by_id != self.env.user
-            )
+            mine = request.proposed_by_id == self.env.user
+            request.can_decide = is_validator and request.state == "pending" and not mine
+            request.can_withdraw = request.state == "pending" and mine
 
     # ------------------------------------------------------------------ proposing
 
@@ -260,7 +263,8 @@ class G2pChangeRequest(models.Model):
             new = after[fname]
             if field.type != "one2many":
                 if old[0] != new[0] and not (fname == "name" and not partner.is_group):
-                    lines.append(self._line(label, label, old[0], new[0], partner, fname, old[1]))
+                    section = _("Household") if partner.is_group else _("Person")
+                    lines.append(self._line(section, label, old[0], new[0], partner, fname, old[1]))
                 continue
             model = field.comodel_name
             for record_id, (summary, values) in old.items():
@@ -279,7 +283,7 @@ class G2pChangeRequest(models.Model):
                 for f, (old_display, old_key) in values.items():
                     new_display = new[record_id][1][f][0]
                     if old_display != new_display:
-                        what = "%s: %s" % (summary, self.env[model]._fields[f]._description_string(self.env))
+                        what = "%s (%s)" % (self.env[model]._fields[f]._description_string(self.env), summary)
                         lines.append(
                             self._line(
                                 label,
@@ -496,12 +500,15 @@ class G2pChangeRequest(models.Model):
         }
 
     def action_cancel(self):
-        """The proposer (or a validator) withdraws a pending request."""
+        """The proposer withdraws a pending request (a validator rejects it, with a reason)."""
         self._check_pending()
-        if not self.env.su and not self.env.user.has_group(VALIDATOR_GROUP):
-            others = self.filtered(lambda r: r.proposed_by_id != self.env.user)
-            if others:
-                raise AccessError(_("Only the proposer or a registry validator cancels a change request."))
+        if not self.env.su and self.filtered(lambda r: r.proposed_by_id != self.env.user):
+            raise AccessError(
+                _(
+                    "Only the proposer withdraws a change request; a registry validator rejects it "
+                    "with a reason."
+                )
+            )
         self.sudo().write(
             {"state": "cancelled", "decided_by_id": self.env.user.id, "decided_date": fields.Datetime.now()}
         )

@@ -139,6 +139,19 @@ class G2pPaymentAccount(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if vals.get("is_default"):
+            # The previous default stops being one first, in its own UPDATE: both in one
+            # statement would meet the unique index in whatever order PostgreSQL takes the rows.
+            previous = self.search(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("is_default", "=", True),
+                    ("id", "not in", self.ids),
+                ]
+            )
+            if previous:
+                previous.write({"is_default": False})
+                previous.flush_recordset(["is_default"])
         if vals.get("msisdn") and not vals.get("partner_id") and len(self.partner_id) > 1:
             # Each number is read in its own holder's country.
             for account in self:
@@ -150,13 +163,7 @@ class G2pPaymentAccount(models.Model):
         """Through the registrant, so that on an approved one the switch is proposed as a change
         request like any other change of where the money goes."""
         self.ensure_one()
-        others = (self.partner_id.payment_account_ids - self).filtered("is_default")
-        self.partner_id.write(
-            {
-                "payment_account_ids": [Command.update(other.id, {"is_default": False}) for other in others]
-                + [Command.update(self.id, {"is_default": True})]
-            }
-        )
+        self.partner_id.write({"payment_account_ids": [Command.update(self.id, {"is_default": True})]})
 
     @api.constrains("account_type", "iban", "account_number", "msisdn", "pay_point_id", "provider_id")
     def _check_account(self):

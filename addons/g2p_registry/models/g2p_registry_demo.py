@@ -2,7 +2,7 @@ import logging
 import random
 from datetime import date, timedelta
 
-from odoo import api, models
+from odoo import Command, api, models
 
 _logger = logging.getLogger(__name__)
 
@@ -196,6 +196,36 @@ class G2pRegistryDemo(models.AbstractModel):
             [{"xml_id": "g2p_registry.demo_duplicate_person", "record": again, "noupdate": True}]
         )
         env["g2p.duplicate"]._detect()
+
+    @api.model
+    def _demo_change_request(self):
+        """The demo registrar records a person's new phone number (a new SIM card) and corrected
+        date of birth: a change request awaiting the validator."""
+        env = self.sudo().env
+        registrar = env.ref("g2p_registry.demo_user_registrar", raise_if_not_found=False)
+        if not registrar or env.ref("g2p_registry.demo_change_request", raise_if_not_found=False):
+            return
+        phone = env["g2p.phone.number"].search(
+            [("partner_id.registrant_state", "=", "active"), ("partner_id.is_group", "=", False)],
+            order="id",
+            limit=1,
+        )
+        if not phone:
+            return
+        person = phone.partner_id
+        new_number = "+2547%08d" % (
+            int(phone.phone_number[-8:]) + 1 if phone.phone_number[-8:].isdigit() else 1
+        )
+        person.with_user(registrar).write(
+            {
+                "phone_number_ids": [Command.update(phone.id, {"phone_number": new_number})],
+                "birthdate": person.birthdate and person.birthdate.replace(day=1),
+            }
+        )
+        request = env["g2p.change.request"].search([("partner_id", "=", person.id)], limit=1)
+        env["ir.model.data"]._update_xmlids(
+            [{"xml_id": "g2p_registry.demo_change_request", "record": request, "noupdate": True}]
+        )
 
     @api.model
     def _demo_id_type(self):
