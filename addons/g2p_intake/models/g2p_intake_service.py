@@ -625,11 +625,11 @@ class G2pIntakeService(models.AbstractModel):
             if not (vals.get("given_name") and vals.get("family_name") and vals.get("birthdate")):
                 return self.env["res.partner"]
             # The registry's duplicate key: case, accents and spacing folded.
-            found = self.env["g2p.duplicate"]._candidates_for(
-                [{"name": Partner._individual_display_name(vals), "birthdate": vals["birthdate"]}],
-                keys=("name_birthdate",),
+            candidate = Partner.browse(
+                self.env["g2p.duplicate"]._same_name_and_birthdate(
+                    Partner._individual_display_name(vals), vals["birthdate"], limit=MAX_NAMED + 1
+                )
             )
-            candidate = Partner.browse(sorted({row[1] for row in found}))
             if len(candidate) > 1:
                 raise IntakeDuplicate(
                     p["field"],

@@ -3,7 +3,6 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.sql import create_index
 
 _logger = logging.getLogger(__name__)
 
@@ -66,13 +65,13 @@ class G2pDuplicate(models.Model):
                     self.env.cr.execute(SQL("CREATE EXTENSION IF NOT EXISTS %s", SQL.identifier(extension)))
             except Exception as error:  # noqa: BLE001 - any refusal leaves detection without it
                 _logger.warning("PostgreSQL extension %s is not available: %s", extension, error)
-        # New records are compared with the individuals born the same days (_candidates_for).
-        create_index(
-            self.env.cr,
-            "res_partner_g2p_duplicate_birthdate_index",
-            "res_partner",
-            ["birthdate"],
-            where="is_registrant AND NOT is_group",
+        # New records are compared with the individuals born the same days (_candidates_for): their
+        # ids and names in the index too, so they are read from it, not from a page of res_partner each.
+        self.env.cr.execute(
+            SQL(
+                """CREATE INDEX IF NOT EXISTS res_partner_g2p_duplicate_birthdate_index
+                       ON res_partner (birthdate) INCLUDE (id, name) WHERE is_registrant AND NOT is_group"""
+            )
         )
 
     def _extensions(self):
@@ -92,12 +91,15 @@ class G2pDuplicate(models.Model):
         """The people of ``source`` (SQL of rows id, birthdate, name) as the name keys compare
         them: folded name and its initials, with the date of birth."""
         folded = self._folded_name(extensions, SQL("name"))
+        # OFFSET 0 keeps the subquery as it is: the name is folded once, not once per use below.
+        # Folded names have single spaces: the last word's initial is the first word's of the
+        # name reversed, read without a regular expression.
         return SQL(
             """SELECT id, birthdate, folded,
                       left(folded, 1) AS first_initial,
-                      substring(folded from '(\\S)\\S*$') AS last_initial
+                      right(split_part(reverse(folded), ' ', 1), 1) AS last_initial
                  FROM (SELECT id, birthdate, %s AS folded FROM (%s) AS source
-                        WHERE birthdate IS NOT NULL AND name IS NOT NULL) AS named""",
+                        WHERE birthdate IS NOT NULL AND name IS NOT NULL OFFSET 0) AS named""",
             folded,
             source,
         )
@@ -277,34 +279,59 @@ class G2pDuplicate(models.Model):
                 [p.get("name") or None for _i, p in people],
             ),
         )
-        ctes = SQL(
-            """people_a AS MATERIALIZED (%(people)s),
-               people_b AS MATERIALIZED (
-                   %(registry)s UNION ALL SELECT * FROM people_a),
-               phones_a AS MATERIALIZED (
-                   SELECT * FROM unnest(%(phone_ids)s::int[], %(phones)s::varchar[], %(phone_kinds)s::bool[])
-                       AS p(id, phone_number, is_group)),
-               phones_b AS (
-                   %(registry_phones)s UNION ALL SELECT * FROM phones_a),
-               ids_a AS MATERIALIZED (
-                   SELECT * FROM unnest(%(id_ids)s::int[], %(id_types)s::int[], %(id_values)s::varchar[])
-                       AS p(id, id_type_id, value)),
-               ids_b AS (
-                   SELECT r.partner_id AS id, r.id_type_id, r.value
-                     FROM g2p_registrant_id r
-                     JOIN ids_a k ON k.id_type_id = r.id_type_id AND k.value = r.value
-                   UNION ALL SELECT * FROM ids_a)""",
-            people=probe_people,
-            registry=self._registry_people(extensions, SQL("birthdate IN (SELECT birthdate FROM people_a)")),
-            phone_ids=[row[0] for row in phones],
-            phones=[row[1] for row in phones],
-            phone_kinds=[row[2] for row in phones],
-            registry_phones=self._registry_phones(
-                SQL("n.phone_number IN (SELECT phone_number FROM phones_a)")
+        # Both sides in temporary tables, analysed: each key query then plans with the real sizes,
+        # and the registry's people born the probes' days are read and folded once for all keys.
+        tables = {
+            "people_a": probe_people,
+            "phones_a": SQL(
+                "SELECT * FROM unnest(%s::int[], %s::varchar[], %s::bool[]) AS p(id, phone_number, is_group)",
+                [row[0] for row in phones],
+                [row[1] for row in phones],
+                [row[2] for row in phones],
             ),
-            id_ids=[row[0] for row in ids],
-            id_types=[row[1] for row in ids],
-            id_values=[row[2] for row in ids],
+            "ids_a": SQL(
+                "SELECT * FROM unnest(%s::int[], %s::int[], %s::varchar[]) AS p(id, id_type_id, value)",
+                [row[0] for row in ids],
+                [row[1] for row in ids],
+                [row[2] for row in ids],
+            ),
+            "people_b": SQL(
+                "%s UNION ALL SELECT * FROM g2p_duplicate_people_a",
+                self._registry_people(
+                    extensions, SQL("birthdate IN (SELECT birthdate FROM g2p_duplicate_people_a)")
+                ),
+            ),
+            "phones_b": SQL(
+                "%s UNION ALL SELECT * FROM g2p_duplicate_phones_a",
+                self._registry_phones(
+                    SQL("n.phone_number IN (SELECT phone_number FROM g2p_duplicate_phones_a)")
+                ),
+            ),
+            "ids_b": SQL(
+                """SELECT r.partner_id AS id, r.id_type_id, r.value
+                     FROM g2p_registrant_id r
+                     JOIN g2p_duplicate_ids_a k ON k.id_type_id = r.id_type_id AND k.value = r.value
+                   UNION ALL SELECT * FROM g2p_duplicate_ids_a""",
+            ),
+        }
+        cr = self.env.cr
+        # Compiling these queries (PostgreSQL's JIT, for their estimated cost) takes longer than
+        # running them: off for this method, then as it was.
+        [(jit,)] = self.env.execute_query(SQL("SELECT current_setting('jit', true)"))
+        if jit:
+            cr.execute(SQL("SET LOCAL jit = off"))
+        for name, query in tables.items():
+            table = SQL.identifier("g2p_duplicate_" + name)
+            cr.execute(SQL("DROP TABLE IF EXISTS %s", table))
+            cr.execute(SQL("CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s", table, query))
+            cr.execute(SQL("ANALYZE %s", table))
+        ctes = SQL(", ").join(
+            SQL(
+                "%s AS NOT MATERIALIZED (SELECT * FROM %s)",
+                SQL.identifier(name),
+                SQL.identifier("g2p_duplicate_" + name),
+            )
+            for name in tables
         )
         found = {}
         for query in self._key_queries(
@@ -313,7 +340,33 @@ class G2pDuplicate(models.Model):
             for a, b, reason, score in self.env.execute_query(query):
                 key = (-a - 1, b if b > 0 else None, -b - 1 if b < 0 else None, reason)
                 found[key] = max(float(score), found.get(key, 0.0))
+        for name in tables:
+            cr.execute(SQL("DROP TABLE %s", SQL.identifier("g2p_duplicate_" + name)))
+        if jit:
+            cr.execute(SQL("SELECT set_config('jit', %s, true)", jit))
         return [(*key, score) for key, score in found.items()]
+
+    @api.model
+    def _same_name_and_birthdate(self, name, birthdate, limit=None):
+        """The individuals whose name folds as ``name`` does, born on ``birthdate``: the
+        "name_birthdate" key for one person, in one query."""
+        if not (name and birthdate):
+            return []
+        self._flush_keys()
+        extensions = self._extensions()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM (%s) AS people
+                    WHERE folded = (SELECT folded FROM (%s) AS probe) ORDER BY id %s""",
+                self._registry_people(extensions, SQL("birthdate = %s", birthdate)),
+                self._people(
+                    extensions,
+                    SQL("SELECT 0 AS id, %s::date AS birthdate, %s::varchar AS name", birthdate, name),
+                ),
+                SQL("LIMIT %s", limit) if limit else SQL(),
+            )
+        )
+        return [partner_id for (partner_id,) in rows]
 
     @api.model
     def _record_pairs(self, pairs):
