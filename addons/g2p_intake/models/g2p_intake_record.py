@@ -7,7 +7,6 @@ from psycopg2 import IntegrityError
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, split_every
-from odoo.tools.sql import create_index
 
 from ..const import PROCESS_BATCH_SIZE, PROCESSABLE_STATES, RECORD_STATES
 from ..exceptions import IntakeDuplicate, IntakeError
@@ -76,6 +75,12 @@ class G2pIntakeRecord(models.Model):
     )
     error_field = fields.Char(readonly=True, index=True, help="The field of the record the error is about.")
     error_message = fields.Text(readonly=True)
+    error_display = fields.Text(
+        string="Problem",
+        compute="_compute_error_display",
+        help="The error, or what the record may duplicate; a registrant outside the reader's areas is "
+        "not named.",
+    )
     candidate_ids = fields.Many2many(
         "res.partner",
         "g2p_intake_record_candidate_rel",
@@ -133,15 +138,38 @@ class G2pIntakeRecord(models.Model):
 
     def init(self):
         super().init()
-        # Matching on name and birthdate (g2p.intake.service._known_match_keys) looks registrants up
-        # by these; without the index, every batch of a national file reads the whole registry.
-        create_index(
-            self.env.cr,
-            "res_partner_g2p_intake_name_index",
-            "res_partner",
-            ["lower(family_name)", "birthdate"],
-            where="is_registrant AND NOT is_group",
+        # Matching by name and birthdate once used this index; it now goes by the registry's
+        # duplicate keys (g2p.duplicate._candidates_for and the registry's index of birthdates).
+        self.env.cr.execute(SQL("DROP INDEX IF EXISTS res_partner_g2p_intake_name_index"))
+
+    @api.depends("error_message", "candidate_ids")
+    @api.depends_context("uid")
+    def _compute_error_display(self):
+        # The message names the candidates as the registry found them, in every area; a reader
+        # limited to areas who may not see one of them reads that there is one, not who. (The
+        # relation is read as stored: the field itself shows only what the reader may see.)
+        self.flush_model(["candidate_ids"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT record_id, partner_id FROM g2p_intake_record_candidate_rel WHERE record_id = ANY(%s)",
+                [record_id for record_id in self._origin._ids if isinstance(record_id, int)],
+            )
         )
+        stored = {}
+        for record_id, partner_id in rows:
+            stored.setdefault(record_id, []).append(partner_id)
+        Partner = self.env["res.partner"]
+        for record in self:
+            candidates = Partner.browse(stored.get(record._origin.id, []))
+            hidden = len(candidates) - len(candidates._filtered_access("read"))
+            if hidden:
+                record.error_display = _(
+                    "The record may be %s registrant(s) outside your areas: a registrar of their "
+                    "area, or one not limited to areas, reviews it.",
+                    hidden,
+                )
+            else:
+                record.error_display = record.error_message
 
     @api.depends("label", "external_id")
     def _compute_display_label(self):
@@ -269,6 +297,9 @@ class G2pIntakeRecord(models.Model):
                 prepared.append((record, Service._prepare_household(record, data, lookups)))
             except DATA_ERRORS as e:
                 record._set_failure(e)
+        if prepared:
+            # Every household and member of the batch against the whole registry, a few queries.
+            Service._check_registry(prepared)
         created = {}
         if len(prepared) > 1:
             try:
@@ -281,7 +312,7 @@ class G2pIntakeRecord(models.Model):
                 created = {}
         if created:
             self._set_imported_batch(created)
-        imported = self.browse([record.id for record in created])
+        results = dict(created)
         for record, household in prepared:
             if record in created:
                 continue
@@ -293,9 +324,12 @@ class G2pIntakeRecord(models.Model):
                 record._set_failure(e)
             else:
                 record._set_imported(result)
-                imported |= record
-        if imported:
-            imported._intake_after_import()
+                results[record] = result
+        if results:
+            Service._record_possible_duplicates(
+                {record: (household, results[record]) for record, household in prepared if record in results}
+            )
+            self.browse([record.id for record in results])._intake_after_import()
         return self
 
     def _intake_after_import(self):
@@ -428,8 +462,8 @@ class G2pIntakeRecord(models.Model):
     def _error_text(self):
         self.ensure_one()
         if self.error_field:
-            return "%s: %s" % (self.error_field, self.error_message or "")
-        return self.error_message or ""
+            return "%s: %s" % (self.error_field, self.error_display or "")
+        return self.error_display or ""
 
     def action_reject(self):
         for record in self:
@@ -462,9 +496,10 @@ class G2pIntakeRecord(models.Model):
         return self._registry_action(self.household_id)
 
     def action_open_candidates(self):
-        """The registrants a possible duplicate matches, in the registry's own views."""
+        """The registrants a possible duplicate matches, in the registry's own views (those the
+        user may see: the field shows no others)."""
         self.ensure_one()
-        return self._registry_action(self.candidate_ids)
+        return self._registry_action(self.candidate_ids._filtered_access("read"))
 
     def _registry_action(self, partners):
         groups = partners.filtered("is_group")

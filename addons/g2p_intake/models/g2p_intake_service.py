@@ -1,10 +1,9 @@
 import base64
 import binascii
-from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, float_is_zero
+from odoo.tools import float_is_zero
 
 from ..exceptions import IntakeDuplicate, IntakeError
 from odoo.addons.g2p_registry.models.g2p_group_membership import MEMBERSHIP_ROLES
@@ -34,6 +33,10 @@ PROTECTED_FIELDS = {
     "payment_account_ids",
 }
 MAX_NAMED = 5  # candidates named in a message, at most
+# Keys of the registry's duplicate detection (g2p.duplicate) that make a record a match to review
+# one by one; pairs of the others (a similar name) are proposed for review once it is applied.
+MATCH_REASONS = {"id", "phone", "name_birthdate"}
+PAIR_REASONS = {"phone", "name_birthdate", "similar_name"}
 
 
 class G2pIntakeService(models.AbstractModel):
@@ -195,7 +198,8 @@ class G2pIntakeService(models.AbstractModel):
     def _apply_new_households(self, items):
         """Create in a few batched INSERTs the households of ``items`` ([(record, prepared)]) that
         cannot match anything: never applied before, and none of their ID numbers, phones or names
-        with birthdates in the registry or in another item of the batch. A national file is mostly
+        with birthdates in the registry or in another item of the batch (:meth:`_check_registry`,
+        unless the caller checked the whole batch already). A national file is mostly
         such households; the others (and any item with payment accounts or files) are left to
         :meth:`_apply_prepared`, one by one. Returns {record: result} for the households created.
         Raises what the registry raises: the caller then applies the batch one by one, so a single
@@ -212,16 +216,9 @@ class G2pIntakeService(models.AbstractModel):
         ]
         if not candidates:
             return {}
-        keys_of = {record: self._match_keys(prepared) for record, prepared in candidates}
-        owners = defaultdict(set)
-        for record, keys in keys_of.items():
-            for key in keys:
-                owners[key].add(record.id)
-        known = self._known_match_keys(set(owners))
+        self._check_registry([item for item in candidates if "hits" not in item[1]["household"]])
         fresh = [
-            (record, prepared)
-            for record, prepared in candidates
-            if not any(key in known or len(owners[key]) > 1 for key in keys_of[record])
+            (record, prepared) for record, prepared in candidates if not self._may_match(record, prepared)
         ]
         if not fresh:
             return {}
@@ -283,78 +280,75 @@ class G2pIntakeService(models.AbstractModel):
         return results
 
     @api.model
-    def _match_keys(self, prepared):
-        """What a member of ``prepared`` could be matched on: ID numbers, phones, name and birthdate."""
-        keys = set()
-        for member in prepared["members"]:
-            keys.update(("id", entry["type"].id, entry["value"]) for entry in member["ids"])
-            keys.update(("phone", number) for number in member["phones"])
-            vals = member["vals"]
-            if vals.get("given_name") and vals.get("family_name") and vals.get("birthdate"):
-                keys.add(
-                    (
-                        "name",
-                        vals["given_name"].casefold(),
-                        vals["family_name"].casefold(),
-                        fields.Date.to_date(vals["birthdate"]),
-                    )
-                )
-        for party in (prepared["household"], *prepared["members"]):
-            keys.update(("id", entry["type"].id, entry["value"]) for entry in party["ids"])
-        return keys
+    def _check_registry(self, items):
+        """Check every household and member of ``items`` ([(record, prepared)]) against the whole
+        registry and each other with the keys of the registry's duplicate detection
+        (``g2p.duplicate._candidates_for``: ID number per type, phone, folded name with the date
+        of birth, similar name born the same day): a few queries for the whole batch. Each party
+        gets its ``hits``: [{reason, score, partner_id: a registrant, or other: (record, party)
+        of the batch}]."""
+        parties, kinds = [], []
+        for record, prepared in items:
+            for party in (prepared["household"], *prepared["members"]):
+                parties.append((record, party))
+                kinds.append(party is prepared["household"])
+        Partner = self.env["res.partner"]
+        probes = []
+        for (_record, party), is_group in zip(parties, kinds, strict=True):
+            party["hits"] = []
+            probes.append(
+                {
+                    "is_group": is_group,
+                    "name": party["vals"].get("name") or Partner._individual_display_name(party["vals"]),
+                    "birthdate": party["vals"].get("birthdate"),
+                    # A household's phones are not matched (its members' are).
+                    "phones": [] if is_group else party["phones"],
+                    "ids": [(entry["type"].id, entry["value"]) for entry in party["ids"]],
+                }
+            )
+        hits = self.env["g2p.duplicate"]._candidates_for(probes)
+        for index, partner_id, other, reason, score in hits:
+            hit = {"reason": reason, "score": score, "partner_id": partner_id, "other": None}
+            if other is not None:
+                hit["other"] = parties[other]
+                parties[other][1]["hits"].append({**hit, "other": parties[index]})
+            parties[index][1]["hits"].append(hit)
 
     @api.model
-    def _known_match_keys(self, keys):
-        """The ``keys`` (see :meth:`_match_keys`) the registry already has: three queries for a
-        whole batch."""
-        if not keys:
-            return set()
-        self.env.flush_all()
-        cr = self.env.cr
-        known = set()
-        id_keys = [(k[1], k[2]) for k in keys if k[0] == "id"]
-        if id_keys:
-            cr.execute(
-                SQL(
-                    """SELECT r.id_type_id, r.value
-                         FROM unnest(%s::int[], %s::varchar[]) AS k(id_type_id, value)
-                         JOIN g2p_registrant_id r ON r.id_type_id = k.id_type_id AND r.value = k.value""",
-                    [k[0] for k in id_keys],
-                    [k[1] for k in id_keys],
-                )
-            )
-            known.update(("id", type_id, value) for type_id, value in cr.fetchall())
-        phones = [k[1] for k in keys if k[0] == "phone"]
-        if phones:
-            cr.execute(
-                SQL(
-                    """SELECT n.phone_number FROM g2p_phone_number n
-                         JOIN res_partner p ON p.id = n.partner_id
-                        WHERE n.phone_number = ANY(%s) AND NOT p.is_group""",
-                    phones,
-                )
-            )
-            known.update(("phone", number) for (number,) in cr.fetchall())
-        names = [(k[1], k[2], k[3]) for k in keys if k[0] == "name"]
-        if names:
-            # A join, not IN (…): PostgreSQL then uses res_partner_g2p_intake_name_index (g2p.intake.record).
-            cr.execute(
-                SQL(
-                    """SELECT lower(p.given_name), lower(p.family_name), p.birthdate
-                         FROM unnest(%s::varchar[], %s::varchar[], %s::date[]) AS k(given, family, birthdate)
-                         JOIN res_partner p ON lower(p.family_name) = k.family AND p.birthdate = k.birthdate
-                                           AND lower(p.given_name) = k.given
-                        WHERE p.is_registrant AND NOT p.is_group""",
-                    [n[0].lower() for n in names],
-                    [n[1].lower() for n in names],
-                    [n[2] for n in names],
-                )
-            )
-            known.update(
-                ("name", given.casefold(), family.casefold(), birthdate)
-                for given, family, birthdate in cr.fetchall()
-            )
-        return known
+    def _may_match(self, record, prepared):
+        """Whether a party of ``prepared`` (checked by :meth:`_check_registry`) may be someone the
+        registry or another record of the batch has (same ID number, phone, or folded name with
+        the date of birth): then it is matched by :meth:`_apply_prepared`. A similar name alone
+        is not a match: the person is new, the pair goes to the review of duplicates."""
+        return any(
+            hit["reason"] in MATCH_REASONS and (hit["other"] is None or hit["other"][0] != record)
+            for party in (prepared["household"], *prepared["members"])
+            for hit in party.get("hits", ())
+        )
+
+    @api.model
+    def _record_possible_duplicates(self, results):
+        """After a batch: the registrants it created that share a key with another registrant
+        (a similar name above all: an exact key is a match) are proposed for review as the
+        registry's detection would (``g2p.duplicate``, with the score and the reason), in one
+        INSERT. ``results``: {record: (prepared, result of the apply)}."""
+        created = {pid for _p, result in results.values() for pid in result["created"].ids}
+        partner_of = {}
+        for prepared, _result in results.values():
+            for party in prepared["members"]:
+                if party.get("partner") and party["partner"].id in created:
+                    partner_of[id(party)] = party["partner"].id
+        pairs = []
+        for prepared, _result in results.values():
+            for party in prepared["members"]:
+                mine = partner_of.get(id(party))
+                for hit in party.get("hits", ()) if mine else ():
+                    if hit["reason"] not in PAIR_REASONS:
+                        continue
+                    other = hit["partner_id"] or (hit["other"] and partner_of.get(id(hit["other"][1])))
+                    if other:
+                        pairs.append((mine, other, hit["reason"], hit["score"]))
+        return self.env["g2p.duplicate"]._record_pairs(pairs)
 
     # ------------------------------------------------------------------ reading the data
 
@@ -596,7 +590,13 @@ class G2pIntakeService(models.AbstractModel):
             by_phone = (
                 self.env["g2p.phone.number"]
                 .sudo()
-                .search([("phone_number", "in", p["phones"]), ("partner_id.is_group", "=", False)])
+                .search(
+                    [
+                        ("phone_number", "in", p["phones"]),
+                        ("disabled", "=", False),
+                        ("partner_id.is_group", "=", False),
+                    ]
+                )
                 .partner_id
             )
         if by_id:
@@ -624,15 +624,11 @@ class G2pIntakeService(models.AbstractModel):
             vals = p["vals"]
             if not (vals.get("given_name") and vals.get("family_name") and vals.get("birthdate")):
                 return self.env["res.partner"]
-            candidate = Partner.search(
-                [
-                    ("is_registrant", "=", True),
-                    ("is_group", "=", False),
-                    ("given_name", "=ilike", vals["given_name"]),
-                    ("family_name", "=ilike", vals["family_name"]),
-                    ("birthdate", "=", vals["birthdate"]),
-                ],
-                limit=MAX_NAMED + 1,
+            # The registry's duplicate key: case, accents and spacing folded.
+            candidate = Partner.browse(
+                self.env["g2p.duplicate"]._same_name_and_birthdate(
+                    Partner._individual_display_name(vals), vals["birthdate"], limit=MAX_NAMED + 1
+                )
             )
             if len(candidate) > 1:
                 raise IntakeDuplicate(
