@@ -21,7 +21,7 @@ from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
-from ..exceptions import FhirError
+from ..exceptions import FhirError, operation_outcome
 from ..models.g2p_fhir_resource import RESULT_PARAMS
 
 _logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ BULK_DATA_GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/gr
 STATUS_TEXT = {
     200: "200 OK",
     201: "201 Created",
+    202: "202 Accepted",
     400: "400 Bad Request",
     403: "403 Forbidden",
     404: "404 Not Found",
@@ -91,6 +92,32 @@ class FhirApi:
         if record is not None and record.write_date:
             headers["Last-Modified"] = http_date(record.write_date.replace(tzinfo=UTC))
         return headers
+
+    def _emit_updated(self, model, record):
+        """An update of an approved registrant's key data is proposed as a change request for a
+        registry validator, not written: 202 Accepted, saying which request (the other elements
+        are saved; a read shows the registrant as it stands)."""
+        if record._name == "res.partner":
+            proposed = (
+                self.env["g2p.change.request"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "in", record.ids),
+                        ("state", "=", "pending"),
+                        ("create_date", "=", self.env.cr.now()),
+                    ]
+                )
+            )
+            if proposed:
+                diagnostics = self.env._(
+                    "Accepted: the changes to the approved registrant's names, birth date, gender, "
+                    "identifiers or phones are proposed as %(requests)s and applied when a registry "
+                    "validator approves them; the other changes are saved.",
+                    requests=", ".join(proposed.mapped("name")),
+                )
+                return 202, operation_outcome(diagnostics, "informational", severity="information"), {}
+        return self._emit(model, record, 200)
 
     def _emit(self, model, record, status):
         resource = model._fhir_to_dicts(record)[0]
@@ -267,7 +294,7 @@ class FhirApi:
         record = model._fhir_browse(res_id)
         self._check_if_match(model, record, if_match)
         record = model._fhir_update(record, resource)
-        return self._emit(model, record, 200)
+        return self._emit_updated(model, record)
 
     def conditional_update(self, fhir_type, query, resource, if_match=None):
         model = self.resource_model(fhir_type)
@@ -309,7 +336,7 @@ class FhirApi:
                 expression=["%s.id" % fhir_type],
             )
         self._check_if_match(model, found, if_match)
-        return self._emit(model, model._fhir_update(found, resource), 200)
+        return self._emit_updated(model, model._fhir_update(found, resource))
 
     def _check_if_match(self, model, record, if_match):
         if not if_match:

@@ -180,6 +180,29 @@ class TestFhirWrite(FhirHttpCase):
         self.assertOutcome(status, body, 412)
         self.assertEqual(partner.gender, "female")
 
+    def test_update_of_an_approved_patient_is_proposed(self):
+        status, created = self.fhir_post(
+            "/Patient", self.patient_resource(nid="3000150", active=True), key="validator"
+        )
+        self.assertEqual(status, 201, created)
+        partner = self.env["res.partner"].browse(int(created["id"]))
+        update = dict(
+            created,
+            name=[{"family": "Otieno-Odhiambo", "given": ["Amina"]}],
+            address=[{"line": ["Plot 9"], "city": "Kisumu", "country": "KE"}],
+        )
+        status, body = self.fhir_put("/Patient/%s" % partner.id, update)
+        self.assertEqual(status, 202, body)
+        self.assertEqual(body["resourceType"], "OperationOutcome")
+        request = self.env["g2p.change.request"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(request.state, "pending")
+        self.assertIn(request.name, body["issue"][0]["diagnostics"])
+        self.assertEqual(body["issue"][0]["severity"], "information")
+        self.assertEqual(partner.family_name, "Otieno", "applied only when a validator approves")
+        self.assertEqual(partner.city, "Kisumu", "the rest of the resource is saved")
+        status, read = self.fhir_get("/Patient/%s" % partner.id)
+        self.assertEqual(read["name"][0]["family"], "Otieno")
+
     def test_validator_import_is_active(self):
         status, body = self.fhir_post(
             "/Patient", self.patient_resource(nid="3000200", active=True), key="validator"

@@ -405,6 +405,21 @@ class G2pIntakeRecord(models.Model):
 
     def _set_imported(self, result):
         self.ensure_one()
+        # What the record changes of approved registrants' key data is proposed, not applied.
+        proposed = self.env["g2p.change.request"].search(
+            [
+                ("partner_id", "in", (result["household"] | result["individuals"]).ids),
+                ("state", "=", "pending"),
+                ("create_date", "=", self.env.cr.now()),
+            ]
+        )
+        if proposed:
+            self.message_post(
+                body=_(
+                    "Imported. Its changes to approved registrants await a registry validator: %s.",
+                    ", ".join(proposed.mapped("name")),
+                )
+            )
         self._g2p_write_state(
             {
                 "state": "imported",

@@ -1,7 +1,7 @@
 import base64
 import binascii
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_is_zero
 
@@ -168,21 +168,25 @@ class G2pIntakeService(models.AbstractModel):
                 )
             household = households.sudo(False)
 
+        # Each registrant is written once (its values, IDs, phones, accounts): on an approved one,
+        # what changes its key data is one change request for a registry validator.
         created = Partner
         if household:
-            self._write_changes(household, household_data["vals"])
+            self._write_changes(
+                household, household_data["vals"], self._details_commands(household, household_data, country)
+            )
         else:
             household = Partner.create({**household_data["vals"], "is_registrant": True, "is_group": True})
             created |= household
-        self._add_details(household, household_data, country)
+            household.write(self._details_commands(household, household_data, country))
 
         for p in prepared:
             if p["partner"]:
-                self._write_changes(p["partner"], p["vals"])
+                self._write_changes(p["partner"], p["vals"], self._details_commands(p["partner"], p, country))
             else:
                 p["partner"] = Partner.create({**p["vals"], "is_registrant": True, "is_group": False})
                 created |= p["partner"]
-            self._add_details(p["partner"], p, country)
+                p["partner"].write(self._details_commands(p["partner"], p, country))
 
         self._sync_memberships(household, prepared, known)
         return {
@@ -699,8 +703,9 @@ class G2pIntakeService(models.AbstractModel):
     # ------------------------------------------------------------------ writing
 
     @api.model
-    def _write_changes(self, partner, vals):
-        """Write only what differs, so applying the same record twice writes nothing."""
+    def _write_changes(self, partner, vals, commands=None):
+        """Write only what differs (and the ``commands`` of its IDs, phones, accounts), so
+        applying the same record twice writes nothing."""
         changes = {}
         for name, value in vals.items():
             field = partner._fields[name]
@@ -713,37 +718,42 @@ class G2pIntakeService(models.AbstractModel):
                     continue
             if current != value:
                 changes[name] = value
+        changes.update(commands or {})
         if changes:
             partner.write(changes)
 
     @api.model
-    def _add_details(self, partner, p, country):
+    def _details_commands(self, partner, p, country):
+        """The commands that add what ``partner`` lacks of ``p``'s phones, IDs and payment
+        accounts (an ID of a type it has is corrected), and its attachments (added at once)."""
+        commands = {}
         existing_phones = set(partner.phone_number_ids.mapped("phone_number"))
         new_phones = [n for n in p["phones"] if n not in existing_phones]
         if new_phones:
             has_primary = any(partner.phone_number_ids.mapped("is_primary"))
-            self.env["g2p.phone.number"].create(
-                [
+            commands["phone_number_ids"] = [
+                Command.create(
                     {
-                        "partner_id": partner.id,
                         "phone_number": number,
                         "country_id": country.id if country else False,
                         "is_primary": not has_primary and i == 0,
                     }
-                    for i, number in enumerate(new_phones)
-                ]
-            )
+                )
+                for i, number in enumerate(new_phones)
+            ]
+        id_commands = []
         for entry in p["ids"]:
             same_type = partner.reg_id_ids.filtered(lambda r, e=entry: r.id_type_id == e["type"])
             if entry["value"] in same_type.mapped("value"):
                 continue
             if same_type:  # corrected at the source (an edit of a record already applied)
-                same_type[:1].value = entry["value"]
+                id_commands.append(Command.update(same_type[:1].id, {"value": entry["value"]}))
             else:
-                self.env["g2p.registrant.id"].create(
-                    {"partner_id": partner.id, "id_type_id": entry["type"].id, "value": entry["value"]}
-                )
+                id_commands.append(Command.create({"id_type_id": entry["type"].id, "value": entry["value"]}))
+        if id_commands:
+            commands["reg_id_ids"] = id_commands
         Account = self.env["g2p.payment.account"]
+        account_commands = []
         for entry in p["accounts"]:
             vals = Account._normalize_vals({**entry["vals"], "partner_id": partner.id})
             same = partner.payment_account_ids.filtered(
@@ -753,10 +763,19 @@ class G2pIntakeService(models.AbstractModel):
                 == (v.get("msisdn") or v.get("iban") or v.get("account_number"))
             )
             if not same:
-                try:
-                    Account.create(vals)
+                try:  # checked here, to name the account's field if the PSP refuses it
+                    Account.new(vals)._check_account()
                 except ValidationError as e:
                     raise IntakeError(entry["field"], e.args[0]) from e
+                vals.pop("partner_id")
+                account_commands.append(Command.create(vals))
+        if account_commands:
+            commands["payment_account_ids"] = account_commands
+        self._add_attachments(partner, p)
+        return commands
+
+    @api.model
+    def _add_attachments(self, partner, p):
         Attachment = self.env["ir.attachment"]
         for entry in p["attachments"]:
             present = Attachment.search(
@@ -777,14 +796,14 @@ class G2pIntakeService(models.AbstractModel):
 
     @api.model
     def _sync_memberships(self, household, prepared, known):
-        Membership = self.env["g2p.group.membership"]
+        """Bring the household's members to those of the record, in one write of the household
+        (on an approved household, one change request)."""
         current = household.group_membership_ids.filtered("is_current")
         by_person = {m.individual_id.id: m for m in current}
         wanted = {p["partner"].id: p for p in prepared}
         # Members this record brought earlier that the edited record no longer lists have left.
         left = current.filtered(lambda m: m.individual_id.id in set(known.values()) - set(wanted))
-        if left:
-            left.write({"end_date": fields.Date.context_today(self)})
+        commands = [Command.update(m.id, {"end_date": fields.Date.context_today(self)}) for m in left]
         head = next(p for p in prepared if p["role"] == "head")
         other_head = (current - left).filtered(
             lambda m: m.role == "head" and m.individual_id != head["partner"]
@@ -799,19 +818,16 @@ class G2pIntakeService(models.AbstractModel):
                 ),
                 household | other_head.individual_id,
             )
-        # Demote before promoting: a household has one current head at a time.
-        demote = [
-            (by_person[pid], p["role"])
-            for pid, p in wanted.items()
-            if pid in by_person and p["role"] != "head"
+        # Demotions first (the membership writes them before a promotion: one head at a time).
+        changed = [
+            (pid, p) for pid, p in wanted.items() if pid in by_person and by_person[pid].role != p["role"]
         ]
-        for membership, role in demote:
-            if membership.role != role:
-                membership.role = role
-        Membership.flush_model()
-        for pid, p in wanted.items():
-            membership = by_person.get(pid)
-            if membership and membership.role != p["role"]:
-                membership.role = p["role"]
-            elif not membership:
-                Membership.create({"group_id": household.id, "individual_id": pid, "role": p["role"]})
+        changed.sort(key=lambda item: item[1]["role"] == "head")
+        commands += [Command.update(by_person[pid].id, {"role": p["role"]}) for pid, p in changed]
+        commands += [
+            Command.create({"individual_id": pid, "role": p["role"]})
+            for pid, p in wanted.items()
+            if pid not in by_person
+        ]
+        if commands:
+            household.write({"group_membership_ids": commands})

@@ -253,3 +253,56 @@ class TestIntakeService(RegistryCase):
         self.assertIn(staging.id, registrar_menus)
         self.assertNotIn(sources.id, registrar_menus)
         self.assertIn(sources.id, admin_menus)
+
+
+@tagged("post_install", "-at_install")
+class TestIntakeChangeRequests(RegistryCase):
+    """An edit of a record whose registrants were approved since: what it changes of their key
+    data is proposed to a registry validator, not applied by the intake."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.source = cls.env["g2p.intake.source"].create({"name": "Test feed"})
+        cls.Record = cls.env["g2p.intake.record"]
+
+    _stage = TestIntakeService._stage
+    _family = TestIntakeService._family
+
+    def test_edit_of_approved_registrants_is_proposed(self):
+        record = self._stage("r9", {"vals": {"name": "Otieno household"}}, self._family())
+        household = record.household_id
+        head = household.head_id
+        (household | record.individual_ids).registrant_state = "active"
+        family = self._family()
+        family[0]["vals"]["birthdate"] = "1981-02-03"
+        family[0]["phones"] = ["0712000001", "0733000002"]
+        family[1]["role"] = "dependant"
+        payload = json.dumps({"household": {"vals": {"name": "Otieno family"}}, "members": family})
+        edited = self.Record._stage(
+            self.source, [{"external_id": "r9", "instance_id": "v2", "payload": payload}]
+        )
+        edited.with_user(self.registrar)._process()
+
+        self.assertEqual(record.state, "imported", record.error_message)
+        self.assertEqual(str(head.birthdate), "1980-02-03", "the approved person keeps their data")
+        self.assertEqual(household.name, "Otieno household")
+        Request = self.env["g2p.change.request"]
+        head_request = Request.search([("partner_id", "=", head.id)])
+        household_requests = Request.search([("partner_id", "=", household.id)])
+        self.assertEqual(len(head_request), 1, "one request for all of the person's changes")
+        self.assertEqual(head_request.proposed_by_id, self.registrar)
+        self.assertEqual(sorted(head_request.line_ids.mapped("section")), ["Person", "Phone Numbers"])
+        self.assertEqual(len(household_requests), 2, "the name, then the members")
+        self.assertIn(head_request.name, record.message_ids[0].body)
+
+        (head_request | household_requests).with_user(self.validator).action_approve()
+        self.assertEqual(str(head.birthdate), "1981-02-03")
+        self.assertEqual(
+            sorted(head.phone_number_ids.mapped("phone_number")), ["+254712000001", "+254733000002"]
+        )
+        self.assertEqual(household.name, "Otieno family")
+        self.assertEqual(sorted(household.group_membership_ids.mapped("role")), ["dependant", "head"])
+        # Processed again, the record proposes nothing more: it is what the registry holds.
+        record.with_user(self.registrar).action_reprocess()
+        self.assertEqual(Request.search_count([("partner_id", "in", (household | head).ids)]), 3)

@@ -79,6 +79,8 @@ class G2pGroupMembership(models.Model):
                 {v[f] for v in vals_list for f in ("group_id", "individual_id") if v.get(f)}
             ),
         )
+        if any(vals.get("role") == "head" for vals in vals_list):
+            self._flush_before_new_head()
         memberships = super().create(vals_list)
         # A member registered without an area lives where the household does (one write per area).
         people_by_area = defaultdict(lambda: self.env["res.partner"])
@@ -89,7 +91,15 @@ class G2pGroupMembership(models.Model):
             people.write({"area_id": area.id})
         return memberships
 
+    def _flush_before_new_head(self):
+        """A head named in the same write as the previous head's demotion or departure (a form
+        or a change request sends both at once): the demotion reaches the database first, as
+        the unique index of current heads checks each row as it is written."""
+        self.flush_model()
+
     def write(self, vals):
+        if vals.get("role") == "head" or ("end_date" in vals and not vals["end_date"]):
+            self._flush_before_new_head()
         if set(self._g2p_key_fields) & vals.keys():
             refuse_direct_change(
                 self,
