@@ -296,6 +296,11 @@ class TestIntakeChangeRequests(RegistryCase):
         self.assertEqual(len(household_requests), 2, "the name, then the members")
         self.assertIn(head_request.name, record.message_ids[0].body)
 
+        record.with_user(self.registrar).action_reprocess()
+        self.assertEqual(
+            Request.search_count([("partner_id", "in", (household | head).ids)]), 3, "not proposed twice"
+        )
+
         (head_request | household_requests).with_user(self.validator).action_approve()
         self.assertEqual(str(head.birthdate), "1981-02-03")
         self.assertEqual(

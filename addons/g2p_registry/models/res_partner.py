@@ -312,7 +312,17 @@ class ResPartner(models.Model):
         other_vals = {fname: value for fname, value in vals.items() if fname not in key_vals}
         if other_vals:
             reviewed.write(other_vals)
-        to_propose = [partner for partner in reviewed if partner._g2p_key_changes(key_vals)]
+        # The same change saved (or imported) again while it awaits approval is not proposed twice.
+        pending = self.env["g2p.change.request"].search(
+            [("partner_id", "in", reviewed.ids), ("state", "=", "pending")]
+        )
+        to_propose = []
+        for partner in reviewed:
+            changes = partner._g2p_key_changes(key_vals)
+            if changes and not pending.filtered(
+                lambda r, p=partner, c=changes: r.partner_id == p and r.changes == c
+            ):
+                to_propose.append(partner)
         requests = self.env["g2p.change.request"].create(
             [{"partner_id": partner.id, "changes": key_vals} for partner in to_propose]
         )

@@ -62,6 +62,13 @@ class TestChangeRequests(RegistryCase):
         self.assertEqual(self.person.pending_change_request_count, 1)
         self.assertIn(request.name, self.person.message_ids[0].body)
 
+    def test_the_same_change_saved_again_is_proposed_once(self):
+        first = self._propose({"given_name": "Akinyi"})
+        self.person.with_user(self.validator).write({"given_name": "Akinyi"})
+        self.assertEqual(self._requests(), first)
+        self.person.with_user(self.registrar).write({"given_name": "Adhiambo"})
+        self.assertEqual(len(self._requests()), 2, "another change is another request")
+
     def test_draft_registrant_is_edited_directly(self):
         draft = self._individual("Baraka", "Mwangi")
         draft.with_user(self.registrar).write(
