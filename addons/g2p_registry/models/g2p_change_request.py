@@ -120,11 +120,15 @@ class G2pChangeRequest(models.Model):
         compute="_compute_can_decide", help="The current user may approve or reject this request."
     )
 
-    @api.depends("line_ids.label")
+    @api.depends("line_ids.label", "line_ids.section", "line_ids.target_model")
     def _compute_summary(self):
+        # The registrant's own fields by name (Family Name), its lists by section (Phone Numbers).
         for request in self:
-            labels = list(dict.fromkeys(request.line_ids.mapped("section")))
-            request.summary = ", ".join(labels)
+            labels = [
+                line.label if line.target_model == "res.partner" else line.section
+                for line in request.line_ids
+            ]
+            request.summary = ", ".join(dict.fromkeys(labels))
 
     @api.depends_context("uid")
     @api.depends("state", "proposed_by_id")
