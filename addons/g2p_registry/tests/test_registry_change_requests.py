@@ -142,6 +142,18 @@ class TestChangeRequests(RegistryCase):
         with self.assertRefused(UserError, "no longer awaiting"):
             request.with_user(self.validator_2).action_approve()
 
+    def test_a_selection_is_approved_at_once_but_not_ones_own(self):
+        first = self._propose({"gender": "male"})
+        other = self._individual("Juma", "Owino", registrant_state="active")
+        second = self._propose({"given_name": "Jumaa"}, partner=other)
+        own = self._propose({"family_name": "Ouma"}, user=self.validator, partner=other)
+        with self.assertRefused(AccessError, own.name):
+            (first | second | own).with_user(self.validator).action_approve()
+        self.assertEqual((first | second).mapped("state"), ["pending", "pending"], "all or nothing")
+        result = (first | second).with_user(self.validator).action_approve()
+        self.assertIn("2 change requests are applied", result["params"]["message"])
+        self.assertEqual((self.person.gender, other.given_name), ("male", "Jumaa"))
+
     def test_rejection_keeps_the_reason_and_the_data(self):
         request = self._propose({"gender": "male"})
         Wizard = self.env["g2p.change.request.reject.wizard"].with_user(self.validator)
