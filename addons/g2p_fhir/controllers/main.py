@@ -98,17 +98,7 @@ class FhirApi:
         registry validator, not written: 202 Accepted, saying which request (the other elements
         are saved; a read shows the registrant as it stands)."""
         if record._name == "res.partner":
-            proposed = (
-                self.env["g2p.change.request"]
-                .sudo()
-                .search(
-                    [
-                        ("partner_id", "in", record.ids),
-                        ("state", "=", "pending"),
-                        ("create_date", "=", self.env.cr.now()),
-                    ]
-                )
-            )
+            proposed = record.sudo()._g2p_requests_proposed_now()
             if proposed:
                 diagnostics = self.env._(
                     "Accepted: the changes to the approved registrant's names, birth date, gender, "

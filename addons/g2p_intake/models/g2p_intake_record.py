@@ -406,13 +406,7 @@ class G2pIntakeRecord(models.Model):
     def _set_imported(self, result):
         self.ensure_one()
         # What the record changes of approved registrants' key data is proposed, not applied.
-        proposed = self.env["g2p.change.request"].search(
-            [
-                ("partner_id", "in", (result["household"] | result["individuals"]).ids),
-                ("state", "=", "pending"),
-                ("create_date", "=", self.env.cr.now()),
-            ]
-        )
+        proposed = (result["household"] | result["individuals"])._g2p_requests_proposed_now()
         if proposed:
             self.message_post(
                 body=_(

@@ -168,25 +168,16 @@ class G2pIntakeService(models.AbstractModel):
                 )
             household = households.sudo(False)
 
-        # Each registrant is written once (its values, IDs, phones, accounts): on an approved one,
-        # what changes its key data is one change request for a registry validator.
         created = Partner
-        if household:
-            self._write_changes(
-                household, household_data["vals"], self._details_commands(household, household_data, country)
-            )
-        else:
+        if not household:
             household = Partner.create({**household_data["vals"], "is_registrant": True, "is_group": True})
             created |= household
-            household.write(self._details_commands(household, household_data, country))
-
+        self._write_party(household, household_data, country, new=household in created)
         for p in prepared:
-            if p["partner"]:
-                self._write_changes(p["partner"], p["vals"], self._details_commands(p["partner"], p, country))
-            else:
+            if not p["partner"]:
                 p["partner"] = Partner.create({**p["vals"], "is_registrant": True, "is_group": False})
                 created |= p["partner"]
-                p["partner"].write(self._details_commands(p["partner"], p, country))
+            self._write_party(p["partner"], p, country, new=p["partner"] in created)
 
         self._sync_memberships(household, prepared, known)
         return {
@@ -723,9 +714,17 @@ class G2pIntakeService(models.AbstractModel):
             partner.write(changes)
 
     @api.model
+    def _write_party(self, partner, p, country, new=False):
+        """Write ``p`` on ``partner`` once (its values unless just created with them, its IDs,
+        phones and accounts): on an approved registrant, what changes its key data is one change
+        request for a registry validator. Then its attachments."""
+        self._write_changes(partner, {} if new else p["vals"], self._details_commands(partner, p, country))
+        self._add_attachments(partner, p)
+
+    @api.model
     def _details_commands(self, partner, p, country):
         """The commands that add what ``partner`` lacks of ``p``'s phones, IDs and payment
-        accounts (an ID of a type it has is corrected), and its attachments (added at once)."""
+        accounts (an ID of a type it has is corrected)."""
         commands = {}
         existing_phones = set(partner.phone_number_ids.mapped("phone_number"))
         new_phones = [n for n in p["phones"] if n not in existing_phones]
@@ -771,7 +770,6 @@ class G2pIntakeService(models.AbstractModel):
                 account_commands.append(Command.create(vals))
         if account_commands:
             commands["payment_account_ids"] = account_commands
-        self._add_attachments(partner, p)
         return commands
 
     @api.model

@@ -94,7 +94,6 @@ class G2pChangeRequest(models.Model):
         domain=[("is_registrant", "=", True)],
     )
     registrant_number = fields.Char(related="partner_id.registrant_number")
-    is_group = fields.Boolean(related="partner_id.is_group")
     area_id = fields.Many2one(related="partner_id.area_id")
     company_id = fields.Many2one(related="partner_id.company_id", store=True)
     state = fields.Selection(
@@ -348,27 +347,18 @@ class G2pChangeRequest(models.Model):
             value = RegistrantId._normalize_value(vals.get("value", current.value))
             if not id_type_id or not value:
                 continue
-            other = (
-                RegistrantId.sudo()
-                .search(
-                    [
-                        ("id_type_id", "=", id_type_id),
-                        ("value", "=", value),
-                        ("partner_id", "!=", partner.id),
-                    ],
-                    limit=1,
-                )
-                .partner_id
+            taken = RegistrantId.sudo().search(
+                [("id_type_id", "=", id_type_id), ("value", "=", value), ("partner_id", "!=", partner.id)],
+                limit=1,
             )
-            if other:
+            if taken:
+                other = taken.partner_id
                 raise ValidationError(
                     _(
                         "%(type)s %(value)s is already recorded for %(other)s (%(number)s): the change "
                         "to %(name)s would make them duplicates. Check the number, or report the "
                         "duplicate.",
-                        type=other.reg_id_ids.filtered(lambda i: i.id_type_id.id == id_type_id)[
-                            :1
-                        ].id_type_id.name,
+                        type=taken.id_type_id.name,
                         value=value,
                         other=other.display_name,
                         number=other.registrant_number or other.id,

@@ -322,10 +322,8 @@ class ResPartner(models.Model):
             if changes and not pending.filtered(
                 lambda r, p=partner, c=changes: r.partner_id == p and r.changes == c
             ):
-                to_propose.append(partner)
-        requests = self.env["g2p.change.request"].create(
-            [{"partner_id": partner.id, "changes": key_vals} for partner in to_propose]
-        )
+                to_propose.append({"partner_id": partner.id, "changes": changes})
+        requests = self.env["g2p.change.request"].create(to_propose)
         if requests:
             self.env.user._bus_send(
                 "simple_notification",
@@ -341,6 +339,17 @@ class ResPartner(models.Model):
                 },
             )
         return True
+
+    def _g2p_requests_proposed_now(self):
+        """The change requests this transaction proposed for these registrants (a save, an
+        intake record, a FHIR update tells its caller which)."""
+        return self.env["g2p.change.request"].search(
+            [
+                ("partner_id", "in", self.ids),
+                ("state", "=", "pending"),
+                ("create_date", "=", self.env.cr.now()),
+            ]
+        )
 
     def _g2p_key_changes(self, vals):
         """The key data of ``vals`` that would change this registrant, JSON-ready (dates in ISO
