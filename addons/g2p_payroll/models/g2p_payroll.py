@@ -338,17 +338,21 @@ class G2pPayroll(models.Model):
                COALESCE(a.iban, a.msisdn, a.account_number, pp.code), a.bic"""
         )
 
-    def _already_due_sql(self):
+    def _already_due_sql(self, id_range=None):
         """Beneficiaries who already have a payment for this cycle: any line, even failed or
         cancelled one by one (those are re-paid or were stopped on purpose), except the lines of
-        a payroll cancelled as a whole before approval. Materialized once: an anti-join on the
-        table being filled could be planned as a rescan per inserted row."""
+        a payroll cancelled as a whole before approval; only those with an id in ``id_range``
+        (lo, hi) when given (a chunk reads its own range, not the whole cycle). Materialized
+        once: an anti-join on the table being filled could be planned as a rescan per inserted
+        row."""
+        in_range = SQL("AND l.beneficiary_id BETWEEN %s AND %s", *id_range) if id_range else SQL()
         return SQL(
             """SELECT l.beneficiary_id
                  FROM g2p_payroll_line l JOIN g2p_payroll pr ON pr.id = l.payroll_id
                 WHERE l.entitlement_cycle_id = %s AND l.repay_of_line_id IS NULL
-                  AND pr.state != 'cancelled'""",
+                  AND pr.state != 'cancelled' %s""",
             self.cycle_id.id,
+            in_range,
         )
 
     def _insert_regular_lines(self, id_range=None):
@@ -379,7 +383,7 @@ class G2pPayroll(models.Model):
             prefix=self.name + "-",
             account_columns=self._account_columns_sql(),
             amounts=program._benefit_amounts_sql(partner_range=id_range),
-            already=self._already_due_sql(),
+            already=self._already_due_sql(id_range),
             uid=self.env.uid,
         )
         self.env.cr.execute(self._line_insert_sql(select))
@@ -410,7 +414,7 @@ class G2pPayroll(models.Model):
                 uid=self.env.uid,
                 amounts=program._benefit_amounts_sql(partner_range=id_range),
                 program=program.id,
-                already=self._already_due_sql(),
+                already=self._already_due_sql(id_range),
             )
         )
         return inserted, self.env.cr.rowcount

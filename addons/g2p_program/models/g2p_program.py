@@ -667,9 +667,14 @@ class G2pProgram(models.Model):
         if partner_range:
             restrict = SQL("%s AND pm.partner_id BETWEEN %s AND %s", restrict, *partner_range)
         if self.target_type == "group":
+            # The range bounds the membership scan too: without it a chunk's merge join reads the
+            # memberships of every household below its range (quadratic over a national registry).
+            group_range = SQL("AND m.group_id BETWEEN %s AND %s", *partner_range) if partner_range else SQL()
             members = SQL(
                 """SELECT ben.id AS ben_id, m.individual_id AS member_id
-                     FROM ben JOIN g2p_group_membership m ON m.group_id = ben.id AND m.is_current IS TRUE"""
+                     FROM ben JOIN g2p_group_membership m ON m.group_id = ben.id AND m.is_current IS TRUE
+                          %s""",
+                group_range,
             )
         else:
             members = SQL("SELECT ben.id AS ben_id, ben.id AS member_id FROM ben")
