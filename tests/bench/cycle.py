@@ -153,6 +153,7 @@ def run(args):
     started = time.perf_counter()
     prepare_database(args.db, update=not args.no_update)
     report["prepare_seconds"] = round(time.perf_counter() - started, 2)
+    report["postgresql"] = postgresql_settings(args.db)
     odoo_url = "http://127.0.0.1:%s" % args.port
     with phee.run_phee_simulator(**SIMULATOR_CONFIG) as sim:
         watch.add("simulator", sim.process.pid)
@@ -824,6 +825,30 @@ def rss_columns(rss):
     )
 
 
+#: The PostgreSQL settings that weigh most on the cycle (write-ahead log, memory, parallelism):
+#: printed with the figures, so that a run is compared with one on the same settings.
+PG_SETTINGS = (
+    "server_version",
+    "shared_buffers",
+    "work_mem",
+    "maintenance_work_mem",
+    "effective_cache_size",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "synchronous_commit",
+    "wal_compression",
+    "max_parallel_workers_per_gather",
+)
+
+
+def postgresql_settings(db):
+    rows = query(
+        db, "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)", (list(PG_SETTINGS),)
+    )
+    found = dict(rows)
+    return {name: found[name] for name in PG_SETTINGS if name in found}
+
+
 def print_report(report):
     print()
     print(
@@ -838,6 +863,8 @@ def print_report(report):
             report.get("load_after", report["load_before"])[0],
         )
     )
+    if report.get("postgresql"):
+        print("PostgreSQL: " + ", ".join("%s=%s" % item for item in report["postgresql"].items()))
     header = "%-36s %9s %9s %9s %5s | %9s %9s %9s %9s" % (
         "stage",
         "rows",

@@ -554,6 +554,7 @@ class G2pPaymentBatch(models.Model):
             self.sudo()._check_sent_for_job()
         batches = self.sudo().filtered(lambda b: b.state in OPEN_BATCH_STATES)
         summary = {"paid": 0, "failed": 0, "skipped": 0, "errors": [], "line_ids": [], "unreachable": {}}
+        to_apply = self.env["g2p.payroll"]
         for company in batches.company_id:
             part = batches.filtered(lambda b, c=company: b.company_id == c).with_company(company)
             results = []
@@ -580,13 +581,15 @@ class G2pPaymentBatch(models.Model):
             fetched._pending_callbacks().write({"processed": True})
             if stage:
                 summary["staged"] = summary.get("staged", 0) + len(results)
-                self.env["g2p.payment.outcome"].sudo()._stage(results)._enqueue_apply_outcomes()
+                to_apply |= self.env["g2p.payment.outcome"].sudo()._stage(results)
                 continue
             applied = part._apply_results(results)
             for key in ("paid", "failed", "skipped"):
                 summary[key] += applied[key]
             summary["errors"] += applied["errors"]
             summary["line_ids"] += applied["line_ids"]
+        # Last: joining a waiting apply job locks it until this transaction commits.
+        to_apply._enqueue_apply_outcomes()
         return summary
 
     def _results_from_outcomes(self, outcomes):

@@ -1,4 +1,7 @@
+import json
 from collections import defaultdict
+
+import psycopg2.errors
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
@@ -380,16 +383,48 @@ class G2pPayroll(models.Model):
 
     def _enqueue_apply_outcomes(self):
         """Apply the payrolls' staged outcomes in a job, in the apply channel
-        (``root.g2p.payment_hub.apply``, one job at a time).
+        (``root.g2p.payment_hub.apply``, one job at a time): at most one waiting apply job per
+        payroll, which then applies what many status jobs staged, in one run.
 
-        One job per call, no identity key: a job queued by this transaction starts after it
-        commits, so it sees what this transaction staged. A waiting job found by an identity key
-        may already have begun (its snapshot taken) and miss it. The jobs queued while one runs
-        find its outcomes applied and only check: the first of them applies all staged meanwhile."""
+        A waiting job is joined only while it is locked by this transaction (see
+        ``_lock_waiting_apply_job``): the runner cannot hand it to a worker before this
+        transaction commits, so its run sees what this transaction staged. Otherwise (none, or
+        one already handed over or running) a new job is queued, which starts after this commit.
+        Call it last in the transaction: the lock holds the runner back until the commit."""
         for payroll in self.sudo():
+            if payroll._lock_waiting_apply_job():
+                continue
             payroll.with_delay(
                 description=_("Apply the payment outcomes received for %s", payroll.name),
             )._apply_staged_outcomes()
+
+    def _lock_waiting_apply_job(self):
+        """Lock the payroll's apply job that waits in the queue (state pending), if there is one,
+        until this transaction ends. False when there is none, or when the runner handed it to a
+        worker since this transaction began (its run may already have its snapshot)."""
+        self.ensure_one()
+        self.env["queue.job"].flush_model(["state"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                # queue_job stores the recordset as a JSON string inside the jsonb: read either.
+                rows = self.env.execute_query(
+                    SQL(
+                        """SELECT id FROM queue_job
+                            WHERE state = 'pending' AND model_name = %s AND method_name = %s
+                              AND (CASE jsonb_typeof(records) WHEN 'string'
+                                        THEN (records #>> '{}')::jsonb ELSE records END) -> 'ids'
+                                  = %s::jsonb
+                            LIMIT 1
+                              FOR UPDATE""",
+                        self._name,
+                        "_apply_staged_outcomes",
+                        json.dumps([self.id]),
+                    )
+                )
+        except psycopg2.errors.SerializationFailure:
+            # Its state changed after this transaction's snapshot: handed over, or done.
+            return False
+        return bool(rows)
 
     def _apply_staged_outcomes(self):
         """Job: the staged outcomes of the payroll applied together (see ``g2p.payment.outcome``)."""

@@ -5,6 +5,8 @@ and its retry applies them the same way."""
 
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api, sql_db
+
 from .common import PaymentHubCase, perform_trapped_jobs
 from odoo.addons.g2p_payment_hub.models import g2p_payment_outcome
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -200,3 +202,64 @@ class TestStagedOutcomes(PaymentHubCase):
             self.batches.attempt_ids.payroll_line_id.filtered(lambda line: line.state == "sent"),
             "all applied",
         )
+
+
+class TestApplyJobJoined(PaymentHubCase):
+    """Status jobs join the payroll's waiting apply job instead of queuing one each: a national
+    payroll's hundreds of status jobs then make a few apply runs, not one per batch."""
+
+    DOMAIN = [("model_name", "=", "g2p.payroll"), ("method_name", "=", "_apply_staged_outcomes")]
+
+    def test_a_waiting_job_is_joined_and_a_handed_over_one_is_not(self):
+        payroll = self._approved_payroll()
+        Job = self.env["queue.job"]
+        before = Job.search(self.DOMAIN)
+        payroll._enqueue_apply_outcomes()
+        payroll._enqueue_apply_outcomes()
+        jobs = Job.search(self.DOMAIN) - before
+        self.assertEqual(len(jobs), 1, "the second status job joined the waiting apply job")
+        # Handed to a worker: its run may have taken its snapshot already, so it is not joined.
+        jobs.state = "enqueued"
+        payroll._enqueue_apply_outcomes()
+        payroll._enqueue_apply_outcomes()
+        jobs = Job.search(self.DOMAIN) - before
+        self.assertEqual(sorted(jobs.mapped("state")), ["enqueued", "pending"])
+        self.assertEqual({job.records.id for job in jobs}, {payroll.id}, "jobs of this payroll only")
+
+    def test_a_job_handed_over_after_the_snapshot_is_not_joined(self):
+        """Across real transactions: a job the runner hands over after a status job's snapshot was
+        taken is not joined (joining it could lose what the status job stages), and the status
+        job's transaction goes on."""
+        dbname = self.env.cr.dbname
+        payroll_id = 2_000_000_000  # a payroll id no test creates: only the queue is involved
+        cursors = [sql_db.db_connect(dbname).cursor() for _i in range(3)]
+        setup, status_job, runner = cursors
+        job = None
+        try:
+            job = (
+                api.Environment(setup, SUPERUSER_ID, {})["g2p.payroll"]
+                .browse(payroll_id)
+                # Not due for an hour: the job runner of the test server leaves it waiting.
+                .with_delay(eta=3600)
+                ._apply_staged_outcomes()
+            )
+            setup.commit()
+            locker = api.Environment(runner, SUPERUSER_ID, {})["g2p.payroll"].browse(payroll_id)
+            self.assertTrue(locker._lock_waiting_apply_job(), "a waiting job is joined")
+            runner.rollback()
+            status_job.execute("SELECT 1")  # its snapshot
+            runner.execute("UPDATE queue_job SET state = 'enqueued' WHERE uuid = %s", [job.uuid])
+            runner.commit()
+            joiner = api.Environment(status_job, SUPERUSER_ID, {})["g2p.payroll"].browse(payroll_id)
+            self.assertFalse(joiner._lock_waiting_apply_job())
+            status_job.execute("SELECT count(*) FROM queue_job WHERE uuid = %s", [job.uuid])
+            self.assertEqual(status_job.fetchone()[0], 1, "the transaction goes on")
+            status_job.rollback()
+        finally:
+            for cr in cursors:
+                cr.rollback()
+            if job:
+                setup.execute("DELETE FROM queue_job WHERE uuid = %s", [job.uuid])
+            setup.commit()
+            for cr in cursors:
+                cr.close()
