@@ -407,6 +407,7 @@ class Cycle:
         """Callbacks queue status jobs that fetch and reconcile; wait until every payment has its
         outcome and the payroll is reconciled."""
         jobs = wait_settled(self)
+        self.report["apply_jobs"] = apply_jobs(self.args.db)
         finance = self.users["finance"]
         payroll = finance.read("g2p.payroll", self.payroll_id, ["paid_count", "failed_count", "state"])
         if payroll["state"] != "reconciled":
@@ -531,6 +532,12 @@ def waiting_jobs(db):
 
 def status_jobs(db):
     [(count,)] = query(db, "SELECT count(*) FROM queue_job WHERE method_name = '_fetch_and_apply'")
+    return count
+
+
+def apply_jobs(db):
+    """Apply runs of the staged outcomes (status jobs join a waiting one: far fewer than them)."""
+    [(count,)] = query(db, "SELECT count(*) FROM queue_job WHERE method_name = '_apply_staged_outcomes'")
     return count
 
 
@@ -912,8 +919,8 @@ def print_report(report):
     if "callbacks" in report:
         print(
             "callbacks: %(attempts)s sent, %(batches_answered)s batches answered 2xx; " % report["callbacks"]
-            + "Fetch Status clicked %s times; entries %s"
-            % (report.get("fallback_fetches", 0), report.get("entries"))
+            + "Fetch Status clicked %s times; %s apply runs; entries %s"
+            % (report.get("fallback_fetches", 0), report.get("apply_jobs"), report.get("entries"))
         )
     print()
     for check in report["checks"]:
