@@ -114,6 +114,7 @@ g2p.payroll             action_approve          appr admin
 g2p.payroll             action_transfer_to_psp  fin admin
 g2p.program.fund        action_post             fin admin
 g2p.insurance.policy    action_activate         insf admin
+g2p.insurance.claim     action_approve          claim admin
 """
 
 #: Models whose record rules give each user its own records only (tested in their addons):
@@ -199,6 +200,26 @@ class RoleMatrixCase(PayrollCase, HttpCase):
         cls.env["g2p.change.request"].with_user(cls.role_users["reg"]).create(
             {"partner_id": cls.household.id, "changes": {"name": "Matrix Renamed"}}
         )
+        # Configuration and finance records that only company rules keep within their company.
+        cls.env["g2p.verification.service"].create(
+            {
+                "name": "Matrix Civil Registry",
+                "wsdl_url": "http://127.0.0.1:9/matrix?wsdl",
+                "field_map_ids": [
+                    Command.create({"answer_path": "person.givenName", "registrant_field": "given_name"})
+                ],
+            }
+        )
+        cls.env["g2p.payroll.reconciliation"].create(
+            {
+                "payroll_id": cls.payroll.id,
+                "file": b"cGF5bWVudCxzdGF0dXMK",
+                "filename": "matrix.csv",
+                "row_ids": [
+                    Command.create({"row_number": 1, "line_id": cls.payroll.line_ids[:1].id, "result": "ok"})
+                ],
+            }
+        )
         cls.product = cls.env["g2p.insurance.product"].create(
             {
                 "name": "Matrix Cover",
@@ -207,6 +228,11 @@ class RoleMatrixCase(PayrollCase, HttpCase):
                 "total_limit": 100_000,
                 "premium": 1_000,
                 "period_months": 12,
+                "category_rule_ids": [
+                    Command.create(
+                        {"category_id": cls.env.ref("g2p_insurance_accounting.category_outpatient").id}
+                    )
+                ],
             }
         )
 
@@ -322,6 +348,26 @@ class TestRoleMatrixActions(RoleMatrixCase):
             return env["g2p.insurance.policy"].create(
                 {"product_id": self.product.id, "holder_id": self.household.id, "date_start": self.today}
             )
+        if model == "g2p.insurance.claim":
+            policy = env["g2p.insurance.policy"].create(
+                {"product_id": self.product.id, "holder_id": self.household.id, "date_start": self.today}
+            )
+            policy.action_activate()
+            policy._register_premium_payment(date=self.today)
+            claim = env["g2p.insurance.claim"].create(
+                {
+                    "policy_id": policy.id,
+                    "provider_id": self.bank_psp.id,
+                    "provider_reference": "MX-1",
+                    "member_id": policy.member_ids[:1].id,
+                    "category_id": self.env.ref("g2p_insurance_accounting.category_outpatient").id,
+                    "date_service": self.today,
+                    "date_received": self.today,
+                    "claimed_amount": 100,
+                }
+            )
+            claim.action_receive()
+            return claim
         raise AssertionError("no fixture for %s.%s" % (model, method))
 
     def _call_as(self, model, method, user):
@@ -386,6 +432,7 @@ class TestRoleMatrixRpc(RoleMatrixCase):
             ("res.partner", "action_approve"),
             ("g2p.program", "action_activate"),
             ("g2p.program.fund", "action_post"),
+            ("g2p.insurance.policy", "action_activate"),
         ]
         builder = TestRoleMatrixActions._build
         calls = 0
@@ -407,7 +454,7 @@ class TestRoleMatrixRpc(RoleMatrixCase):
                     expected = "ok" if column in allowed[model, method] else "AccessError"
                     self.assertEqual(self._call(model, method, record.ids), expected)
                     calls += 1
-        self.assertGreaterEqual(calls, 12 * 13)
+        self.assertGreaterEqual(calls, 12 * 14)
 
 
 @tagged("post_install", "-at_install")
