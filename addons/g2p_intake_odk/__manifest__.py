@@ -16,6 +16,7 @@
         "views/g2p_intake_odk_source_views.xml",
         "views/g2p_intake_odk_import_views.xml",
         "views/g2p_intake_odk_menus.xml",
+        "security/g2p_intake_odk_rules.xml",
     ],
     "demo": ["demo/g2p_intake_odk_demo.xml"],
     "assets": {

@@ -14,6 +14,7 @@
         "data/queue_job_data.xml",
         "views/g2p_verification_service_views.xml",
         "views/res_partner_views.xml",
+        "security/g2p_verification_rules.xml",
     ],
     "demo": ["demo/g2p_verification_demo.xml"],
     "assets": {
