@@ -12,6 +12,7 @@ from odoo.tools.misc import format_datetime
 
 from odoo.addons.g2p_intake.const import INLINE_RECORDS
 from odoo.addons.g2p_intake.exceptions import IntakeError
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 _logger = logging.getLogger(__name__)
 
@@ -99,11 +100,11 @@ class G2pIntakeOdkSource(models.Model):
     )
     odk_email = fields.Char(
         string="Web User E-mail",
-        groups=ADMIN_GROUP,
+        groups=SECRET_GROUPS,
         copy=False,
         help="A Central web user with the Project Viewer or Data Collector role on the project.",
     )
-    odk_password = fields.Char(string="Web User Password", groups=ADMIN_GROUP, copy=False)
+    odk_password = fields.Char(string="Web User Password", groups=SECRET_GROUPS, copy=False)
     odk_review_filter = fields.Selection(
         [("approved", "Approved submissions only"), ("not_rejected", "All but rejected submissions")],
         string="Pull",

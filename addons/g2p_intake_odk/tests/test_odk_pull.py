@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 from odoo.addons.g2p_registry.tests.common import RegistryCase
 
 # tests/ of the repository is a folder, not an addon: put it on the path for the stand-in.
@@ -276,7 +277,7 @@ class TestOdkPull(OdkCase):
         self._pull()
         self.assertEqual(self._records().mapped("external_id"), [first])
         for name in ("odk_email", "odk_password"):
-            self.assertEqual(self.odk._fields[name].groups, "g2p_registry.group_g2p_admin")
+            self.assertEqual(self.odk._fields[name].groups, SECRET_GROUPS)
         registrar_record = self._records().with_user(self.registrar)
         self.assertEqual(registrar_record.source_id.name, "Household survey")  # staging is theirs
         with self.assertRefused(AccessError, "ODK Central Intake Source"):

@@ -11,6 +11,7 @@ from odoo.tools import SQL
 
 from ..const import BATCH_STATES, OPEN_BATCH_STATES, UNSENT_BATCH_STATES
 from ..exceptions import G2pTransportError
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 from odoo.addons.g2p_registry.tools.notify import notification
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -78,7 +79,7 @@ class G2pPaymentBatch(models.Model):
     callback_token = fields.Char(
         readonly=True,
         copy=False,
-        groups="base.group_system",
+        groups=SECRET_GROUPS,
         default=lambda self: secrets.token_urlsafe(32),
         help="Secret carried by the callback URL of this batch.",
     )

@@ -5,6 +5,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
+
 
 class G2pPaymentRequestMixin(models.AbstractModel):
     """One payment request to a processor, outside a batch: money in (a collection) or money out
@@ -56,7 +58,7 @@ class G2pPaymentRequestMixin(models.AbstractModel):
     callback_token = fields.Char(
         readonly=True,
         copy=False,
-        groups="base.group_system",
+        groups=SECRET_GROUPS,
         default=lambda self: secrets.token_urlsafe(32),
         help="Secret carried by the callback URL of this request.",
     )

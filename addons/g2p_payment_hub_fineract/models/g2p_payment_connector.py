@@ -6,6 +6,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.g2p_payment_hub.exceptions import G2pTransportError
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 TENANT_HEADER = "Fineract-Platform-TenantId"
 # Fineract error codes (userMessageGlobalisationCode) that say why a deposit was refused.
@@ -44,8 +45,8 @@ class G2pPaymentConnectorFineract(models.Model):
         string="Fineract API URL", help="Base of the REST API, e.g. https://host/fineract-provider/api/v1."
     )
     fineract_tenant = fields.Char(string="Fineract Tenant", default="default")
-    fineract_username = fields.Char(string="Fineract User", groups="base.group_system", copy=False)
-    fineract_password = fields.Char(string="Fineract Password", groups="base.group_system", copy=False)
+    fineract_username = fields.Char(string="Fineract User", groups=SECRET_GROUPS, copy=False)
+    fineract_password = fields.Char(string="Fineract Password", groups=SECRET_GROUPS, copy=False)
     fineract_payment_type_id = fields.Integer(
         string="Fineract Payment Type ID", help="Payment type recorded on each deposit (Fineract code value)."
     )

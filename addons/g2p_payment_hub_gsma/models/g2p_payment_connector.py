@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.g2p_payment_hub.exceptions import G2pTransportError
 from odoo.addons.g2p_payment_hub.tools import format_amount
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 # Rejection reasons are free text in GSMA v1.2: map the usual wordings to our reason codes.
 REJECTION_REASON_CODES = [
@@ -72,9 +73,9 @@ class G2pPaymentConnectorGsma(models.Model):
         string="GSMA Authentication",
         default="none",
     )
-    gsma_api_key = fields.Char(string="GSMA API Key", groups="base.group_system", copy=False)
-    gsma_consumer_key = fields.Char(string="GSMA Consumer Key", groups="base.group_system", copy=False)
-    gsma_consumer_secret = fields.Char(string="GSMA Consumer Secret", groups="base.group_system", copy=False)
+    gsma_api_key = fields.Char(string="GSMA API Key", groups=SECRET_GROUPS, copy=False)
+    gsma_consumer_key = fields.Char(string="GSMA Consumer Key", groups=SECRET_GROUPS, copy=False)
+    gsma_consumer_secret = fields.Char(string="GSMA Consumer Secret", groups=SECRET_GROUPS, copy=False)
     gsma_transaction_type = fields.Selection(
         [("disbursement", "Disbursement"), ("transfer", "Transfer")],
         string="GSMA Transaction Type",

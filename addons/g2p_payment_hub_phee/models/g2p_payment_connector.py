@@ -10,6 +10,7 @@ from odoo.tools import SQL
 from ..tools import jws, phee
 from odoo.addons.g2p_payment_hub.exceptions import G2pTransportError
 from odoo.addons.g2p_payment_hub.tools import FormatError, format_amount
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 _logger = logging.getLogger(__name__)
 
@@ -38,12 +39,10 @@ class G2pPaymentConnectorPhee(models.Model):
         [("csv", "CSV file (multipart)"), ("raw", "RAW JSON")], string="Request Type", default="csv"
     )
     phee_oauth = fields.Boolean(string="Operations API Needs a Token", default=True)
-    phee_username = fields.Char(string="Operations Username", groups="base.group_system", copy=False)
-    phee_password = fields.Char(string="Operations Password", groups="base.group_system", copy=False)
+    phee_username = fields.Char(string="Operations Username", groups=SECRET_GROUPS, copy=False)
+    phee_password = fields.Char(string="Operations Password", groups=SECRET_GROUPS, copy=False)
     phee_jws = fields.Boolean(string="Sign Requests (JWS)", help="Send X-SIGNATURE (tenant with JWS on).")
-    phee_jws_private_key = fields.Text(
-        string="Signing Private Key (PEM)", groups="base.group_system", copy=False
-    )
+    phee_jws_private_key = fields.Text(string="Signing Private Key (PEM)", groups=SECRET_GROUPS, copy=False)
     phee_registering_institution = fields.Char(
         string="Registering Institution ID", help="X-Registering-Institution-ID (budget-account mode)."
     )
@@ -256,7 +255,7 @@ class G2pPaymentConnectorPhee(models.Model):
         headers.update({name: value for name, value in optional.items() if value})
         if self.phee_jws:
             try:
-                headers["X-SIGNATURE"] = jws.sign(self.phee_jws_private_key, headers, batch.payload)
+                headers["X-SIGNATURE"] = jws.sign(self.sudo().phee_jws_private_key, headers, batch.payload)
             except FormatError as error:
                 raise UserError(
                     _("Cannot sign batch %(batch)s: %(error)s", batch=batch.name, error=error)
@@ -381,7 +380,9 @@ class G2pPaymentConnectorPhee(models.Model):
 
     def _phee_token(self, batch, refresh=False):
         """The operations app's access token (password grant), from the hub's token cache."""
-        credentials = (self.phee_ops_url, self.phee_tenant, self.phee_username, self.phee_password)
+        # Sudo: the credentials are G2P administrators' fields; any role that sends reads them here.
+        connector = self.sudo()
+        credentials = (self.phee_ops_url, self.phee_tenant, connector.phee_username, connector.phee_password)
         token = None if refresh else self._token_cache_get(credentials)
         if token:
             return token
@@ -391,11 +392,14 @@ class G2pPaymentConnectorPhee(models.Model):
             "/oauth/token",
             api="oauth",
             idempotent=True,
-            params={
-                "username": self.phee_username or "",
-                "password": self.phee_password or "",
+            # In the form body, not the query string: a URL is written to logs (urllib3's at debug
+            # level, proxies', the processor's access log). Spring's token endpoint reads both.
+            data={
+                "username": connector.phee_username or "",
+                "password": connector.phee_password or "",
                 "grant_type": "password",
             },
+            log_body="grant_type=password&username=[REDACTED]&password=[REDACTED]",
             log_kind="poll",
             log_response=False,
         )

@@ -6,6 +6,7 @@ from odoo.tools import file_open
 
 from ..tools import jws, phee
 from odoo.addons.g2p_payment_hub.tests.common import PaymentHubCase
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 DATA = Path(__file__).parent / "data"
 
@@ -75,8 +76,8 @@ class TestPheeConnector(PaymentHubCase):
 
     def test_secrets_are_restricted(self):
         for name in ("phee_password", "phee_jws_private_key", "phee_username"):
-            self.assertEqual(self.env["g2p.payment.connector"]._fields[name].groups, "base.group_system")
-        self.assertEqual(self.env["g2p.payment.batch"]._fields["callback_token"].groups, "base.group_system")
+            self.assertEqual(self.env["g2p.payment.connector"]._fields[name].groups, SECRET_GROUPS)
+        self.assertEqual(self.env["g2p.payment.batch"]._fields["callback_token"].groups, SECRET_GROUPS)
         connector = self.mobile_connector.with_user(self.finance)
         connector.read(["name", "state"])
         with self.assertRaises(Exception):

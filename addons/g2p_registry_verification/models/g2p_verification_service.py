@@ -8,11 +8,11 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..const import AUTH_TYPES
 from ..tools import soap_client
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 from odoo.addons.g2p_registry.tools.notify import notification
 
 _logger = logging.getLogger(__name__)
 
-SECRET_GROUPS = "base.group_system,g2p_registry.group_g2p_admin"
 XROAD_CLIENT = re.compile(r"^[^/\s]+(/[^/\s]+){2,3}$")
 XROAD_SERVICE = re.compile(r"^[^/\s]+(/[^/\s]+){4,5}$")
 

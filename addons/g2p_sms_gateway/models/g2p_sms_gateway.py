@@ -8,10 +8,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..const import AUTH_TYPES, CONTENT_TYPES, METHODS, PLACEHOLDER, PLACEHOLDERS, RETRY_STATUSES
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 _logger = logging.getLogger(__name__)
 
-SECRET_GROUPS = "base.group_system,g2p_registry.group_g2p_admin"
 DEFAULT_BODY = '{"to": "{to}", "message": "{body}", "reference": "{reference}"}'
 STATUS_RANGE = re.compile(r"^\s*(\d{3})\s*(?:-\s*(\d{3}))?\s*$")
 

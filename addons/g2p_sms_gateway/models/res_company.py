@@ -1,6 +1,7 @@
 from odoo import fields, models
 
 from ..tools.sms_api import SmsApiG2pHttp
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
 
 
 class ResCompany(models.Model):
@@ -9,7 +10,7 @@ class ResCompany(models.Model):
     sms_g2p_gateway_id = fields.Many2one(
         "g2p.sms.gateway",
         string="SMS Gateway",
-        groups="base.group_system,g2p_registry.group_g2p_admin",
+        groups=SECRET_GROUPS,
         help="Send the company's SMS through this HTTP gateway instead of Odoo's SMS service.",
     )
 

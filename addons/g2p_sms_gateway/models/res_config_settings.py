@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from odoo.addons.g2p_registry.const import SECRET_GROUPS
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -7,5 +9,5 @@ class ResConfigSettings(models.TransientModel):
     sms_g2p_gateway_id = fields.Many2one(
         related="company_id.sms_g2p_gateway_id",
         readonly=False,
-        groups="base.group_system,g2p_registry.group_g2p_admin",
+        groups=SECRET_GROUPS,
     )
