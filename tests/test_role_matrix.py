@@ -4,6 +4,7 @@ through the ORM and through JSON-RPC over HTTP, and multi-company isolation.
 The two tables below are the reviewed expectation: a new G2P model, a new role or a changed access
 right fails this test until the table (and the README's copy, "Who may do what") says so."""
 
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
 from odoo.addons.g2p_payroll.tests.common import PayrollCase
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -534,3 +536,34 @@ class TestRoleMatrixCompanies(RoleMatrixCase):
         self.assertEqual(names, ["Company"])
         response = self.url_open("/fhir/R4/Patient?family=Test", headers=headers, timeout=60)
         self.assertEqual(response.json().get("entry"), [], response.text)
+
+    def test_fhir_bulk_export(self):
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(self.user_a)
+            ._generate(None, "matrix", datetime.now() + timedelta(hours=1))
+        )
+        headers = {"Authorization": "Bearer %s" % key, "Accept": "application/fhir+json"}
+        with trap_jobs() as trap:
+            response = self.url_open(
+                "/fhir/R4/$export", headers={**headers, "Prefer": "respond-async"}, timeout=60
+            )
+            self.assertEqual(response.status_code, 202, response.text)
+            status_url = response.headers["Content-Location"]
+            rounds = 0
+            while trap.enqueued_jobs and rounds < 50:
+                for job in trap.enqueued_jobs:
+                    job.recordset = job.recordset.with_env(job.env(cr=self.env.cr))
+                trap.perform_enqueued_jobs()
+                rounds += 1
+        response = self.url_open(status_url, headers=headers, timeout=60)
+        self.assertEqual(response.status_code, 200, response.text)
+        exported = set()
+        for output in response.json()["output"]:
+            lines = self.url_open(output["url"], headers=headers, timeout=60).content.decode().splitlines()
+            exported |= {(output["type"], json.loads(line)["id"]) for line in lines}
+        self.assertIn(("Patient", str(self.registrant_a.id)), exported)
+        company_b = {
+            str(i) for i in self.env["res.partner"].search([("company_id", "=", self.company.id)]).ids
+        }
+        self.assertFalse({i for _type, i in exported} & company_b, "company B's registrants exported")
