@@ -23,6 +23,8 @@
         "views/g2p_duplicate_views.xml",
         "views/g2p_change_request_views.xml",
         "views/g2p_area_views.xml",
+        # inherits the registrant forms; refers to its own erasure request dialog by xmlid at run time
+        "views/g2p_privacy_views.xml",
         "views/res_users_views.xml",
         "views/g2p_menus.xml",
         "security/g2p_record_rules.xml",

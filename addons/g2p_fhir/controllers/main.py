@@ -51,8 +51,12 @@ STATUS_TEXT = {
 ROUTE = {"type": "http", "auth": "none", "csrf": False, "save_session": False}
 
 
+#: Types whose reads are logged as accesses to registrants' data: their GETs write the log.
+LOGGED_TYPES = ("Patient", "Group")
+
+
 def _get_is_readonly(controller, rule, args):
-    return request.httprequest.method in ("GET", "HEAD")
+    return request.httprequest.method in ("GET", "HEAD") and args.get("fhir_type") not in LOGGED_TYPES
 
 
 class FhirApi:
@@ -120,7 +124,13 @@ class FhirApi:
         self._require(model, "read")
         model._fhir_check_access("read")
         record = model._fhir_browse(res_id)
+        self._log_access(model, record, "fhir_read", "GET %s/%s" % (fhir_type, res_id))
         return self._emit(model, record, 200)
+
+    def _log_access(self, model, records, channel, reference):
+        """Registrants read through the API are logged (one INSERT per request)."""
+        if model._fhir_type in LOGGED_TYPES and records:
+            self.env["g2p.registrant.access.log"].sudo()._g2p_log_access(records.ids, channel, reference)
 
     def search(self, fhir_type, args, lenient=False):
         """A searchset Bundle; ``args`` are the (name, value) pairs of the query string. Unknown
@@ -148,6 +158,7 @@ class FhirApi:
         records = Records.search(domain, offset=offset, limit=count + 1, order=order) if count else Records
         has_next = len(records) > count
         records = records[:count]
+        self._log_access(model, records, "fhir_search", "GET %s?%s" % (fhir_type, urlencode(args)))
         bundle = {"resourceType": "Bundle", "type": "searchset"}
         if total_mode == "accurate":
             bundle["total"] = Records.search_count(domain)

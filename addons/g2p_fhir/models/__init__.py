@@ -15,3 +15,5 @@ from . import g2p_fhir_invoice
 from . import g2p_fhir_export
 from . import g2p_fhir_export_file
 from . import res_partner_search_index
+from . import g2p_registrant_access_log
+from . import res_partner_privacy

@@ -322,6 +322,11 @@ class G2pFhirExport(models.Model):
                 json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"
                 for resource in resources
             ).encode()
+            if type_model._fhir_model == "res.partner":
+                # Who exported which registrants: one INSERT for the chunk.
+                self.env["g2p.registrant.access.log"].sudo()._g2p_log_access(
+                    records.ids, "fhir_export", "$export %s" % self.name
+                )
             sequence = len(self.file_ids) + 1
             attachment = (
                 self.env["ir.attachment"]

@@ -8,4 +8,5 @@ from . import (
     test_fhir_robustness,
     test_fhir_write,
     test_security,
+    test_privacy,
 )

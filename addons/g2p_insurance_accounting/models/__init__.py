@@ -11,4 +11,5 @@ from . import (
     g2p_insurance_product,
     g2p_insurance_product_category,
     res_company,
+    res_partner_privacy,
 )

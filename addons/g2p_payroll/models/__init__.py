@@ -15,3 +15,4 @@ from . import g2p_payroll_report
 from . import g2p_program_dashboard
 from . import g2p_payroll_analysis
 from . import g2p_finance_figure
+from . import res_partner_privacy

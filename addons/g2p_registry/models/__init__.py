@@ -13,4 +13,7 @@ from . import g2p_duplicate
 from . import g2p_change_request
 from . import g2p_change_request_line
 from . import res_users
+from . import g2p_registrant_access_log
+from . import g2p_erasure_request
+from . import res_partner_privacy
 from . import g2p_registry_demo
