@@ -23,6 +23,7 @@ from odoo.http import request
 
 from ..exceptions import FhirError, operation_outcome
 from ..models.g2p_fhir_resource import RESULT_PARAMS
+from odoo.addons.g2p_registry.tools.body_limit import BodyTooLarge, limit_from_parameter, read_limited_body
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ FORMAT_ALIASES = {"json": FHIR_JSON, "application/json": "application/json", FHI
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
 DEFAULT_MAX_BUNDLE_ENTRIES = 1000
+#: Default of ``g2p_fhir.max_body_bytes``: a body over it is refused (413) before it is read whole.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 # FHIR Bulk Data Access (v2) canonical URLs, advertised by the CapabilityStatement for $export.
 BULK_DATA_CAPABILITY = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
 BULK_DATA_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
@@ -807,7 +810,15 @@ class FhirController(http.Controller):
                 ),
                 code="not-supported",
             )
-        data = httprequest.get_data()
+        limit = limit_from_parameter(request.env, "g2p_fhir.max_body_bytes", MAX_BODY_BYTES)
+        try:
+            data = read_limited_body(httprequest, limit)
+        except BodyTooLarge as e:
+            raise FhirError(
+                413,
+                request.env._("The body is larger than the %s bytes this server accepts.", e.limit),
+                code="too-costly",
+            ) from e
         if b"\\u0000" in data:
             raise FhirError(
                 400, request.env._("The body contains a NUL character (\\u0000)."), code="structure"
@@ -816,6 +827,9 @@ class FhirController(http.Controller):
             body = json.loads(data)
         except (ValueError, UnicodeDecodeError) as e:
             raise FhirError(400, request.env._("The body is not valid JSON: %s", e), code="structure") from e
+        except RecursionError as e:
+            # json.loads recurses once per nesting level: a deep body is a client error, not a 500.
+            raise FhirError(400, request.env._("The body is nested too deeply."), code="structure") from e
         return body
 
     def _response_type(self):

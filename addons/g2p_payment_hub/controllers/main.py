@@ -18,9 +18,14 @@ from odoo.http import request
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
+from odoo.addons.g2p_registry.tools.body_limit import BodyTooLarge, limit_from_parameter, read_limited_body
+
 _logger = logging.getLogger(__name__)
 
 #: How a callback's transaction runs (see ``_callback_env``).
+#: Default of ``g2p_payment_hub.max_callback_bytes``: a larger callback is refused (413) unread.
+MAX_CALLBACK_BYTES = 1024 * 1024
+
 CALLBACK_TRANSACTION = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO OFF"
 
 
@@ -62,6 +67,18 @@ class G2pPaymentHubController(http.Controller):
             if isinstance(own_cr, Cursor):
                 own_cr.execute(CALLBACK_TRANSACTION)
             yield self._public_env(own_cr)
+
+    def _too_large(self):
+        return request.make_json_response({"error": "payload too large"}, status=413)
+
+    def _limited_body(self, env):
+        """The callback's body, or None when it is over ``g2p_payment_hub.max_callback_bytes``
+        (checked before the token, and before the body is read whole)."""
+        limit = limit_from_parameter(env, "g2p_payment_hub.max_callback_bytes", MAX_CALLBACK_BYTES)
+        try:
+            return read_limited_body(request.httprequest, limit)
+        except BodyTooLarge:
+            return None
 
     def _public_env(self, cr):
         """A superuser environment on ``cr`` as the public user (the id is cached: no query)."""
@@ -131,8 +148,10 @@ class G2pPaymentHubController(http.Controller):
         """A processor's word on a request to pay or a transfer: stored once, then a job fetches
         the status."""
         token = token or request.httprequest.headers.get("X-G2P-Token")
-        raw = request.httprequest.get_data()
         with self._callback_env() as env:
+            raw = self._limited_body(env)
+            if raw is None:
+                return self._too_large()
             record = self._authenticated_request(env, kind, request_id, token)
             if record is None:
                 return request.make_json_response({"error": "forbidden"}, status=403)

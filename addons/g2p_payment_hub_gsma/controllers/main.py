@@ -31,16 +31,19 @@ class G2pGsmaCallbackController(G2pPaymentHubController):
         (a duplicate or a request replayed by Odoo is recorded once) and answer: a job then
         queues the status fetch. The body is never trusted as an outcome: the provider's batch
         and its completions are fetched, since a callback is neither signed nor complete."""
-        raw = request.httprequest.get_data()
         headers = dict(request.httprequest.headers.items())
         with self._callback_env() as env:
+            raw = self._limited_body(env)
+            if raw is None:
+                return self._too_large()
             batch = self._authenticated_batch(env, correlation_id, token, code="gsma")
             # Unknown batch and wrong token get the same answer: the route reveals no batch.
             if batch is None:
                 return self._error(404, "identification", "genericError", "Unknown callback")
             try:
                 payload = json.loads(raw or b"{}")
-            except ValueError:
+            except (ValueError, RecursionError):
+                # RecursionError: a deeply nested body is a bad request, not a 500.
                 return self._error(400, "validation", "formatError", "The body is not JSON")
             correlation = {k.lower(): v for k, v in headers.items()}.get("x-correlationid")
             if correlation and correlation != correlation_id:

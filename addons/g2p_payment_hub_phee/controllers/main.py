@@ -27,16 +27,17 @@ class G2pPheeCallbackController(G2pPaymentHubController):
     )
     def phee_callback(self, correlation_id, token=None, **kwargs):
         token = token or request.httprequest.headers.get("X-G2P-Token")
-        # Cached: when Odoo replays the request after a serialization conflict, the replay reads the
-        # same bytes (an uncached read would leave it an empty body, stored as a new event).
-        raw = request.httprequest.get_data()
         with self._callback_env() as env:
+            raw = self._limited_body(env)
+            if raw is None:
+                return self._too_large()
             batch = self._authenticated_batch(env, correlation_id, token)
             if batch is None:
                 return request.make_json_response({"error": "forbidden"}, status=403)
             try:
                 payload = json.loads(raw or b"{}")
-            except ValueError:
+            except (ValueError, RecursionError):
+                # RecursionError: a deeply nested body is a bad request, not a 500.
                 return request.make_json_response({"error": "body is not JSON"}, status=400)
             reported = payload.get("clientCorrelationId") if isinstance(payload, dict) else None
             if reported and reported != correlation_id:
