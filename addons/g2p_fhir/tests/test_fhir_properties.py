@@ -4,22 +4,13 @@ and a refused request changes nothing stored."""
 
 import json
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from odoo.tests import tagged
 
 from .common import FHIR_JSON, FhirHttpCase
-
-#: Derandomized (the same inputs on every run) and without a deadline: each example is an HTTP
-#: round trip on a shared CI machine.
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+from odoo.addons.g2p_registry.tests.properties import PROPERTY
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
 json_values = st.recursive(

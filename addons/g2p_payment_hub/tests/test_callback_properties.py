@@ -2,18 +2,13 @@
 any token, answers 403/413 (never a 5xx or a traceback) and stores nothing; an oversized body is
 refused (413) before the token is even checked."""
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from odoo.tests import HttpCase, tagged
 
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+from odoo.addons.g2p_registry.tests.properties import PROPERTY
+
 LOG_TABLES = ("g2p_payment_batch_log", "g2p_payment_collection_log")
 
 
